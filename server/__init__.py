@@ -1,0 +1,1 @@
+"""perfpilot surfaces: the headless CLI (and later the language server); conversion only."""

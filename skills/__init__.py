@@ -1,0 +1,1 @@
+"""perfpilot skills: encoded performance expertise (SKILL.md plus optional transforms)."""

@@ -1,0 +1,91 @@
+"""Load any supported profile file into the normalized model; the format is sniffed from content."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+
+from perfpilot.tools.model import Profile, ProfileError
+
+# A profile larger than this is refused before it is read: a defence against a file that would
+# exhaust memory, not a limit anybody should meet (a 1M-sample speedscope file is ~60 MB).
+MAX_PROFILE_BYTES = 1 << 30
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileFormat:
+    """A loader: `sniff` looks at the content, `load` turns it into a Profile or raises."""
+
+    name: str
+    sniff: Callable[[bytes], bool]
+    load: Callable[[bytes, str], Profile]
+
+
+# Ordered: the first sniffer that accepts the content wins; cheap and specific ones first.
+_LOADER_MODULES = (
+    "pstats_loader",
+    "pprof",
+    "speedscope",
+    "pyinstrument",
+    "scalene",
+    "austin",
+    "collapsed",
+)
+
+
+def formats() -> list[ProfileFormat]:
+    """Return every known profile format, in sniffing order."""
+    result = []
+    for module_name in _LOADER_MODULES:
+        module = import_module(f"{__name__}.{module_name}")
+        result.append(ProfileFormat(module.FORMAT, module.sniff, module.load))
+    return result
+
+
+def detect_format(data: bytes) -> ProfileFormat | None:
+    """Return the format whose sniffer accepts `data`, or None."""
+    for fmt in formats():
+        if fmt.sniff(data):
+            return fmt
+    return None
+
+
+def load_bytes(data: bytes, source: str) -> Profile:
+    """Load a profile from its bytes; `source` names it in errors and in the result."""
+    if not data.strip():
+        raise ProfileError(source, "the file is empty")
+    fmt = detect_format(data)
+    if fmt is None:
+        raise ProfileError(source, "not a profile perfpilot can read (unrecognised content)")
+    try:
+        return fmt.load(data, source)
+    except ProfileError:
+        raise
+    except RecursionError:
+        raise ProfileError(source, f"{fmt.name} profile is nested too deeply") from None
+    except MemoryError:
+        raise ProfileError(source, f"{fmt.name} profile is too large to load") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        # Loaders validate as they go; anything that slips through is still a bad input,
+        # never a crash.
+        raise ProfileError(source, f"corrupt {fmt.name} profile ({exc})") from None
+
+
+def load_profile(path: str | os.PathLike[str]) -> Profile:
+    """Read and load one profile file."""
+    source = os.fspath(path)
+    try:
+        size = os.path.getsize(source)
+        if size > MAX_PROFILE_BYTES:
+            raise ProfileError(source, f"file is {size} bytes, over the {MAX_PROFILE_BYTES} limit")
+        with open(source, "rb") as handle:
+            data = handle.read(MAX_PROFILE_BYTES + 1)
+    except FileNotFoundError:
+        raise ProfileError(source, "no such file") from None
+    except IsADirectoryError:
+        raise ProfileError(source, "is a directory, not a profile") from None
+    except OSError as exc:
+        raise ProfileError(source, f"cannot read ({exc.strerror or exc})") from None
+    return load_bytes(data, source)
