@@ -48,13 +48,16 @@ class FunctionStats:
 
 @dataclass(slots=True)
 class Frame:
-    """One stack frame of a sampled profile: `line` is the executing line when `line_is_def` is
-    False (py-spy, Austin), or the def line when True (pyinstrument)."""
+    """One stack frame of a sampled profile.
+
+    `line` is the executing line (py-spy, Austin, pprof) and `def_line` the def line as
+    co_firstlineno reports it (pyinstrument, pprof); either is 0 when the format lacks it.
+    """
 
     file: str
     name: str
-    line: int
-    line_is_def: bool = False
+    line: int = 0
+    def_line: int = 0
     qualname: str | None = None
 
 

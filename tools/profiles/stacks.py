@@ -9,7 +9,7 @@ from perfpilot.tools.model import Frame, FunctionKey, FunctionStats, Profile, St
 
 def default_key(frame: Frame) -> FunctionKey:
     """Identify a frame's function by file, name and (when known) def line."""
-    return FunctionKey(frame.file, frame.line if frame.line_is_def else 0, frame.name)
+    return FunctionKey(frame.file, frame.def_line, frame.name)
 
 
 class StackBuilder:
@@ -17,23 +17,23 @@ class StackBuilder:
 
     def __init__(self) -> None:
         self.stacks = Stacks()
-        self._frame_ids: dict[tuple[str, str, int, bool, str | None], int] = {}
+        self._frame_ids: dict[tuple[str, str, int, int, str | None], int] = {}
 
     def frame(
         self,
         file: str,
         name: str,
-        line: int,
-        line_is_def: bool = False,
+        line: int = 0,
+        def_line: int = 0,
         qualname: str | None = None,
     ) -> int:
         """Return the index of a frame, adding it on first sight."""
-        ident = (file, name, line, line_is_def, qualname)
+        ident = (file, name, line, def_line, qualname)
         index = self._frame_ids.get(ident)
         if index is None:
             index = len(self.stacks.frames)
             self._frame_ids[ident] = index
-            self.stacks.frames.append(Frame(file, name, line, line_is_def, qualname))
+            self.stacks.frames.append(Frame(file, name, line, def_line, qualname))
         return index
 
     def add(self, stack: tuple[int, ...], weight: float) -> None:
@@ -74,7 +74,7 @@ def aggregate(
 
     `key_of` maps a frame to the function it belongs to (None drops the frame, e.g. a frame that
     is not ours). Inclusive time and edges are counted once per stack, so recursion does not
-    inflate them; line times are recorded for leaf frames whose line is an executing line.
+    inflate them; line times are recorded for leaf frames that carry an executing line.
     """
     frame_keys = [key_of(frame) for frame in stacks.frames]
     frames = stacks.frames
@@ -112,7 +112,7 @@ def aggregate(
         leaf = result[leaf_key]
         leaf.self_time += weight
         leaf_frame = frames[leaf_index]
-        if not leaf_frame.line_is_def and leaf_frame.line > 0:
+        if leaf_frame.line > 0:
             leaf.line_times[leaf_frame.line] = leaf.line_times.get(leaf_frame.line, 0.0) + weight
     return result
 
