@@ -1,0 +1,202 @@
+"""The `perfpilot` command line: `check` (findings for CI and terminals) and `profile`."""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import os
+import shlex
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from perfpilot.server.render import (
+    OUTPUT_FORMATS,
+    Summary,
+    display_path,
+    package_version,
+    render,
+)
+from perfpilot.tools.config import (
+    PROFILES_DIR,
+    ConfigError,
+    find_workspace_root,
+    load_settings,
+    parse_path_mapping,
+)
+from perfpilot.tools.hotspots import hot_function_findings, input_findings
+from perfpilot.tools.mapping import map_profile
+from perfpilot.tools.model import Profile, ProfileError
+from perfpilot.tools.profiles import load_profile
+from perfpilot.tools.profiles.merge import merge_profiles
+from perfpilot.tools.profiling import SAMPLERS, ProfilingError, default_output, run_profiled
+from perfpilot.tools.source_index import WorkspaceIndex
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A problem with what the user asked for; reported in one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser for every subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="perfpilot", description="A performance copilot for Python."
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    check = commands.add_parser("check", help="report hot functions from profiles")
+    check.add_argument("paths", nargs="*", metavar="PATH", help="only report findings here")
+    check.add_argument(
+        "--profile", action="append", default=[], metavar="FILE", help="profile file (repeatable)"
+    )
+    check.add_argument("--run", metavar="CMD", help="profile this command now and use the result")
+    check.add_argument("--sampler", choices=SAMPLERS, default="cprofile", help="for --run")
+    check.add_argument("--threshold", type=_percentage, metavar="PCT", help="minimum own share")
+    check.add_argument("--output-format", choices=OUTPUT_FORMATS, default="text")
+    check.add_argument(
+        "--path-mapping",
+        action="append",
+        default=[],
+        metavar="FROM=TO",
+        help="rewrite a recorded path prefix to a workspace path (repeatable)",
+    )
+    check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+
+    profile = commands.add_parser("profile", help="run a Python command under a profiler")
+    profile.add_argument("-o", "--output", metavar="FILE", help="where to write the profile")
+    profile.add_argument("--sampler", choices=SAMPLERS, default="cprofile")
+    profile.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the console script; returns the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "check":
+            return run_check(args)
+        return run_profile(args)
+    except (UsageError, ConfigError, ProfileError, ProfilingError) as exc:
+        print(f"perfpilot: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """`perfpilot check`: load profiles, map them onto the workspace, print findings."""
+    cwd = Path.cwd()
+    root = find_workspace_root(cwd)
+    settings = load_settings(root)
+    for warning in settings.warnings:
+        print(f"perfpilot: warning: {warning}", file=sys.stderr)
+    threshold = settings.threshold if args.threshold is None else args.threshold
+    mappings = [*settings.path_mappings, *(parse_path_mapping(m) for m in args.path_mapping)]
+    paths = [_existing_path(cwd, p) for p in args.paths] or None
+
+    profile_paths = _choose_profiles(args, settings.profiles, root, cwd)
+    profiles = [load_profile(path) for path in profile_paths]
+    merged = merge_profiles(profiles)
+    result = map_profile(merged, WorkspaceIndex(str(root)), mappings, min_share=threshold)
+    findings = hot_function_findings(result, threshold, paths)
+    findings += input_findings(result, profile_paths[0])
+
+    summary = Summary(
+        profiles=[display_path(p, root) for p in profile_paths],
+        formats=sorted({p.format for p in profiles}),
+        threshold=threshold,
+        duration=_duration(profiles),
+    )
+    sys.stdout.write(render(args.output_format, findings, summary, root))
+    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
+
+
+def run_profile(args: argparse.Namespace) -> int:
+    """`perfpilot profile -- CMD...`: profile a command, write the profile, pass its status on."""
+    command = list(args.cmd)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise UsageError("nothing to profile: perfpilot profile [-o FILE] -- CMD...")
+    cwd = Path.cwd()
+    output = Path(args.output) if args.output else None
+    root = find_workspace_root(cwd)
+    if output is None:
+        output = default_output(root, args.sampler)
+    run = run_profiled(command, cwd, args.sampler, output)
+    print(
+        f"perfpilot: wrote {display_path(str(run.output), cwd)} ({run.seconds:.2f} s,"
+        f" exit status {run.returncode})",
+        file=sys.stderr,
+    )
+    return run.returncode
+
+
+def _choose_profiles(
+    args: argparse.Namespace, configured: list[str], root: Path, cwd: Path
+) -> list[str]:
+    """Profiles from --run, else --profile, else [tool.perfpilot] profiles, else the newest."""
+    if args.run:
+        command = shlex.split(args.run)
+        run = run_profiled(command, cwd, args.sampler)
+        if run.returncode != 0:
+            raise UsageError(
+                f"`{args.run}` exited with status {run.returncode}; not using its profile"
+            )
+        return [str(run.output)]
+    if args.profile:
+        return [p for pattern in args.profile for p in _expand(pattern, cwd, required=True)]
+    if configured:
+        found = [p for pattern in configured for p in _expand(pattern, root, required=False)]
+        if not found:
+            raise UsageError(
+                f"no file matches [tool.perfpilot] profiles = {configured!r} under {root}"
+            )
+        return found
+    directory = root / PROFILES_DIR
+    candidates = [p for p in directory.glob("*") if p.is_file()] if directory.is_dir() else []
+    if not candidates:
+        raise UsageError(
+            "no profile: pass --profile FILE or --run CMD, set [tool.perfpilot] profiles,"
+            f" or run `perfpilot profile -- CMD` to fill {display_path(str(directory), cwd)}"
+        )
+    return [str(max(candidates, key=lambda p: p.stat().st_mtime_ns))]
+
+
+def _expand(pattern: str, base: Path, required: bool) -> list[str]:
+    full = pattern if os.path.isabs(pattern) else str(base / pattern)
+    if glob.has_magic(pattern):
+        matches = sorted(glob.glob(full, recursive=True))
+        if not matches and required:
+            raise UsageError(f"--profile {pattern}: no file matches")
+        return matches
+    return [full]
+
+
+def _existing_path(cwd: Path, path: str) -> str:
+    full = (cwd / path).resolve()
+    if not full.exists():
+        raise UsageError(f"{path}: no such file or directory")
+    return str(full)
+
+
+def _duration(profiles: Sequence[Profile]) -> float | None:
+    durations = [p.duration for p in profiles]
+    return None if None in durations else sum(d for d in durations if d is not None)
+
+
+def _percentage(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0.0 <= value <= 100.0:
+        raise argparse.ArgumentTypeError(f"{text} is not a percentage (0-100)")
+    return value
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,193 @@
+"""Render findings for the terminal, machines (JSON), code scanning (SARIF) and GitHub Actions."""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+
+from perfpilot.tools.model import Finding, Severity
+
+OUTPUT_FORMATS = ("text", "json", "sarif", "github")
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+INFORMATION_URI = "https://github.com/perfpilot/perfpilot"
+
+# Rule metadata shown by code-scanning UIs; one entry per code perfpilot emits.
+RULES: dict[str, tuple[str, str]] = {
+    "PP001": ("hot-function", "A function that takes a large share of the profiled time."),
+    "PP901": ("unmapped-profile-paths", "Profiled files that match no workspace file."),
+    "PP902": ("missing-profiled-functions", "Profiled functions no longer in the workspace."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Summary:
+    """What the run looked at, for the summary line and machine outputs."""
+
+    profiles: Sequence[str]
+    formats: Sequence[str]
+    threshold: float
+    duration: float | None
+
+
+def display_path(path: str, root: Path) -> str:
+    """Show a path relative to the workspace when it is inside it."""
+    try:
+        relative = os.path.relpath(path, root)
+    except ValueError:  # another drive on Windows
+        return path
+    return path if relative.startswith("..") else relative.replace(os.sep, "/")
+
+
+def render(fmt: str, findings: Sequence[Finding], summary: Summary, root: Path) -> str:
+    """Render `findings` in one of OUTPUT_FORMATS."""
+    if fmt == "json":
+        return _json(findings, summary, root)
+    if fmt == "sarif":
+        return _sarif(findings, root)
+    if fmt == "github":
+        return _github(findings, root)
+    return _text(findings, summary, root)
+
+
+def _text(findings: Sequence[Finding], summary: Summary, root: Path) -> str:
+    lines = [
+        f"{display_path(f.path, root)}:{f.line}:{f.column}: {f.code} {f.message}" for f in findings
+    ]
+    hot = sum(1 for f in findings if f.code == "PP001")
+    notes = len(findings) - hot
+    profiles = len(summary.profiles)
+    what = f"{profiles} profile{'s' if profiles != 1 else ''} ({', '.join(summary.formats)}"
+    what += f", {summary.duration:.2f} s)" if summary.duration else ")"
+    found = f"Found {hot} hot function{'s' if hot != 1 else ''}"
+    found += f" at or above {summary.threshold:g}% in {what}"
+    if notes:
+        found += f"; {notes} note{'s' if notes != 1 else ''} about the profile"
+    lines.append(found + ".")
+    return "\n".join(lines) + "\n"
+
+
+def _finding_record(finding: Finding, root: Path) -> dict[str, object]:
+    return {
+        "code": finding.code,
+        "message": finding.message,
+        "filename": display_path(finding.path, root),
+        "location": {"row": finding.line, "column": finding.column},
+        "end_location": {
+            "row": finding.end_line or finding.line,
+            "column": finding.end_column or finding.column,
+        },
+        "severity": finding.severity.name.lower(),
+        "data": finding.data,
+    }
+
+
+def _json(findings: Sequence[Finding], summary: Summary, root: Path) -> str:
+    document = {
+        "version": package_version(),
+        "profiles": list(summary.profiles),
+        "threshold": summary.threshold,
+        "findings": [_finding_record(f, root) for f in findings],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+_SARIF_LEVELS = {
+    Severity.ERROR: "error",
+    Severity.WARNING: "warning",
+    Severity.INFORMATION: "note",
+    Severity.HINT: "note",
+}
+
+
+def _sarif(findings: Sequence[Finding], root: Path) -> str:
+    codes = sorted({f.code for f in findings} | {"PP001"})
+    rules = [
+        {
+            "id": code,
+            "name": RULES.get(code, (code.lower(), ""))[0],
+            "shortDescription": {"text": RULES.get(code, ("", code))[1]},
+            "helpUri": f"{INFORMATION_URI}#{code.lower()}",
+        }
+        for code in codes
+    ]
+    results = []
+    for finding in findings:
+        region: dict[str, int] = {"startLine": finding.line, "startColumn": finding.column}
+        if finding.end_line:
+            region["endLine"] = finding.end_line
+        if finding.end_column:
+            region["endColumn"] = finding.end_column
+        uri = display_path(finding.path, root)
+        location: dict[str, object] = {"uri": Path(uri).as_posix()}
+        if not os.path.isabs(uri):
+            location["uriBaseId"] = "%SRCROOT%"
+        else:
+            location["uri"] = Path(uri).as_uri()
+        results.append(
+            {
+                "ruleId": finding.code,
+                "ruleIndex": codes.index(finding.code),
+                "level": _SARIF_LEVELS[finding.severity],
+                "message": {"text": finding.message},
+                "locations": [
+                    {"physicalLocation": {"artifactLocation": location, "region": region}}
+                ],
+                "properties": {"perfpilot": finding.data},
+            }
+        )
+    document = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": "perfpilot",
+                        "version": package_version(),
+                        "informationUri": INFORMATION_URI,
+                        "rules": rules,
+                    }
+                },
+                "originalUriBaseIds": {"%SRCROOT%": {"uri": root.resolve().as_uri() + "/"}},
+                "results": results,
+            }
+        ],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _github(findings: Sequence[Finding], root: Path) -> str:
+    commands = {Severity.ERROR: "error", Severity.WARNING: "warning"}
+    lines = []
+    for f in findings:
+        command = commands.get(f.severity, "notice")
+        path = display_path(f.path, root)
+        properties = f"title=perfpilot ({f.code}),file={_escape_property(path)},line={f.line}"
+        properties += f",col={f.column}"
+        if f.end_line:
+            properties += f",endLine={f.end_line}"
+        if f.end_column:
+            properties += f",endColumn={f.end_column}"
+        lines.append(f"::{command} {properties}::{_escape_data(f'{f.code} {f.message}')}")
+    return "\n".join(lines) + ("\n" if lines else "")
+
+
+def _escape_data(text: str) -> str:
+    # GitHub workflow-command escaping, as in @actions/core.
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+def package_version() -> str:
+    """Return the installed perfpilot version."""
+    try:
+        return version("perfpilot")
+    except PackageNotFoundError:  # running from a source tree without an install
+        return "0+unknown"

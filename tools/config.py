@@ -1,0 +1,128 @@
+"""Workspace settings: `[tool.perfpilot]` in pyproject.toml, validated with located errors."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+DEFAULT_THRESHOLD = 2.0
+PROFILES_DIR = Path(".perfpilot") / "profiles"
+KNOWN_KEYS = ("profiles", "threshold", "path_mappings", "unsafe_fixes")
+
+
+class ConfigError(Exception):
+    """A setting is invalid; the message names the file and the key."""
+
+
+@dataclass(frozen=True, slots=True)
+class PathMapping:
+    """Rewrite a recorded path prefix (from another machine or a container) to a workspace one."""
+
+    source: str
+    target: str
+
+
+@dataclass(slots=True)
+class Settings:
+    """perfpilot's settings for one workspace (same keys as the LSP settings, snake_case)."""
+
+    profiles: list[str] = field(default_factory=list)
+    threshold: float = DEFAULT_THRESHOLD
+    path_mappings: list[PathMapping] = field(default_factory=list)
+    unsafe_fixes: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+
+def find_workspace_root(start: Path) -> Path:
+    """Return the nearest directory at or above `start` holding pyproject.toml or .git."""
+    start = start.resolve()
+    for candidate in (start, *start.parents):
+        if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
+            return candidate
+    return start
+
+
+def load_settings(root: Path) -> Settings:
+    """Read `[tool.perfpilot]` from root/pyproject.toml; absent file or table gives defaults."""
+    pyproject = root / "pyproject.toml"
+    if not pyproject.is_file():
+        return Settings()
+    try:
+        document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{pyproject}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{pyproject}: cannot read ({exc.strerror or exc})") from None
+    table = document.get("tool", {}).get("perfpilot", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{pyproject}: [tool.perfpilot] must be a table")
+    return settings_from_mapping(table, f"{pyproject}: [tool.perfpilot]")
+
+
+def settings_from_mapping(table: dict[str, object], where: str) -> Settings:
+    """Validate a settings mapping (from TOML or an editor); `where` prefixes every error."""
+    settings = Settings()
+    for key, value in table.items():
+        name = key.replace("-", "_")
+        if name == "profiles":
+            settings.profiles = _string_list(value, f"{where} profiles")
+        elif name == "threshold":
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ConfigError(f"{where} threshold: expected a number, got {value!r}")
+            if not 0.0 <= float(value) <= 100.0:
+                raise ConfigError(f"{where} threshold: {value} is not a percentage (0-100)")
+            settings.threshold = float(value)
+        elif name == "path_mappings":
+            settings.path_mappings = _path_mappings(value, f"{where} path_mappings")
+        elif name == "unsafe_fixes":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where} unsafe_fixes: expected true or false, got {value!r}")
+            settings.unsafe_fixes = value
+        else:
+            # Unknown keys warn instead of failing so an older perfpilot still runs with a
+            # newer configuration.
+            settings.warnings.append(
+                f"{where}: unknown key {key!r} ignored (known: {', '.join(KNOWN_KEYS)})"
+            )
+    return settings
+
+
+def parse_path_mapping(text: str) -> PathMapping:
+    """Parse `FROM=TO` as given on the command line."""
+    source, sep, target = text.partition("=")
+    if not sep or not source:
+        raise ConfigError(f"--path-mapping {text!r}: expected FROM=TO, e.g. /app=.")
+    return PathMapping(source, target or ".")
+
+
+def _string_list(value: object, where: str) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
+    return list(value)
+
+
+def _path_mappings(value: object, where: str) -> list[PathMapping]:
+    if isinstance(value, dict):
+        pairs = list(value.items())
+    elif isinstance(value, list):
+        pairs = []
+        for item in value:
+            if not isinstance(item, str):
+                raise ConfigError(f"{where}: expected FROM=TO strings, got {item!r}")
+            mapping = parse_path_mapping(item)
+            pairs.append((mapping.source, mapping.target))
+    else:
+        raise ConfigError(f"{where}: expected a table {{FROM = TO}}, got {value!r}")
+    for source, target in pairs:
+        if not isinstance(target, str) or not source:
+            raise ConfigError(f"{where}: {source!r} must map to a path string")
+    # Longest prefix first, so the most specific mapping wins.
+    return sorted((PathMapping(s, t) for s, t in pairs), key=lambda m: len(m.source), reverse=True)

@@ -1,0 +1,168 @@
+"""Turn a mapped profile into ranked hot-function findings (PP001) and input notes (PP9xx)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
+
+from perfpilot.tools.mapping import MappedFunction, MappingResult
+from perfpilot.tools.model import Finding, Severity
+
+HOT_FUNCTION = "PP001"
+UNMAPPED_PATHS = "PP901"
+MISSING_FUNCTIONS = "PP902"
+
+# How many callers/callees/lines a finding carries as evidence.
+EVIDENCE_ITEMS = 5
+
+
+@dataclass(frozen=True, slots=True)
+class HotFunction:
+    """A ranked workspace function with its shares of the profile (percentages)."""
+
+    rank: int
+    mapped: MappedFunction
+    own_share: float
+    self_share: float
+    library_share: float
+    total_share: float
+
+
+def hot_functions(result: MappingResult, threshold: float) -> list[HotFunction]:
+    """Rank workspace functions by own time; keep those whose own share reaches `threshold`.
+
+    Own time (self plus library code called directly) is the ranking key, so a wrapper such
+    as `main` with 100 % total time and no work of its own never outranks the real work.
+    """
+    profile = result.profile
+    ranked: list[HotFunction] = []
+    for mapped in result.ranked():
+        own = profile.share(mapped.own_time)
+        if own < threshold or mapped.own_time <= 0:
+            break
+        ranked.append(
+            HotFunction(
+                rank=len(ranked) + 1,
+                mapped=mapped,
+                own_share=own,
+                self_share=profile.share(mapped.self_time),
+                library_share=profile.share(mapped.library_time),
+                total_share=profile.share(mapped.total_time),
+            )
+        )
+    return ranked
+
+
+def hot_function_findings(
+    result: MappingResult, threshold: float, paths: Collection[str] | None = None
+) -> list[Finding]:
+    """PP001 on the def line of each hot function, restricted to `paths` (absolute) if given."""
+    findings = []
+    for hot in hot_functions(result, threshold):
+        function = hot.mapped.function
+        if paths is not None and not _under_any(function.path, paths):
+            continue
+        findings.append(
+            Finding(
+                code=HOT_FUNCTION,
+                message=_hot_message(hot),
+                path=function.path,
+                line=function.name_line,
+                column=function.name_column,
+                end_line=function.name_line,
+                end_column=function.name_column + len(function.name),
+                severity=Severity.INFORMATION,
+                data=_hot_data(hot, result),
+            )
+        )
+    return findings
+
+
+def input_findings(result: MappingResult, profile_path: str) -> list[Finding]:
+    """PP9xx notes about profile entries that could not be placed in the workspace."""
+    findings = []
+    profile = result.profile
+    if result.unmapped_paths:
+        count = len(result.unmapped_paths)
+        share = profile.share(sum(result.unmapped_paths.values()))
+        example = max(result.unmapped_paths, key=result.unmapped_paths.__getitem__)
+        findings.append(
+            Finding(
+                code=UNMAPPED_PATHS,
+                message=(
+                    f"{count} profiled file{'s' if count != 1 else ''} ({share:.1f}% of self time)"
+                    f" match no workspace file, e.g. {example}; add a path mapping"
+                    " (--path-mapping FROM=TO or [tool.perfpilot] path_mappings)"
+                ),
+                path=profile_path,
+                line=1,
+                severity=Severity.WARNING,
+                data={
+                    "count": count,
+                    "share": round(share, 2),
+                    "paths": sorted(result.unmapped_paths)[:20],
+                },
+            )
+        )
+    if result.missing_functions:
+        count = len(result.missing_functions)
+        names = ", ".join(f"{p}:{n}" for p, n in sorted(result.missing_functions)[:3])
+        findings.append(
+            Finding(
+                code=MISSING_FUNCTIONS,
+                message=(
+                    f"{count} profiled function{'s' if count != 1 else ''} no longer exist in"
+                    f" the workspace (renamed or deleted since profiling), e.g. {names};"
+                    " re-profile to refresh"
+                ),
+                path=profile_path,
+                line=1,
+                severity=Severity.WARNING,
+                data={"count": count},
+            )
+        )
+    return findings
+
+
+def _hot_message(hot: HotFunction) -> str:
+    mapped = hot.mapped
+    own = f"{hot.self_share:.1f}% self"
+    if hot.library_share >= 0.05:
+        own += f" (+{hot.library_share:.1f}% in library calls)"
+    calls = f", {mapped.calls:,} calls" if mapped.calls is not None else ""
+    moved = " (moved since profile)" if mapped.moved else ""
+    return (
+        f"Hot function `{mapped.function.qualname}` (#{hot.rank}): {own},"
+        f" {hot.total_share:.1f}% total{calls}{moved}"
+    )
+
+
+def _hot_data(hot: HotFunction, result: MappingResult) -> dict[str, object]:
+    mapped = hot.mapped
+    share = result.profile.share
+    return {
+        "qualname": mapped.function.qualname,
+        "rank": hot.rank,
+        "own_percent": round(hot.own_share, 2),
+        "self_percent": round(hot.self_share, 2),
+        "library_percent": round(hot.library_share, 2),
+        "total_percent": round(hot.total_share, 2),
+        "calls": mapped.calls,
+        "moved": mapped.moved,
+        "callers": _top(mapped.callers, share),
+        "callees": _top(mapped.callees, share),
+        "hot_lines": [
+            {"line": line, "percent": round(share(t), 2)}
+            for line, t in sorted(mapped.line_times.items(), key=lambda kv: -kv[1])[:EVIDENCE_ITEMS]
+        ],
+    }
+
+
+def _top(edges: dict[str, float], share: Callable[[float], float]) -> list[dict[str, object]]:
+    best = sorted(edges.items(), key=lambda kv: -kv[1])[:EVIDENCE_ITEMS]
+    return [{"name": name, "percent": round(share(t), 2)} for name, t in best]
+
+
+def _under_any(path: str, roots: Collection[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)

@@ -1,0 +1,136 @@
+"""Run a Python command under a profiler and store the profile in the workspace."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from perfpilot.tools.config import PROFILES_DIR
+
+SAMPLERS = ("cprofile", "py-spy")
+_EXTENSIONS = {"cprofile": ".prof", "py-spy": ".speedscope.json"}
+
+
+class ProfilingError(Exception):
+    """The command could not be profiled (not a Python command, profiler missing, ...)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileRun:
+    """The outcome of one profiled run."""
+
+    output: Path
+    returncode: int
+    seconds: float
+    command: tuple[str, ...]
+
+
+def default_output(root: Path, sampler: str) -> Path:
+    """Return `.perfpilot/profiles/<timestamp>.<ext>` under `root`, unique even within a second."""
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    directory = root / PROFILES_DIR
+    candidate = directory / f"{stamp}{_EXTENSIONS[sampler]}"
+    counter = 1
+    while candidate.exists():
+        candidate = directory / f"{stamp}-{counter}{_EXTENSIONS[sampler]}"
+        counter += 1
+    return candidate
+
+
+def profiler_command(command: Sequence[str], sampler: str, output: Path) -> list[str]:
+    """Build the argv that runs `command` under `sampler`, writing to `output`."""
+    if not command:
+        raise ProfilingError("no command to profile")
+    if sampler == "py-spy":
+        py_spy = shutil.which("py-spy") or _beside_interpreter("py-spy")
+        if py_spy is None:
+            raise ProfilingError("py-spy is not installed (pip install 'perfpilot[sampling]')")
+        return [py_spy, "record", "--format", "speedscope", "--output", str(output), "--"] + list(
+            command
+        )
+    if sampler != "cprofile":
+        raise ProfilingError(f"unknown sampler {sampler!r} (choose from {', '.join(SAMPLERS)})")
+    return _cprofile_command(list(command), output)
+
+
+def run_profiled(
+    command: Sequence[str],
+    cwd: Path,
+    sampler: str = "cprofile",
+    output: Path | None = None,
+) -> ProfileRun:
+    """Run `command` in `cwd` under the profiler; the program's output passes through."""
+    target = output or default_output(cwd, sampler)
+    target = target if target.is_absolute() else cwd / target
+    argv = profiler_command(command, sampler, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        completed = subprocess.run(argv, cwd=cwd, check=False)
+    except OSError as exc:
+        raise ProfilingError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    seconds = time.perf_counter() - started
+    if not target.is_file():
+        raise ProfilingError(
+            f"the profiler wrote no profile (command exited with status {completed.returncode})"
+        )
+    return ProfileRun(target, completed.returncode, seconds, tuple(command))
+
+
+def _cprofile_command(command: list[str], output: Path) -> list[str]:
+    head = command[0]
+    if _is_python(head):
+        interpreter, rest = head, command[1:]
+        flags = []
+        # Interpreter options (-X dev, -O, -W error) stay before `-m cProfile`.
+        while rest and rest[0].startswith("-") and rest[0] not in ("-m", "-c"):
+            option = rest.pop(0)
+            flags.append(option)
+            if option in ("-X", "-W") and rest:
+                flags.append(rest.pop(0))
+        if rest and rest[0] == "-c":
+            raise ProfilingError("`python -c` cannot be profiled; put the code in a file")
+        if not rest:
+            raise ProfilingError("no script or module to profile after the interpreter")
+        return [interpreter, *flags, "-m", "cProfile", "-o", str(output), *rest]
+    if head.endswith(".py"):
+        return [sys.executable, "-m", "cProfile", "-o", str(output), *command]
+    script = shutil.which(head)
+    interpreter = _shebang_interpreter(script) if script else None
+    if script and interpreter:
+        # A console script such as `pytest`: run its file under the interpreter it names.
+        return [interpreter, "-m", "cProfile", "-o", str(output), script, *command[1:]]
+    raise ProfilingError(
+        f"{head!r} is not a Python command; use `python script.py`, `python -m module`,"
+        " a .py file, or --sampler py-spy for any program"
+    )
+
+
+def _is_python(executable: str) -> bool:
+    name = os.path.basename(executable).lower()
+    return name.startswith(("python", "pypy")) and not name.endswith(".py")
+
+
+def _shebang_interpreter(path: str) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            first = handle.readline(500)
+    except OSError:
+        return None
+    if not first.startswith(b"#!") or b"python" not in first:
+        return None
+    words = first[2:].decode("utf-8", "replace").split()
+    if words and os.path.basename(words[0]) == "env" and len(words) > 1:
+        return shutil.which(words[1])
+    return words[0] if words else None
+
+
+def _beside_interpreter(name: str) -> str | None:
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.is_file() else None
