@@ -230,12 +230,15 @@ class _Mapper:
     def map_functions(self) -> None:
         functions = self.profile.functions
         kinds = {key: self.resolver.resolve(key.file) for key in functions}
+        self.library_fraction = _LibraryFractions(functions, kinds)
         own_by_file: dict[str, float] = {}
         for key, stats in functions.items():
             resolved = kinds[key]
             if resolved.kind is PathKind.WORKSPACE and resolved.path:
                 own = stats.self_time + sum(
-                    t for callee, t in stats.callees.items() if self._is_library(callee, kinds)
+                    t * self.library_fraction(callee)
+                    for callee, t in stats.callees.items()
+                    if _is_library(kinds.get(callee))
                 )
                 own_by_file[resolved.path] = own_by_file.get(resolved.path, 0.0) + own
             else:
@@ -246,10 +249,6 @@ class _Mapper:
             where = placed[key]
             if where.function is not None:
                 self._fold_function(self.mapped(where), where, stats, placed)
-
-    def _is_library(self, key: FunctionKey, kinds: dict[FunctionKey, ResolvedPath]) -> bool:
-        resolved = kinds.get(key) or self.resolver.resolve(key.file)
-        return resolved.kind in (PathKind.LIBRARY, PathKind.PSEUDO)
 
     def _place_stats(self, stats: FunctionStats) -> _Placed:
         key = stats.key
@@ -274,6 +273,7 @@ class _Mapper:
         for callee, time in stats.callees.items():
             other = placed.get(callee) or self.place(callee.file, callee.name, 0, callee.line, None)
             if other.is_library:
+                time *= self.library_fraction(callee)
                 mapped.library_time += time
                 label = _library_label(Frame(callee.file, callee.name, 0, callee.line))
                 mapped.callees[label] = mapped.callees.get(label, 0.0) + time
@@ -319,6 +319,55 @@ def _qualname_fits(function: SourceFunction, qualname: str) -> bool:
         or function.qualname.endswith("." + qualname)
         or (function.qualname.replace(".<locals>", "") == qualname)
     )
+
+
+def _is_library(resolved: ResolvedPath | None) -> bool:
+    return resolved is not None and resolved.kind in (PathKind.LIBRARY, PathKind.PSEUDO)
+
+
+class _LibraryFractions:
+    """For a library function, the share of its inclusive time spent in library code.
+
+    cProfile's edge from a workspace function to `sorted` or `asyncio.run` includes any
+    workspace code called back from there; only the library part belongs to the caller.
+    """
+
+    def __init__(
+        self, functions: dict[FunctionKey, FunctionStats], kinds: dict[FunctionKey, ResolvedPath]
+    ) -> None:
+        self.functions = functions
+        self.kinds = kinds
+        self.cache: dict[FunctionKey, float] = {}
+
+    def __call__(self, key: FunctionKey) -> float:
+        cached = self.cache.get(key)
+        if cached is not None:
+            return cached
+        # Depth-first with an explicit stack: library call graphs are deep and cyclic.
+        self.cache[key] = 1.0  # a cycle back here counts as library time
+        order = [key]
+        pending = [key]
+        while pending:
+            current = pending.pop()
+            stats = self.functions.get(current)
+            for callee in stats.callees if stats else ():
+                if callee not in self.cache and _is_library(self.kinds.get(callee)):
+                    self.cache[callee] = 1.0
+                    order.append(callee)
+                    pending.append(callee)
+        for current in reversed(order):
+            self.cache[current] = self._fraction(current)
+        return self.cache[key]
+
+    def _fraction(self, key: FunctionKey) -> float:
+        stats = self.functions.get(key)
+        if stats is None or stats.total_time <= 0:
+            return 1.0
+        library = stats.self_time
+        for callee, time in stats.callees.items():
+            if callee != key and _is_library(self.kinds.get(callee)):
+                library += time * self.cache.get(callee, 1.0)
+        return max(0.0, min(1.0, library / stats.total_time))
 
 
 def _nearest_non_library(stack: tuple[int, ...], kinds: list[ResolvedPath]) -> int | None:
