@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from importlib import import_module
 
@@ -35,21 +35,17 @@ _LOADER_MODULES = (
 )
 
 
-def formats() -> list[ProfileFormat]:
-    """Return every known profile format, in sniffing order."""
-    result = []
+def formats() -> Iterator[ProfileFormat]:
+    """Yield every known profile format, in sniffing order, importing each loader on demand."""
+    # Lazy: loading a cProfile file should not pay for importing protobuf.
     for module_name in _LOADER_MODULES:
         module = import_module(f"{__name__}.{module_name}")
-        result.append(ProfileFormat(module.FORMAT, module.sniff, module.load))
-    return result
+        yield ProfileFormat(module.FORMAT, module.sniff, module.load)
 
 
 def detect_format(data: bytes) -> ProfileFormat | None:
     """Return the format whose sniffer accepts `data`, or None."""
-    for fmt in formats():
-        if fmt.sniff(data):
-            return fmt
-    return None
+    return next((fmt for fmt in formats() if fmt.sniff(data)), None)
 
 
 def load_bytes(data: bytes, source: str) -> Profile:
