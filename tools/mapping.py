@@ -235,6 +235,8 @@ class _Mapper:
         for key, stats in functions.items():
             resolved = kinds[key]
             if resolved.kind is PathKind.WORKSPACE and resolved.path:
+                if key.name == "<module>":
+                    continue  # module-level code is never reported: no reason to parse for it
                 own = stats.self_time + sum(
                     t * self.library_fraction(callee)
                     for callee, t in stats.callees.items()
@@ -330,34 +332,46 @@ class _LibraryFractions:
 
     cProfile's edge from a workspace function to `sorted` or `asyncio.run` includes any
     workspace code called back from there; only the library part belongs to the caller.
+    Library call graphs are cyclic (importlib, recursion), so the fractions are computed by a
+    few rounds of fixed-point iteration from the lower bound self/total, not by recursion.
     """
+
+    ROUNDS = 4
 
     def __init__(
         self, functions: dict[FunctionKey, FunctionStats], kinds: dict[FunctionKey, ResolvedPath]
     ) -> None:
         self.functions = functions
         self.kinds = kinds
-        self.cache: dict[FunctionKey, float] = {}
+        self.fractions: dict[FunctionKey, float] = {}
 
     def __call__(self, key: FunctionKey) -> float:
-        cached = self.cache.get(key)
-        if cached is not None:
-            return cached
-        # Depth-first with an explicit stack: library call graphs are deep and cyclic.
-        self.cache[key] = 1.0  # a cycle back here counts as library time
-        order = [key]
-        pending = [key]
+        fraction = self.fractions.get(key)
+        if fraction is None:
+            self._solve_from(key)
+            fraction = self.fractions[key]
+        return fraction
+
+    def _solve_from(self, start: FunctionKey) -> None:
+        component = [start]
+        self.fractions[start] = self._self_fraction(start)
+        pending = [start]
         while pending:
-            current = pending.pop()
-            stats = self.functions.get(current)
+            stats = self.functions.get(pending.pop())
             for callee in stats.callees if stats else ():
-                if callee not in self.cache and _is_library(self.kinds.get(callee)):
-                    self.cache[callee] = 1.0
-                    order.append(callee)
+                if callee not in self.fractions and _is_library(self.kinds.get(callee)):
+                    self.fractions[callee] = self._self_fraction(callee)
+                    component.append(callee)
                     pending.append(callee)
-        for current in reversed(order):
-            self.cache[current] = self._fraction(current)
-        return self.cache[key]
+        for _ in range(self.ROUNDS):
+            for key in component:
+                self.fractions[key] = self._fraction(key)
+
+    def _self_fraction(self, key: FunctionKey) -> float:
+        stats = self.functions.get(key)
+        if stats is None or stats.total_time <= 0:
+            return 1.0
+        return min(1.0, stats.self_time / stats.total_time)
 
     def _fraction(self, key: FunctionKey) -> float:
         stats = self.functions.get(key)
@@ -366,7 +380,7 @@ class _LibraryFractions:
         library = stats.self_time
         for callee, time in stats.callees.items():
             if callee != key and _is_library(self.kinds.get(callee)):
-                library += time * self.cache.get(callee, 1.0)
+                library += time * self.fractions.get(callee, 1.0)
         return max(0.0, min(1.0, library / stats.total_time))
 
 
