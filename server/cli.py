@@ -84,6 +84,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
+    except Exception as exc:  # noqa: BLE001 - a bug must still not print a traceback at users
+        if os.environ.get("PERFPILOT_DEBUG"):
+            raise
+        print(
+            f"perfpilot: internal error: {type(exc).__name__}: {exc}"
+            " (set PERFPILOT_DEBUG=1 for the traceback, and please report it)",
+            file=sys.stderr,
+        )
+        return EXIT_ERROR
 
 
 def run_check(args: argparse.Namespace) -> int:

@@ -17,6 +17,30 @@ SAMPLERS = ("cprofile", "py-spy")
 _EXTENSIONS = {"cprofile": ".prof", "py-spy": ".speedscope.json"}
 
 
+# Runs the target under cProfile like `python -m cProfile -o OUT` does, but lets the program's
+# exit status through (cProfile's own main swallows SystemExit) and writes the profile even
+# when the program fails. Inline, because the target interpreter may not have perfpilot.
+_CPROFILE_BOOTSTRAP = """\
+import cProfile, os, runpy, sys
+output, mode, target = sys.argv[1:4]
+sys.argv = [target, *sys.argv[4:]]
+if mode == "script":
+    sys.path[0] = os.path.dirname(os.path.abspath(target))
+else:
+    sys.path[0] = os.getcwd()
+profiler = cProfile.Profile()
+profiler.enable()
+try:
+    if mode == "script":
+        runpy.run_path(target, run_name="__main__")
+    else:
+        runpy.run_module(target, run_name="__main__", alter_sys=True)
+finally:
+    profiler.disable()
+    profiler.dump_stats(output)
+"""
+
+
 class ProfilingError(Exception):
     """The command could not be profiled (not a Python command, profiler missing, ...)."""
 
@@ -96,16 +120,26 @@ def _cprofile_command(command: list[str], output: Path) -> list[str]:
                 flags.append(rest.pop(0))
         if rest and rest[0] == "-c":
             raise ProfilingError("`python -c` cannot be profiled; put the code in a file")
-        if not rest:
+        if not rest or rest == ["-m"]:
             raise ProfilingError("no script or module to profile after the interpreter")
-        return [interpreter, *flags, "-m", "cProfile", "-o", str(output), *rest]
+        if rest[0] == "-m":
+            return [
+                interpreter,
+                *flags,
+                "-c",
+                _CPROFILE_BOOTSTRAP,
+                str(output),
+                "module",
+                *rest[1:],
+            ]
+        return [interpreter, *flags, "-c", _CPROFILE_BOOTSTRAP, str(output), "script", *rest]
     if head.endswith(".py"):
-        return [sys.executable, "-m", "cProfile", "-o", str(output), *command]
+        return [sys.executable, "-c", _CPROFILE_BOOTSTRAP, str(output), "script", *command]
     script = shutil.which(head)
     interpreter = _shebang_interpreter(script) if script else None
     if script and interpreter:
         # A console script such as `pytest`: run its file under the interpreter it names.
-        return [interpreter, "-m", "cProfile", "-o", str(output), script, *command[1:]]
+        return [interpreter, "-c", _CPROFILE_BOOTSTRAP, str(output), "script", script, *command[1:]]
     raise ProfilingError(
         f"{head!r} is not a Python command; use `python script.py`, `python -m module`,"
         " a .py file, or --sampler py-spy for any program"
