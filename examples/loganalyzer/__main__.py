@@ -1,0 +1,5 @@
+"""Allow ``python -m loganalyzer``."""
+
+from .cli import main
+
+raise SystemExit(main())
