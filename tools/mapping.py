@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from perfpilot.tools.config import PathMapping
@@ -229,33 +229,59 @@ class _Mapper:
 
     def map_functions(self) -> None:
         functions = self.profile.functions
-        kinds = {key: self.resolver.resolve(key.file) for key in functions}
-        self.library_fraction = _LibraryFractions(functions, kinds)
+        is_library = self._library_test()
+        self.library_fraction = _LibraryFractions(functions, is_library)
         own_by_file: dict[str, float] = {}
         for key, stats in functions.items():
-            resolved = kinds[key]
-            if resolved.kind is PathKind.WORKSPACE and resolved.path:
-                if key.name == "<module>":
-                    continue  # module-level code is never reported: no reason to parse for it
-                own = stats.self_time + sum(
-                    t * self.library_fraction(callee)
-                    for callee, t in stats.callees.items()
-                    if _is_library(kinds.get(callee))
-                )
-                own_by_file[resolved.path] = own_by_file.get(resolved.path, 0.0) + own
-            else:
+            if is_library(key.file):
+                continue
+            resolved = self.resolver.resolve(key.file)
+            if resolved.kind is not PathKind.WORKSPACE or not resolved.path:
                 self.note_unmapped(key.file, resolved, stats.self_time)
+            elif key.name != "<module>":  # module-level code is never reported: no parse for it
+                own = stats.self_time
+                for callee, time in stats.callees.items():
+                    if is_library(callee.file):
+                        own += time * self.library_fraction(callee)
+                own_by_file[resolved.path] = own_by_file.get(resolved.path, 0.0) + own
         self.choose_files(own_by_file)
-        placed = {key: self._place_stats(stats) for key, stats in functions.items()}
-        for key, stats in functions.items():
-            where = placed[key]
+        placed = {
+            key: self._place_stats(stats)
+            for key, stats in functions.items()
+            if self.resolver.resolve(key.file).path in self.parse_files
+        }
+        for key, where in placed.items():
             if where.function is not None:
-                self._fold_function(self.mapped(where), where, stats, placed)
+                self._fold_function(self.mapped(where), where, functions[key], placed)
+
+    def _library_test(self) -> Callable[[str], bool]:
+        """A memoized "is this recorded file library code?" (called ~10^5 times per profile)."""
+        known: dict[str, bool] = {}
+        resolve = self.resolver.resolve
+
+        def is_library(file: str) -> bool:
+            answer = known.get(file)
+            if answer is None:
+                answer = known[file] = _is_library(resolve(file))
+            return answer
+
+        return is_library
 
     def _place_stats(self, stats: FunctionStats) -> _Placed:
         key = stats.key
         hottest = max(stats.line_times, key=stats.line_times.__getitem__, default=0)
         return self.place(key.file, key.name, hottest, key.line, stats.qualname)
+
+    def _label(self, key: FunctionKey, placed: dict[FunctionKey, _Placed]) -> tuple[str, bool]:
+        """Label of a caller/callee and whether it is library code."""
+        where = placed.get(key)
+        if where is not None and where.function is not None:
+            return self.mapped(where).label, False
+        resolved = where.resolved if where else self.resolver.resolve(key.file)
+        if _is_library(resolved):
+            return _library_label(Frame(key.file, key.name, 0, key.line)), True
+        # A workspace function in a file not worth parsing: its recorded name will do.
+        return f"{resolved.relpath or key.file}:{key.name}", False
 
     def _fold_function(
         self,
@@ -272,20 +298,17 @@ class _Mapper:
                 mapped.calls = (mapped.calls or 0) + stats.calls
         for line, time in stats.line_times.items():
             mapped.line_times[line] = mapped.line_times.get(line, 0.0) + time
+        own_label = mapped.label
         for callee, time in stats.callees.items():
-            other = placed.get(callee) or self.place(callee.file, callee.name, 0, callee.line, None)
-            if other.is_library:
+            label, library = self._label(callee, placed)
+            if library:
                 time *= self.library_fraction(callee)
                 mapped.library_time += time
-                label = _library_label(Frame(callee.file, callee.name, 0, callee.line))
-                mapped.callees[label] = mapped.callees.get(label, 0.0) + time
-            elif other.function is not None and other.function != mapped.function:
-                label = self.mapped(other).label
+            if label != own_label:
                 mapped.callees[label] = mapped.callees.get(label, 0.0) + time
         for caller, time in stats.callers.items():
-            other = placed.get(caller) or self.place(caller.file, caller.name, 0, caller.line, None)
-            if other.function is not None and other.function != mapped.function:
-                label = self.mapped(other).label
+            label, _ = self._label(caller, placed)
+            if label != own_label:
                 mapped.callers[label] = mapped.callers.get(label, 0.0) + time
 
 
@@ -323,8 +346,11 @@ def _qualname_fits(function: SourceFunction, qualname: str) -> bool:
     )
 
 
-def _is_library(resolved: ResolvedPath | None) -> bool:
-    return resolved is not None and resolved.kind in (PathKind.LIBRARY, PathKind.PSEUDO)
+_NOT_OURS = frozenset({PathKind.LIBRARY, PathKind.PSEUDO})
+
+
+def _is_library(resolved: ResolvedPath) -> bool:
+    return resolved.kind in _NOT_OURS
 
 
 class _LibraryFractions:
@@ -339,10 +365,10 @@ class _LibraryFractions:
     ROUNDS = 4
 
     def __init__(
-        self, functions: dict[FunctionKey, FunctionStats], kinds: dict[FunctionKey, ResolvedPath]
+        self, functions: dict[FunctionKey, FunctionStats], is_library: Callable[[str], bool]
     ) -> None:
         self.functions = functions
-        self.kinds = kinds
+        self.is_library = is_library
         self.fractions: dict[FunctionKey, float] = {}
 
     def __call__(self, key: FunctionKey) -> float:
@@ -359,7 +385,7 @@ class _LibraryFractions:
         while pending:
             stats = self.functions.get(pending.pop())
             for callee in stats.callees if stats else ():
-                if callee not in self.fractions and _is_library(self.kinds.get(callee)):
+                if callee not in self.fractions and self.is_library(callee.file):
                     self.fractions[callee] = self._self_fraction(callee)
                     component.append(callee)
                     pending.append(callee)
@@ -379,7 +405,7 @@ class _LibraryFractions:
             return 1.0
         library = stats.self_time
         for callee, time in stats.callees.items():
-            if callee != key and _is_library(self.kinds.get(callee)):
+            if callee != key and self.is_library(callee.file):
                 library += time * self.fractions.get(callee, 1.0)
         return max(0.0, min(1.0, library / stats.total_time))
 

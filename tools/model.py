@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 
 class ProfileError(Exception):
@@ -15,12 +16,14 @@ class ProfileError(Exception):
         self.message = message
 
 
-@dataclass(frozen=True, slots=True)
-class FunctionKey:
+class FunctionKey(NamedTuple):
     """Identity of a function as the profiler recorded it.
 
     `line` is the def line as the profiler reports it (co_firstlineno: the first decorator line for
     a decorated function), or 0 when the profiler only records executing lines (py-spy, Austin).
+
+    A NamedTuple rather than a dataclass: profiles hold tens of thousands of keys, and tuple
+    hashing and equality run in C.
     """
 
     file: str
