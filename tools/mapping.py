@@ -129,8 +129,11 @@ class _Mapper:
         if module is None or name == "<module>":
             return _Placed(resolved)
         if name in COMPREHENSIONS:
-            enclosing = module.innermost_at(line or def_line)
+            # A lambda on the comprehension's line must not swallow it.
+            enclosing = module.innermost_at(line or def_line, lambdas=False)
             return _Placed(resolved, enclosing, folded=True)
+        if def_line and module.is_class_body(def_line, name):
+            return _Placed(resolved)  # a class body runs once at import: module-level work
         function, moved = _find_function(module, name, line, def_line, qualname)
         if function is None:
             self.result.missing_functions.add((resolved.relpath or file, name))

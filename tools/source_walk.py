@@ -1,0 +1,382 @@
+"""Tree-sitter walk behind the source index: scopes, CPython qualnames, lines and body hashes."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import sys
+from bisect import bisect_left
+from dataclasses import dataclass
+from functools import cache
+from itertools import accumulate
+
+import tree_sitter_python
+from tree_sitter import Language, Node, Parser, Query, QueryCursor, Tree
+
+# One query finds every node that can open a scope or matters to the hash; the matching runs in
+# C, so Python only touches these nodes and never walks the whole tree (a 5,000-line file has
+# ~50k nodes, of which ~2.5k are these).
+_QUERY = """
+(function_definition) @def
+(class_definition) @class
+(lambda) @lambda
+(list_comprehension) @listcomp
+(set_comprehension) @setcomp
+(dictionary_comprehension) @dictcomp
+(generator_expression) @genexpr
+(global_statement) @global
+(comment) @comment
+(string) @string
+"""
+_COMPREHENSIONS = ("listcomp", "setcomp", "dictcomp", "genexpr")
+
+_MODULE, _CLASS, _FUNCTION, _COMP = range(4)
+
+
+@cache
+def language() -> Language:
+    """Return the tree-sitter Python language (built once)."""
+    return Language(tree_sitter_python.language())
+
+
+@cache
+def _query() -> Query:
+    return Query(language(), _QUERY)
+
+
+def parse(source: bytes) -> Tree:
+    """Parse UTF-8 Python source; never raises on bad syntax (the tree holds ERROR nodes)."""
+    # A Parser is cheap and not thread-safe, so each parse gets its own.
+    return Parser(language()).parse(source)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFunction:
+    """One def or lambda of a source file; lines and columns are 1-based, columns in code points."""
+
+    path: str  # absolute, normalized
+    name: str  # co_name: "fib", "<lambda>"
+    qualname: str  # co_qualname: "Cls.meth", "outer.<locals>.inner", "f.<locals>.<lambda>"
+    def_line: int  # the `def` / `async def` keyword (a lambda: the `lambda` keyword)
+    first_line: int  # co_firstlineno: the first decorator's line if decorated, else def_line
+    name_line: int  # the name token (a lambda: its keyword), where a diagnostic goes
+    name_column: int
+    end_line: int  # the last line of code of the body (trailing comments excluded)
+    body_hash: str  # 16 hex digits; blind to comments and to layout that does not change code
+    is_async: bool
+    is_lambda: bool
+
+
+class _Scope:
+    __slots__ = ("kind", "qualname", "end", "inner_start", "inner_end", "hole", "globals")
+
+    def __init__(self, kind: int, qualname: str, end: int, inner: tuple[int, int]) -> None:
+        self.kind = kind
+        self.qualname = qualname
+        self.end = end  # end of the whole node: the scope is popped once the walk passes it
+        # The part of the node whose code runs in this scope (the body); the rest (defaults,
+        # decorators, bases, a comprehension's first iterable) runs in the enclosing scope.
+        self.inner_start, self.inner_end = inner
+        self.hole = (0, 0)
+        self.globals: set[str] = set()
+
+    def prefix(self) -> str:
+        # CPython's compiler_set_qualname: only function and lambda parents add ".<locals>".
+        if self.kind == _MODULE:
+            return ""
+        if self.kind == _FUNCTION:
+            return self.qualname + ".<locals>."
+        return self.qualname + "."
+
+
+def comprehensions_are_scopes(version: tuple[int, int]) -> tuple[str, ...]:
+    """Return which comprehension kinds are their own code object (hence qualname level)."""
+    # PEP 709 (3.12) inlines list, set and dict comprehensions; generator expressions remain.
+    return _COMPREHENSIONS if version < (3, 12) else ("genexpr",)
+
+
+def walk(
+    tree: Tree,
+    src: bytes,
+    path: str,
+    version: tuple[int, int] | None = None,
+    classes: dict[int, set[str]] | None = None,
+) -> list[SourceFunction]:
+    """Return every def and lambda of the tree, in source order, with CPython's qualnames.
+
+    If `classes` is given, it is filled with co_firstlineno -> names of the class bodies (the
+    profilers report a class body as a code object named after the class).
+    """
+    caps = QueryCursor(_query()).captures(tree.root_node)
+    scoped = comprehensions_are_scopes(version or sys.version_info[:2])
+    kinds = ["def", "class", "lambda", "global", *scoped]
+    nodes = [(n.start_byte, -n.end_byte, kind, n) for kind in kinds for n in caps.get(kind, ())]
+    nodes.sort(key=lambda item: (item[0], item[1]))
+    make = _Maker(src, path, caps.get("string", []), caps.get("comment", []))
+
+    stack = [_Scope(_MODULE, "", 1 << 62, (0, 1 << 62))]
+    found: list[tuple[int, SourceFunction]] = []
+    for start, neg_end, kind, node in nodes:
+        end = -neg_end
+        while stack[-1].end <= start:
+            stack.pop()
+        for owner in reversed(stack):
+            if (
+                owner.inner_start <= start
+                and end <= owner.inner_end
+                and not (owner.hole[0] <= start < owner.hole[1])
+            ):
+                break
+        if kind == "global":
+            owner.globals.update(_text(c) for c in node.named_children if c.type == "identifier")
+            continue
+        if kind in _COMPREHENSIONS:
+            scope = _Scope(_COMP, owner.prefix() + f"<{kind}>", end, (start, end))
+            scope.hole = _first_iterable(node)
+            stack.append(scope)
+            continue
+        body = node.child_by_field_name("body")
+        inner = (body.start_byte, body.end_byte) if body is not None else (end, end)
+        if kind == "lambda":
+            qualname = owner.prefix() + "<lambda>"
+            stack.append(_Scope(_FUNCTION, qualname, end, inner))
+            found.append(make.lambda_(node, qualname))
+            continue
+        name_node = node.child_by_field_name("name")
+        name = _text(name_node) if name_node is not None and not name_node.is_missing else ""
+        # A def or class whose name the parent declares `global` gets a bare qualname.
+        is_global = owner.kind in (_FUNCTION, _CLASS) and name in owner.globals
+        qualname = name if is_global else owner.prefix() + name
+        stack.append(_Scope(_CLASS if kind == "class" else _FUNCTION, qualname, end, inner))
+        if kind == "def" and name_node is not None and name:
+            found.append(make.def_(node, name_node, name, qualname))
+        elif kind == "class" and classes is not None and name:
+            parent = node.parent
+            decorated = parent is not None and parent.type == "decorated_definition"
+            line = (_first_decorator_line(parent) if decorated else None) or start_row(node)
+            classes.setdefault(line, set()).add(name)
+    # Source order is where each function's text starts: its first decorator, or itself.
+    found.sort(key=lambda item: item[0])
+    return [fn for _, fn in found]
+
+
+def start_row(node: Node) -> int:
+    """Return the 1-based line a node starts on."""
+    return node.start_point[0] + 1
+
+
+def _text(node: Node) -> str:
+    return (node.text or b"").decode("utf-8", "replace")
+
+
+def _first_iterable(comp: Node) -> tuple[int, int]:
+    for child in comp.named_children:
+        if child.type == "for_in_clause":
+            right = child.children_by_field_name("right")
+            if right:
+                return right[0].start_byte, right[-1].end_byte
+    return 0, 0
+
+
+class _Maker:
+    """Turn def and lambda nodes into SourceFunctions (lines, columns, end, hash)."""
+
+    def __init__(self, src: bytes, path: str, strings: list[Node], comments: list[Node]) -> None:
+        self.src = src
+        self.path = path
+        self.ascii = src.isascii()
+        self.comment_ends = {n.end_byte for n in comments}
+        self.hasher = _Hasher(src, strings, comments)
+
+    def column(self, byte: int, byte_column: int) -> int:
+        """Return the 1-based column in code points of a position given in bytes."""
+        if self.ascii or not byte_column:
+            return byte_column + 1
+        return len(self.src[byte - byte_column : byte].decode("utf-8", "replace")) + 1
+
+    def end(self, node: Node) -> tuple[int, int]:
+        """Return (row, byte) of the end of the last token of `node` that is not a comment."""
+        if node.end_byte not in self.comment_ends:
+            return node.end_point.row, node.end_byte
+        return _code_end(node)
+
+    def lambda_(self, node: Node, qualname: str) -> tuple[int, SourceFunction]:
+        row, col = node.start_point
+        end_row, end_byte = self.end(node)
+        fn = SourceFunction(
+            path=self.path,
+            name="<lambda>",
+            qualname=qualname,
+            def_line=row + 1,
+            first_line=row + 1,
+            name_line=row + 1,
+            name_column=self.column(node.start_byte, col),
+            end_line=end_row + 1,
+            body_hash=self.hasher.hash_expression(node.start_byte, end_byte),
+            is_async=False,
+            is_lambda=True,
+        )
+        return node.start_byte, fn
+
+    def def_(
+        self, node: Node, name_node: Node, name: str, qualname: str
+    ) -> tuple[int, SourceFunction]:
+        def_line = node.start_point.row + 1
+        first_line = def_line
+        outer = node
+        parent = node.parent
+        if parent is not None and parent.type == "decorated_definition":
+            outer = parent
+            first_line = _first_decorator_line(parent) or def_line
+        end_row, _ = self.end(node)
+        name_row, name_col = name_node.start_point
+        first = node.child(0)
+        fn = SourceFunction(
+            path=self.path,
+            name=name,
+            qualname=qualname,
+            def_line=def_line,
+            first_line=first_line,
+            name_line=name_row + 1,
+            name_column=self.column(name_node.start_byte, name_col),
+            end_line=end_row + 1,
+            body_hash=self.hasher.hash_rows(outer.start_point.row, end_row),
+            is_async=first is not None and first.type == "async",
+            is_lambda=False,
+        )
+        return outer.start_byte, fn
+
+
+def _first_decorator_line(decorated: Node) -> int | None:
+    # co_firstlineno is the line of the first decorator's *expression*, parentheses removed:
+    # "@(\n    deco\n)" starts at deco's line (checked on CPython 3.11-3.13).
+    for deco in decorated.named_children:
+        if deco.type != "decorator":
+            continue
+        expr = _first_code_child(deco)
+        while expr is not None and expr.type == "parenthesized_expression":
+            expr = _first_code_child(expr)
+        return (expr or deco).start_point.row + 1
+    return None
+
+
+def _first_code_child(node: Node) -> Node | None:
+    for child in node.named_children:
+        if child.type not in ("comment", "ERROR"):
+            return child
+    return None
+
+
+def _code_end(node: Node) -> tuple[int, int]:
+    # Tree-sitter keeps comments that trail a body inside the body's block; they are not code.
+    while node.child_count:
+        index = node.child_count - 1
+        child = node.child(index)
+        while child is not None and child.type == "comment" and index > 0:
+            index -= 1
+            child = node.child(index)
+        if child is None or child.type == "comment":
+            break
+        node = child
+    return node.end_point.row, node.end_byte
+
+
+# Layout normalization, on code whose strings are hex placeholders and comments are gone:
+# whitespace between two word characters separates tokens and becomes one space; any other
+# whitespace after a token (around operators and brackets, at the line end) is dropped;
+# indentation stays. Bytes >= 0x80 are UTF-8 identifier characters; a backslash outside strings
+# is a line continuation.
+_W = rb"[0-9A-Za-z_\x80-\xff]"
+_G = rb"[ \t\f\r\\]"
+# Each pattern starts with a gap character so that the regex engine's first-character scan skips
+# over code quickly; the context checks come after it (a lookbehind over the gap just matched).
+_WORD_GAP = re.compile(_G + rb"(?<=" + _W + _G + rb")" + _G + rb"*(?=" + _W + rb")")
+_OTHER_GAP = re.compile(_G + rb"(?<=[^\s\\]" + _G + rb")" + _G + rb"*")
+_BRACKETS = bytes.maketrans(b"([{)]}", b"((()))")
+_NOT_BRACKETS = bytes(c for c in range(256) if c not in b"()[]{}\n")
+
+
+def _squeeze(code: bytes) -> bytes:
+    # Word gaps become \x01 first so that the second pass, which drops every other gap that
+    # follows a token, leaves them alone; leading indentation follows no token and stays.
+    return _OTHER_GAP.sub(b"", _WORD_GAP.sub(b"\x01", code)).replace(b"\x01", b" ")
+
+
+class _Hasher:
+    """Hash a function's tokens, ignoring comments and layout that does not change the code."""
+
+    def __init__(self, src: bytes, strings: list[Node], comments: list[Node]) -> None:
+        self.src = src
+        spans = sorted(
+            [(n.start_byte, n.end_byte, False) for n in strings]
+            + [(n.start_byte, n.end_byte, True) for n in comments]
+        )
+        # Keep outermost spans only: an f-string holds strings, a string can hold a '#'.
+        self.spans: list[tuple[int, int, bool]] = []
+        for span in spans:
+            if not self.spans or span[0] >= self.spans[-1][1]:
+                self.spans.append(span)
+        self.starts = [s for s, _, _ in self.spans]
+        self._lines: list[bytes] | None = None
+        self._joined: list[int] = []  # rows whose newline is inside brackets or continued
+
+    def _mask(self, start: int, end: int) -> bytes:
+        """Return src[start:end] with comments removed and strings as hex placeholders."""
+        src = self.src
+        pieces: list[bytes] = []
+        pos = start
+        i = bisect_left(self.starts, start)
+        while i < len(self.spans) and self.spans[i][0] < end:
+            s, e, is_comment = self.spans[i]
+            pieces.append(src[pos:s])
+            if not is_comment:
+                literal = src[s:e]
+                # Hex keeps the literal's exact text yet hides its spaces, brackets and quotes
+                # from the layout rules; a continuation per newline keeps the line count.
+                pieces.append(
+                    b"\x00%s\x00%s" % (literal.hex().encode(), b"\\\n" * literal.count(b"\n"))
+                )
+            pos = min(e, end)
+            i += 1
+        pieces.append(src[pos:end])
+        return b"".join(pieces).replace(b"\r\n", b"\n")
+
+    def _logical_lines(self) -> list[bytes]:
+        # Done once per file: each def then hashes a slice of these lines.
+        masked = self._mask(0, len(self.src))
+        lines = masked.split(b"\n")
+        brackets = masked.translate(_BRACKETS, _NOT_BRACKETS).split(b"\n")
+        depths = accumulate([2 * b.count(b"(") - len(b) if b else 0 for b in brackets])
+        # A newline ends a logical line unless brackets are open or a backslash continues it.
+        self._joined = [
+            row
+            for row, (depth, line) in enumerate(zip(depths, lines))
+            if depth > 0 or line.endswith(b"\\")
+        ]
+        parts = []
+        prev = 0
+        for row in self._joined:
+            parts.append(b"\n".join(lines[prev : row + 1]))
+            prev = row + 1
+        parts.append(b"\n".join(lines[prev:]))
+        return _squeeze(b" ".join(parts)).split(b"\n")
+
+    def hash_rows(self, first_row: int, last_row: int) -> str:
+        """Hash the logical lines of rows first_row..last_row (0-based), indentation relative."""
+        if self._lines is None:
+            self._lines = self._logical_lines()
+        first = first_row - bisect_left(self._joined, first_row)
+        last = last_row - bisect_left(self._joined, last_row)
+        lines = [line for line in self._lines[first : last + 1] if line.strip()]
+        if not lines:
+            return hashlib.blake2b(b"", digest_size=8).hexdigest()
+        text = b"\n".join(lines)
+        base = lines[0][: len(lines[0]) - len(lines[0].lstrip(b" \t\f"))]
+        if base:
+            text = text[len(base) :].replace(b"\n" + base, b"\n")
+        return hashlib.blake2b(text, digest_size=8).hexdigest()
+
+    def hash_expression(self, start: int, end: int) -> str:
+        """Hash an expression (a lambda): none of its line breaks matter."""
+        code = _squeeze(self._mask(start, end).replace(b"\n", b" ")).strip()
+        return hashlib.blake2b(code, digest_size=8).hexdigest()
