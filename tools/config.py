@@ -93,11 +93,11 @@ def settings_from_mapping(table: dict[str, object], where: str) -> Settings:
     return settings
 
 
-def parse_path_mapping(text: str) -> PathMapping:
-    """Parse `FROM=TO` as given on the command line."""
+def parse_path_mapping(text: str, where: str = "--path-mapping") -> PathMapping:
+    """Parse `FROM=TO` as given on the command line (or in a TOML list)."""
     source, sep, target = text.partition("=")
     if not sep or not source:
-        raise ConfigError(f"--path-mapping {text!r}: expected FROM=TO, e.g. /app=.")
+        raise ConfigError(f"{where} {text!r}: expected FROM=TO, e.g. /app=.")
     return PathMapping(source, target or ".")
 
 
@@ -117,7 +117,7 @@ def _path_mappings(value: object, where: str) -> list[PathMapping]:
         for item in value:
             if not isinstance(item, str):
                 raise ConfigError(f"{where}: expected FROM=TO strings, got {item!r}")
-            mapping = parse_path_mapping(item)
+            mapping = parse_path_mapping(item, where)
             pairs.append((mapping.source, mapping.target))
     else:
         raise ConfigError(f"{where}: expected a table {{FROM = TO}}, got {value!r}")
