@@ -150,7 +150,8 @@ def _choose_profiles(
     """Profiles from --run, else --profile, else [tool.perfpilot] profiles, else the newest."""
     if args.run:
         command = shlex.split(args.run)
-        run = run_profiled(command, cwd, args.sampler)
+        # The program's output goes to stderr: stdout carries the findings (maybe JSON/SARIF).
+        run = run_profiled(command, cwd, args.sampler, stdout=sys.stderr)
         if run.returncode != 0:
             raise UsageError(
                 f"`{args.run}` exited with status {run.returncode}; not using its profile"

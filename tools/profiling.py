@@ -10,6 +10,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from perfpilot.tools.config import PROFILES_DIR
 
@@ -88,15 +89,16 @@ def run_profiled(
     cwd: Path,
     sampler: str = "cprofile",
     output: Path | None = None,
+    stdout: TextIO | None = None,
 ) -> ProfileRun:
-    """Run `command` in `cwd` under the profiler; the program's output passes through."""
+    """Run `command` in `cwd` under the profiler; its output goes to `stdout` (default: ours)."""
     target = output or default_output(cwd, sampler)
     target = target if target.is_absolute() else cwd / target
     argv = profiler_command(command, sampler, target)
     target.parent.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     try:
-        completed = subprocess.run(argv, cwd=cwd, check=False)
+        completed = subprocess.run(argv, cwd=cwd, check=False, stdout=stdout)
     except OSError as exc:
         raise ProfilingError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
     seconds = time.perf_counter() - started

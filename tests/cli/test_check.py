@@ -144,9 +144,11 @@ def test_github_annotations(example: Path) -> None:
 
 
 def test_run_profiles_and_reports(example: Path) -> None:
-    done = perfpilot("check", "--run", " ".join(WORKLOAD), cwd=example)
+    done = perfpilot("check", "--run", " ".join(WORKLOAD), "--output-format", "json", cwd=example)
     assert done.returncode == 1, done.stderr
-    assert findings(done.stdout)[0]["msg"].startswith("Hot function `edit_distance`")
+    # The program's own output must not corrupt the machine-readable findings.
+    assert "== Summary ==" in done.stderr
+    assert json.loads(done.stdout)["findings"][0]["data"]["qualname"] == "edit_distance"
     stored = list((example / ".perfpilot" / "profiles").glob("*.prof"))
     assert stored
     # With no flag, the newest stored profile is used.
