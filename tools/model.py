@@ -20,7 +20,9 @@ class FunctionKey(NamedTuple):
     """Identity of a function as the profiler recorded it.
 
     `line` is the def line as the profiler reports it (co_firstlineno: the first decorator line for
-    a decorated function), or 0 when the profiler only records executing lines (py-spy, Austin).
+    a decorated function), or 0 when the profiler only records executing lines (py-spy, Austin);
+    `name` is the bare name, or the qualified name when there is no def line to tell two
+    same-named functions of one file apart.
 
     A NamedTuple rather than a dataclass: profiles hold tens of thousands of keys, and tuple
     hashing and equality run in C.

@@ -252,3 +252,31 @@ def test_foreign_profile_needs_a_mapping_and_says_so(example: Path, tmp_path: Pa
         cwd=workspace,
     )
     assert "`edit_distance`" in with_mapping.stdout
+
+
+@pytest.mark.slow
+def test_py_spy_sampler_end_to_end(example: Path) -> None:
+    done = perfpilot(
+        "profile",
+        "--sampler",
+        "py-spy",
+        "-o",
+        "spy.speedscope.json",
+        "--",
+        *WORKLOAD,
+        cwd=example,
+    )
+    if done.returncode != 0 and "ermission" in done.stderr:
+        pytest.skip(f"py-spy cannot trace here: {done.stderr.strip()[:200]}")
+    assert done.returncode == 0, done.stderr
+    checked = perfpilot(
+        "check", "--profile", "spy.speedscope.json", "--output-format", "json", cwd=example
+    )
+    document = json.loads(checked.stdout)
+    first = document["findings"][0]
+    assert first["data"]["qualname"] == "edit_distance"
+    assert first["data"]["calls"] is None  # a sampler cannot count calls
+    enrich = (example / "loganalyzer" / "enrich.py").read_text().splitlines()
+    hot_lines = [entry["line"] for entry in first["data"]["hot_lines"]]
+    start = def_line_of(example / "loganalyzer/enrich.py", "edit_distance")
+    assert all(start <= line <= len(enrich) for line in hot_lines) and hot_lines

@@ -9,7 +9,11 @@ from perfpilot.tools.model import Frame, FunctionKey, FunctionStats, Profile, St
 
 def default_key(frame: Frame) -> FunctionKey:
     """Identify a frame's function by file, name and (when known) def line."""
-    return FunctionKey(frame.file, frame.def_line, frame.name)
+    # Without a def line, A.run and B.run of one file would merge; the qualname keeps them
+    # apart. (The workspace mapping re-folds stacks by source position and never uses these
+    # keys, so the qualname-as-name is only seen in the profile's own function table.)
+    name = frame.qualname if frame.qualname and not frame.def_line else frame.name
+    return FunctionKey(frame.file, frame.def_line, name)
 
 
 class StackBuilder:
