@@ -7,7 +7,8 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from perfpilot.tools.mapping import MappedFunction, MappingResult
-from perfpilot.tools.model import Finding, Severity
+from perfpilot.tools.model import Finding, Profile, Severity
+from perfpilot.tools.source_index import SourceFunction
 
 HOT_FUNCTION = "PP001"
 UNMAPPED_PATHS = "PP901"
@@ -61,22 +62,33 @@ def hot_function_findings(
     findings = []
     for hot in hot_functions(result, threshold):
         function = hot.mapped.function
-        if paths is not None and not _under_any(function.path, paths):
-            continue
-        findings.append(
-            Finding(
-                code=HOT_FUNCTION,
-                message=_hot_message(hot),
-                path=function.path,
-                line=function.name_line,
-                column=function.name_column,
-                end_line=function.name_line,
-                end_column=function.name_column + len(function.name),
-                severity=Severity.INFORMATION,
-                data=_hot_data(hot, result),
-            )
-        )
+        if paths is None or _under_any(function.path, paths):
+            findings.append(hot_finding(hot, result.profile))
     return findings
+
+
+def hot_finding(
+    hot: HotFunction, profile: Profile, where: SourceFunction | None = None, changed: bool = False
+) -> Finding:
+    """The PP001 finding of a hot function, placed at `where` (its current position) if given.
+
+    The editor passes the function as it stands in the buffer, which may have moved or
+    changed since the profile was taken.
+    """
+    function = where or hot.mapped.function
+    data = hot_data(hot, profile)
+    data["changed"] = changed
+    return Finding(
+        code=HOT_FUNCTION,
+        message=hot_message(hot, changed),
+        path=function.path,
+        line=function.name_line,
+        column=function.name_column,
+        end_line=function.name_line,
+        end_column=function.name_column + len(function.name),
+        severity=Severity.INFORMATION,
+        data=data,
+    )
 
 
 def input_findings(result: MappingResult, profile_path: str) -> list[Finding]:
@@ -125,22 +137,27 @@ def input_findings(result: MappingResult, profile_path: str) -> list[Finding]:
     return findings
 
 
-def _hot_message(hot: HotFunction) -> str:
+def hot_message(hot: HotFunction, changed: bool = False) -> str:
+    """One line with the shares and calls of a hot function."""
     mapped = hot.mapped
     own = f"{hot.self_share:.1f}% self"
     if hot.library_share >= 0.05:
         own += f" (+{hot.library_share:.1f}% in library calls)"
     calls = f", {mapped.calls:,} calls" if mapped.calls is not None else ""
-    moved = " (moved since profile)" if mapped.moved else ""
+    if changed:
+        note = " (changed since profile)"
+    else:
+        note = " (moved since profile)" if mapped.moved else ""
     return (
         f"Hot function `{mapped.function.qualname}` (#{hot.rank}): {own},"
-        f" {hot.total_share:.1f}% total{calls}{moved}"
+        f" {hot.total_share:.1f}% total{calls}{note}"
     )
 
 
-def _hot_data(hot: HotFunction, result: MappingResult) -> dict[str, object]:
+def hot_data(hot: HotFunction, profile: Profile) -> dict[str, object]:
+    """Machine-readable evidence of a hot function: shares, calls, top callers/callees/lines."""
     mapped = hot.mapped
-    share = result.profile.share
+    share = profile.share
     return {
         "qualname": mapped.function.qualname,
         "rank": hot.rank,

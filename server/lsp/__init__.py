@@ -1,0 +1,1 @@
+"""The perfpilot language server (pygls): handlers convert, logic lives in perfpilot.tools."""
