@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 
 from perfpilot.tools.model import Profile, ProfileError
-from perfpilot.tools.profiles.collapsed import decode_text, parse_count
-from perfpilot.tools.profiles.speedscope import split_qualname
+from perfpilot.tools.profiles._common import decode_text, parse_count, split_qualname
 from perfpilot.tools.profiles.stacks import StackBuilder
 
 FORMAT = "austin"

@@ -6,7 +6,7 @@ import math
 import re
 
 from perfpilot.tools.model import Profile, ProfileError
-from perfpilot.tools.profiles.speedscope import split_qualname
+from perfpilot.tools.profiles._common import decode_text, parse_count, split_qualname
 from perfpilot.tools.profiles.stacks import StackBuilder
 
 FORMAT = "collapsed"
@@ -94,25 +94,3 @@ def _frame(builder: StackBuilder, text: str) -> int:
         return builder.frame(file, bare, int(line), 0, qualname)
     bare, qualname = split_qualname(text)
     return builder.frame("", bare, 0, 0, qualname)
-
-
-def parse_count(text: str, source: str, where: str) -> float:
-    """Parse a sample count or weight: a finite non-negative number."""
-    try:
-        value = int(text) if text.isdigit() and len(text) < 19 else float(text)
-    except ValueError:
-        raise ProfileError(source, f"{where}: {text[:40]!r} is not a sample count") from None
-    if not math.isfinite(value) or value < 0:
-        raise ProfileError(source, f"{where}: sample count {text[:40]!r} is out of range")
-    return value
-
-
-def decode_text(data: bytes, source: str, what: str) -> str:
-    """Decode a text profile as UTF-8, naming the first bad byte."""
-    nul = data.find(b"\0")
-    if nul >= 0:
-        raise ProfileError(source, f"{what} profile is binary, not text (NUL at byte {nul})")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ProfileError(source, f"{what} profile is not UTF-8 (byte {exc.start})") from None

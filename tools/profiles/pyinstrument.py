@@ -8,13 +8,13 @@ import re
 from typing import Any
 
 from perfpilot.tools.model import Profile, ProfileError
-from perfpilot.tools.profiles.speedscope import (
+from perfpilot.tools.profiles._common import (
     MAX_LINE,
     MAX_STACK_ELEMENTS,
     SYNTHETIC_FRAMES,
     JSONTooDeep,
 )
-from perfpilot.tools.profiles.speedscope import parse_json as parse_json_fast
+from perfpilot.tools.profiles._common import parse_json as parse_json_fast
 from perfpilot.tools.profiles.stacks import StackBuilder
 
 FORMAT = "pyinstrument"

@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from perfpilot.tools.model import FunctionKey, FunctionStats, Profile, ProfileError
-from perfpilot.tools.profiles.speedscope import MAX_LINE, parse_json, split_qualname
+from perfpilot.tools.profiles._common import MAX_LINE, parse_json, split_qualname
 from perfpilot.tools.profiles.stacks import StackBuilder
 
 FORMAT = "scalene"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from collections import Counter
@@ -10,6 +9,13 @@ from collections.abc import Iterator
 from typing import Any
 
 from perfpilot.tools.model import Profile, ProfileError
+from perfpilot.tools.profiles._common import (
+    MAX_LINE,
+    MAX_STACK_ELEMENTS,
+    SYNTHETIC_FRAMES,
+    parse_json,
+    split_qualname,
+)
 from perfpilot.tools.profiles.stacks import StackBuilder
 
 FORMAT = "speedscope"
@@ -17,12 +23,6 @@ FORMAT = "speedscope"
 _SCHEMA_URL = b"https://www.speedscope.app/file-format-schema.json"
 _SNIFF_BYTES = 4096
 _TIME_UNITS = {"seconds": 1.0, "milliseconds": 1e-3, "microseconds": 1e-6, "nanoseconds": 1e-9}
-# pyinstrument's placeholders for time that belongs to the enclosing frame.
-SYNTHETIC_FRAMES = frozenset({"[self]", "[await]", "[out-of-context]"})
-# Expanding a call tree into root-first stacks costs the sum of the stacks' depths; a crafted
-# file could make that quadratic in its size, so the expansion has a budget.
-MAX_STACK_ELEMENTS = 20_000_000
-MAX_LINE = 1 << 31
 
 # The sampled fast path: a compact `"samples":[[1,2],[3]]` array is cut out of the JSON, split
 # as bytes a chunk at a time and deduped before any Python list is built (json.loads of 1M
@@ -358,43 +358,3 @@ def _number(value: Any, source: str, where: str) -> float:
     if type(value) not in (int, float) or not math.isfinite(value):
         raise ProfileError(source, f"{where} is not a finite number")
     return float(value)
-
-
-class JSONTooDeep(ProfileError):
-    """JSON nested deeper than the json module can follow."""
-
-
-def _reject_constant(name: str) -> float:
-    raise ValueError(f"{name} is not a number")
-
-
-def parse_json(data: bytes, source: str, what: str) -> Any:
-    """Decode UTF-8 JSON into Python objects, turning every failure into a ProfileError."""
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ProfileError(source, f"{what} file is not UTF-8 (byte {exc.start})") from None
-    try:
-        return json.loads(text, parse_constant=_reject_constant)
-    except RecursionError:
-        raise JSONTooDeep(source, f"{what} JSON is nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        raise ProfileError(
-            source, f"invalid {what} JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
-        ) from None
-    except ValueError as exc:  # NaN/Infinity, or an integer with thousands of digits
-        raise ProfileError(source, f"invalid {what} JSON: {exc}") from None
-
-
-def split_qualname(name: str) -> tuple[str, str | None]:
-    """Split `Class.method` (or `f.<locals>.g`) into the bare name and the qualified name."""
-    if name.endswith(">"):
-        # `Worker.run.<locals>.<genexpr>`: the last part is the bracketed name.
-        bracket = name.rfind("<")
-        if bracket > 1 and name[bracket - 1] == ".":
-            return name[bracket:], name
-        return name, None
-    dot = name.rfind(".")
-    if 0 < dot < len(name) - 1:
-        return name[dot + 1 :], name
-    return name, None

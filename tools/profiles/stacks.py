@@ -119,4 +119,3 @@ def aggregate(
         if leaf_frame.line > 0:
             leaf.line_times[leaf_frame.line] = leaf.line_times.get(leaf_frame.line, 0.0) + weight
     return result
-
