@@ -65,6 +65,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
 
+    serve = commands.add_parser("serve", help="run the language server (stdio by default)")
+    serve.add_argument(
+        "--tcp", metavar="HOST:PORT", help="listen on TCP instead (HOST defaults to 127.0.0.1)"
+    )
+
     profile = commands.add_parser("profile", help="run a Python command under a profiler")
     profile.add_argument("-o", "--output", metavar="FILE", help="where to write the profile")
     profile.add_argument("--sampler", choices=SAMPLERS, default="cprofile")
@@ -78,6 +83,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "check":
             return run_check(args)
+        if args.command == "serve":
+            return run_serve(args)
         return run_profile(args)
     except (UsageError, ConfigError, ProfileError, ProfilingError) as exc:
         print(f"perfpilot: error: {exc}", file=sys.stderr)
@@ -142,6 +149,21 @@ def run_profile(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return run.returncode
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """`perfpilot serve`: the language server on stdio, or on TCP (loopback unless told)."""
+    from perfpilot.server.lsp.app import create_server  # pygls only loads for `serve`
+
+    server = create_server()
+    if args.tcp:
+        host, _, port = args.tcp.rpartition(":")
+        if not port.isdigit():
+            raise UsageError(f"--tcp {args.tcp}: expected HOST:PORT or :PORT")
+        server.start_tcp(host or "127.0.0.1", int(port))
+    else:
+        server.start_io()
+    return EXIT_CLEAN
 
 
 def _choose_profiles(

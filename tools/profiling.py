@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import subprocess
@@ -108,6 +109,41 @@ def run_profiled(
             f"the profiler wrote no profile (command exited with status {completed.returncode})"
         )
     return ProfileRun(target, completed.returncode, seconds, tuple(command))
+
+
+async def run_profiled_async(
+    command: Sequence[str], cwd: Path, sampler: str = "cprofile", output: Path | None = None
+) -> tuple[ProfileRun, str]:
+    """Like `run_profiled`, for an event loop: returns the run and the program's output tail.
+
+    Cancelling the awaiting task kills the program (and its profiler) before re-raising.
+    """
+    target = output or default_output(cwd, sampler)
+    target = target if target.is_absolute() else cwd / target
+    argv = profiler_command(command, sampler, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
+        )
+    except OSError as exc:
+        raise ProfilingError(f"cannot run {argv[0]}: {exc.strerror or exc}") from None
+    try:
+        output_bytes, _ = await process.communicate()
+    except asyncio.CancelledError:
+        process.kill()
+        await process.wait()
+        raise
+    seconds = time.perf_counter() - started
+    tail = output_bytes.decode("utf-8", "replace")[-2000:]
+    returncode = process.returncode if process.returncode is not None else -1
+    if not target.is_file():
+        raise ProfilingError(
+            f"the profiler wrote no profile (command exited with status {returncode}): "
+            + tail.strip()[-300:]
+        )
+    return ProfileRun(target, returncode, seconds, tuple(command)), tail
 
 
 def _cprofile_command(command: list[str], output: Path) -> list[str]:

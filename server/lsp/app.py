@@ -1,0 +1,187 @@
+"""The perfpilot language server: state per workspace, and one table of LSP features."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+
+from lsprotocol import types
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+
+from perfpilot.server.lsp import convert
+from perfpilot.server.lsp.settings import client_settings, debounce_seconds
+from perfpilot.server.render import package_version
+from perfpilot.tools.annotate import FunctionAnnotation, annotate
+from perfpilot.tools.config import ConfigError, Settings
+from perfpilot.tools.live_document import LiveDocument
+from perfpilot.tools.model import ProfileError
+from perfpilot.tools.profile_session import ProfileSession
+
+log = logging.getLogger(__name__)
+
+
+class PerfpilotServer(LanguageServer):
+    """A pygls server that keeps live documents and the workspace's profile session."""
+
+    def __init__(self) -> None:
+        super().__init__("perfpilot", package_version())
+        self.session: ProfileSession | None = None
+        self.documents: dict[str, LiveDocument] = {}
+        self.raw_settings: object = None
+        self.debounce = debounce_seconds(None)
+        self._annotations: dict[str, tuple[int, int, list[FunctionAnnotation]]] = {}
+        self._pending: dict[str, asyncio.Task[None]] = {}
+        # Bumped on every profile (re)load so cached annotations are recomputed.
+        self.generation = 0
+        # File watching: the client's (dynamically registered) or our own poller.
+        self.watch_registered = False
+        self.poller: asyncio.Task[None] | None = None
+        # Until the first profile load after `initialized`, publishing would only flash an
+        # empty list at documents opened early; their diagnostics follow the load.
+        self.ready = False
+
+    # -- workspace and settings ------------------------------------------------------
+
+    def root(self) -> Path:
+        """The workspace root (first folder), or the current directory."""
+        folders = self.workspace.folders
+        if folders:
+            return Path(to_fs_path(next(iter(folders.values())).uri) or ".")
+        root_uri = self.workspace.root_uri
+        return Path(to_fs_path(root_uri) or ".") if root_uri else Path.cwd()
+
+    def apply_settings(self, raw: object) -> bool:
+        """Validate and apply settings; invalid ones are reported and the previous kept."""
+        try:
+            settings, warnings = client_settings(raw, self.root())
+        except ConfigError as exc:
+            self.show(types.MessageType.Error, f"perfpilot: invalid settings ignored: {exc}")
+            return False
+        for warning in warnings:
+            self.show(types.MessageType.Warning, f"perfpilot: {warning}")
+        self.raw_settings = raw
+        self.debounce = debounce_seconds(raw)
+        if self.session is None:
+            self.session = ProfileSession(str(self.root()), settings)
+        else:
+            self.session.settings = settings
+        return True
+
+    @property
+    def settings(self) -> Settings:
+        """The settings in force."""
+        return self.session.settings if self.session else Settings()
+
+    def show(self, kind: types.MessageType, message: str) -> None:
+        """window/showMessage, also logged."""
+        log.info(message)
+        self.window_show_message(types.ShowMessageParams(type=kind, message=message))
+
+    # -- profiles --------------------------------------------------------------------
+
+    def reload_profiles(self, paths: list[str] | None = None) -> bool:
+        """(Re)load profiles, explicit `paths` or discovered; keep the old ones on failure."""
+        if self.session is None:
+            self.apply_settings(self.raw_settings)
+        assert self.session is not None
+        try:
+            if paths is None:
+                self.session.reload()
+            else:
+                self.session.load_explicit(paths)
+        except ProfileError as exc:
+            self.show(types.MessageType.Error, f"perfpilot: cannot load profile: {exc}")
+            if not self.ready:
+                self.ready = True
+                self.refresh_all()
+            return False
+        self.generation += 1
+        self.ready = True
+        self.refresh_all()
+        return True
+
+    def clear_profiles(self) -> None:
+        """Forget the loaded profiles and remove every annotation."""
+        if self.session is not None:
+            self.session.clear()
+        self.generation += 1
+        self.refresh_all()
+
+    def refresh_all(self) -> None:
+        """Republish every open document and ask the client to refresh lenses and hints."""
+        for uri in list(self.documents):
+            self.publish(uri)
+        capabilities = self.client_capabilities.workspace
+        if capabilities and capabilities.code_lens and capabilities.code_lens.refresh_support:
+            self.workspace_code_lens_refresh(None)
+        if capabilities and capabilities.inlay_hint and capabilities.inlay_hint.refresh_support:
+            self.workspace_inlay_hint_refresh(None)
+
+    # -- annotations -----------------------------------------------------------------
+
+    def annotations(self, uri: str) -> list[FunctionAnnotation]:
+        """Annotations for the document's current version (cached per version and load)."""
+        document = self.documents.get(uri)
+        session = self.session
+        if document is None or session is None or session.loaded is None:
+            return []
+        cached = self._annotations.get(uri)
+        if cached and cached[0] == document.version and cached[1] == self.generation:
+            return cached[2]
+        loaded = session.loaded
+        hot = loaded.hot_in(document.path)
+        result = annotate(document.module(), hot, loaded.profile) if hot else []
+        self._annotations[uri] = (document.version, self.generation, result)
+        return result
+
+    def publish(self, uri: str) -> None:
+        """Publish diagnostics computed for the document's current version."""
+        document = self.documents.get(uri)
+        if document is None or not self.ready:
+            return
+        diagnostics = [convert.diagnostic(a.finding, document) for a in self.annotations(uri)]
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(
+                uri=uri, diagnostics=diagnostics, version=document.version
+            )
+        )
+
+    def schedule_publish(self, uri: str) -> None:
+        """Publish after the debounce; a newer edit replaces the pending publish."""
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        self._pending[uri] = asyncio.ensure_future(self._publish_later(uri))
+
+    async def _publish_later(self, uri: str) -> None:
+        await asyncio.sleep(self.debounce)
+        self._pending.pop(uri, None)
+        self.publish(uri)
+
+    def forget(self, uri: str) -> None:
+        """Drop a closed document and clear its diagnostics."""
+        pending = self._pending.pop(uri, None)
+        if pending is not None:
+            pending.cancel()
+        self.documents.pop(uri, None)
+        self._annotations.pop(uri, None)
+        self.text_document_publish_diagnostics(
+            types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
+        )
+
+
+def create_server() -> PerfpilotServer:
+    """Build the server with every feature registered (the one table of features)."""
+    from perfpilot.server.lsp.handlers import annotations, commands, documents, workspace
+
+    server = PerfpilotServer()
+    for register in (
+        workspace.register,
+        documents.register,
+        annotations.register,
+        commands.register,
+    ):
+        register(server)
+    return server

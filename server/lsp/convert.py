@@ -1,0 +1,100 @@
+"""Convert perfpilot's findings and annotations into lsprotocol objects."""
+
+from __future__ import annotations
+
+from lsprotocol import types
+
+from perfpilot.tools.annotate import FunctionAnnotation
+from perfpilot.tools.live_document import LiveDocument
+from perfpilot.tools.model import Finding, Severity
+
+SOURCE = "perfpilot"
+
+
+def name_range(document: LiveDocument, line: int, column: int, length: int) -> types.Range:
+    """Range of a name at 1-based `line`/`column` (code points), in the client's encoding."""
+    row = line - 1
+    start = document.position_of_column(row, column)
+    end = document.position_of_column(row, column + length)
+    return types.Range(types.Position(row, start), types.Position(row, end))
+
+
+def diagnostic(finding: Finding, document: LiveDocument) -> types.Diagnostic:
+    """A finding as an LSP diagnostic on its range."""
+    length = (finding.end_column or finding.column) - finding.column
+    return types.Diagnostic(
+        range=name_range(document, finding.line, finding.column, length),
+        message=finding.message,
+        severity=types.DiagnosticSeverity(int(Severity(finding.severity))),
+        code=finding.code,
+        source=SOURCE,
+        data=finding.data,
+    )
+
+
+def lens_title(annotation: FunctionAnnotation) -> str:
+    """`23.4% total · 5.1% self · 12,345 calls` (plus a note when the code changed)."""
+    hot = annotation.hot
+    parts = [f"{hot.total_share:.1f}% total", f"{hot.self_share:.1f}% self"]
+    if hot.library_share >= 0.05:
+        parts.append(f"{hot.library_share:.1f}% in libraries")
+    if hot.mapped.calls is not None:
+        parts.append(f"{hot.mapped.calls:,} calls")
+    title = "perfpilot: " + " · ".join(parts)
+    return title + " (changed since profile)" if annotation.changed else title
+
+
+def code_lens(annotation: FunctionAnnotation) -> types.CodeLens:
+    """A lens above the function's first line (its first decorator, where the eye starts)."""
+    row = annotation.function.first_line - 1
+    return types.CodeLens(
+        range=types.Range(types.Position(row, 0), types.Position(row, 0)),
+        # An empty command id: the lens is information, clicking it does nothing.
+        command=types.Command(title=lens_title(annotation), command=""),
+    )
+
+
+def hover_markdown(annotation: FunctionAnnotation) -> str:
+    """Hover text: shares, calls, top callers and callees, hottest lines."""
+    hot = annotation.hot
+    data = annotation.finding.data
+    lines = [
+        f"**perfpilot** · `{annotation.function.qualname}` · #{hot.rank} by own time",
+        "",
+        "| self | in libraries | total | calls |",
+        "|---:|---:|---:|---:|",
+        f"| {hot.self_share:.1f}% | {hot.library_share:.1f}% | {hot.total_share:.1f}% |"
+        f" {'—' if hot.mapped.calls is None else f'{hot.mapped.calls:,}'} |",
+    ]
+    for title, key in (("Callers", "callers"), ("Callees", "callees")):
+        entries = data.get(key) or []
+        if entries:
+            lines += ["", f"**{title}**"]
+            lines += [f"- `{e['name']}` {e['percent']:.1f}%" for e in entries]  # type: ignore[index]
+    if annotation.line_shares:
+        hottest = sorted(annotation.line_shares.items(), key=lambda kv: -kv[1])[:5]
+        lines += ["", "**Hottest lines**"]
+        lines += [f"- line {line}: {share:.1f}%" for line, share in hottest]
+    if annotation.changed:
+        lines += ["", "_The function changed since the profile was taken: re-profile._"]
+    return "\n".join(lines)
+
+
+def inlay_hints(annotation: FunctionAnnotation, document: LiveDocument) -> list[types.InlayHint]:
+    """A hint at the end of each hot line with its share."""
+    hints = []
+    for line, share in sorted(annotation.line_shares.items()):
+        row = line - 1
+        if not 0 <= row < document.line_count():
+            continue
+        end = document.position_of_column(row, len(document.line_text(row)) + 1)
+        hints.append(
+            types.InlayHint(
+                position=types.Position(row, end),
+                label=f"{share:.1f}%",
+                kind=types.InlayHintKind.Parameter,
+                padding_left=True,
+                tooltip=f"perfpilot: {share:.1f}% of the profile on this line",
+            )
+        )
+    return hints

@@ -1,0 +1,135 @@
+"""Workspace commands: load, clear, profile a run, and the ranked list of hot functions."""
+
+from __future__ import annotations
+
+import asyncio
+import shlex
+import uuid
+from typing import Any
+
+from lsprotocol import types
+from pygls.uris import from_fs_path
+
+from perfpilot.server.lsp.app import PerfpilotServer
+from perfpilot.tools.profiling import ProfilingError, run_profiled_async
+
+LOAD_PROFILE = "perfpilot.loadProfile"
+CLEAR_PROFILES = "perfpilot.clearProfiles"
+PROFILE_RUN = "perfpilot.profileRun"
+HOT_FUNCTIONS = "perfpilot.hotFunctions"
+
+
+def register(server: PerfpilotServer) -> None:
+    """Register the perfpilot.* commands."""
+
+    @server.command(LOAD_PROFILE)
+    def load_profile(ls: PerfpilotServer, *args: Any) -> dict[str, Any]:
+        paths = [str(a) for a in _flatten(args)]
+        if not paths:
+            ls.show(types.MessageType.Error, f"perfpilot: {LOAD_PROFILE} needs a profile path")
+            return {"loaded": False}
+        loaded = ls.reload_profiles(paths)
+        return {"loaded": loaded, "profiles": paths}
+
+    @server.command(CLEAR_PROFILES)
+    def clear_profiles(ls: PerfpilotServer, *args: Any) -> dict[str, Any]:
+        ls.clear_profiles()
+        return {"cleared": True}
+
+    @server.command(HOT_FUNCTIONS)
+    def hot_functions(ls: PerfpilotServer, *args: Any) -> list[dict[str, Any]]:
+        session = ls.session
+        if session is None or session.loaded is None:
+            return []
+        return [_hot_entry(hot) for hot in session.loaded.hot]
+
+    @server.command(PROFILE_RUN)
+    async def profile_run(ls: PerfpilotServer, *args: Any) -> dict[str, Any]:
+        words = _command_words(list(_flatten(args)))
+        if not words:
+            ls.show(types.MessageType.Error, f"perfpilot: {PROFILE_RUN} needs a command line")
+            return {"ok": False}
+        return await _profile_with_progress(ls, words)
+
+
+async def _profile_with_progress(ls: PerfpilotServer, words: list[str]) -> dict[str, Any]:
+    token = f"perfpilot-profile-{uuid.uuid4()}"
+    window = ls.client_capabilities.window
+    progress = bool(window and window.work_done_progress)
+    if progress:
+        await ls.work_done_progress.create_async(token)
+        ls.work_done_progress.begin(
+            token,
+            types.WorkDoneProgressBegin(
+                title="perfpilot: profiling", message=" ".join(words), cancellable=True
+            ),
+        )
+    run_task = asyncio.ensure_future(run_profiled_async(words, ls.root()))
+    cancelled = ls.work_done_progress.tokens.get(token) if progress else None
+    if cancelled is not None:
+        # A cancel from the client's progress UI kills the program.
+        cancelled.add_done_callback(lambda _: run_task.cancel())
+    try:
+        run, output_tail = await run_task
+    except asyncio.CancelledError:
+        _end(ls, progress, token, "cancelled")
+        return {"ok": False, "cancelled": True}
+    except ProfilingError as exc:
+        _end(ls, progress, token, "failed")
+        ls.show(types.MessageType.Error, f"perfpilot: cannot profile `{shlex.join(words)}`: {exc}")
+        return {"ok": False, "error": str(exc)}
+    if run.returncode != 0:
+        _end(ls, progress, token, f"failed (exit status {run.returncode})")
+        tail = output_tail.strip().splitlines()[-3:]
+        ls.show(
+            types.MessageType.Error,
+            f"perfpilot: `{shlex.join(words)}` exited with status {run.returncode}"
+            + (": " + " / ".join(tail) if tail else ""),
+        )
+        return {"ok": False, "returncode": run.returncode, "profile": str(run.output)}
+    _end(ls, progress, token, f"done in {run.seconds:.1f} s")
+    loaded = ls.reload_profiles([str(run.output)])
+    return {"ok": loaded, "profile": str(run.output), "seconds": run.seconds}
+
+
+def _end(ls: PerfpilotServer, progress: bool, token: str, message: str) -> None:
+    if progress:
+        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
+
+
+def _hot_entry(hot: Any) -> dict[str, Any]:
+    function = hot.mapped.function
+    row = function.name_line - 1
+    return {
+        "uri": from_fs_path(function.path),
+        "path": function.path,
+        "qualname": function.qualname,
+        "rank": hot.rank,
+        "ownPercent": round(hot.own_share, 2),
+        "selfPercent": round(hot.self_share, 2),
+        "libraryPercent": round(hot.library_share, 2),
+        "totalPercent": round(hot.total_share, 2),
+        "calls": hot.mapped.calls,
+        # Code-point columns: exact for the common ASCII names; clients re-resolve on open.
+        "range": {
+            "start": {"line": row, "character": function.name_column - 1},
+            "end": {"line": row, "character": function.name_column - 1 + len(function.name)},
+        },
+    }
+
+
+def _flatten(args: Any) -> list[Any]:
+    """Commands arrive as `[path]`, `[[path]]` or `path` depending on the client."""
+    flat: list[Any] = []
+    for arg in args if isinstance(args, list | tuple) else [args]:
+        if isinstance(arg, list | tuple):
+            flat.extend(_flatten(arg))
+        elif arg is not None:
+            flat.append(arg)
+    return flat
+
+
+def _command_words(args: list[Any]) -> list[str]:
+    if len(args) == 1 and isinstance(args[0], str):
+        return shlex.split(args[0])
+    return [str(a) for a in args]

@@ -1,0 +1,52 @@
+"""Editor settings (`perfpilot` section, camelCase) → perfpilot Settings, over pyproject's."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from pathlib import Path
+
+from perfpilot.tools.config import ConfigError, Settings, load_settings, settings_from_mapping
+
+# Keys the server accepts but other parts of perfpilot own (the LLM agent reads `llm`).
+_PASSED_THROUGH = frozenset({"llm", "debounce"})
+DEFAULT_DEBOUNCE_MS = 150
+
+
+def snake_case(name: str) -> str:
+    """`unsafeFixes` → `unsafe_fixes`."""
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def client_settings(raw: object, root: Path) -> tuple[Settings, list[str]]:
+    """Workspace settings: pyproject's `[tool.perfpilot]`, overridden by the editor's values.
+
+    Returns the settings and warnings; raises ConfigError for an invalid value so the caller
+    can keep the previous settings and tell the user.
+    """
+    base = load_settings(root)
+    if raw is None:
+        return base, base.warnings
+    if not isinstance(raw, dict):
+        raise ConfigError(f"perfpilot settings: expected an object, got {raw!r}")
+    table = {snake_case(k): v for k, v in raw.items() if k not in _PASSED_THROUGH}
+    table = {k: v for k, v in table.items() if v is not None}
+    overrides = settings_from_mapping(table, "perfpilot settings:")
+    merged = replace(
+        base,
+        profiles=overrides.profiles if "profiles" in table else base.profiles,
+        threshold=overrides.threshold if "threshold" in table else base.threshold,
+        path_mappings=overrides.path_mappings if "path_mappings" in table else base.path_mappings,
+        unsafe_fixes=overrides.unsafe_fixes if "unsafe_fixes" in table else base.unsafe_fixes,
+        warnings=[*base.warnings, *overrides.warnings],
+    )
+    return merged, merged.warnings
+
+
+def debounce_seconds(raw: object) -> float:
+    """The per-document debounce, from `perfpilot.debounce` (milliseconds) if valid."""
+    if isinstance(raw, dict):
+        value = raw.get("debounce")
+        if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 5000:
+            return value / 1000.0
+    return DEFAULT_DEBOUNCE_MS / 1000.0

@@ -1,0 +1,137 @@
+"""The profiles an editor session shows: where they come from, loading, and their hot functions."""
+
+from __future__ import annotations
+
+import glob
+import os
+from dataclasses import dataclass, field
+
+from perfpilot.tools.config import PROFILES_DIR, Settings
+from perfpilot.tools.hotspots import HotFunction, hot_functions
+from perfpilot.tools.mapping import MappingResult, map_profile
+from perfpilot.tools.model import Profile, ProfileError
+from perfpilot.tools.profiles import load_profile
+from perfpilot.tools.profiles.merge import merge_profiles
+from perfpilot.tools.source_index import WorkspaceIndex
+
+
+@dataclass(slots=True)
+class LoadedProfiles:
+    """Profiles loaded together, merged and mapped onto the workspace."""
+
+    paths: list[str]
+    profile: Profile
+    result: MappingResult
+    hot: list[HotFunction]
+    # path -> (mtime_ns, size) when loaded, to notice re-profiling.
+    stamps: dict[str, tuple[int, int]] = field(default_factory=dict)
+
+    def hot_in(self, path: str) -> list[HotFunction]:
+        """The hot functions of one file (absolute path), hottest first."""
+        real = os.path.realpath(path)
+        return [h for h in self.hot if os.path.realpath(h.mapped.function.path) == real]
+
+
+class ProfileSession:
+    """The workspace's profile state; every method is cheap except `load`."""
+
+    def __init__(self, root: str, settings: Settings) -> None:
+        self.root = os.path.abspath(root)
+        self.settings = settings
+        self.index = WorkspaceIndex(self.root)
+        self.loaded: LoadedProfiles | None = None
+        # Profiles the user loaded explicitly (command) win over discovery until cleared.
+        self.explicit: list[str] | None = None
+
+    @property
+    def profiles_dir(self) -> str:
+        """The default profile folder, `.perfpilot/profiles` of the workspace."""
+        return os.path.join(self.root, PROFILES_DIR)
+
+    def discover(self) -> list[str]:
+        """Profiles to show: explicit ones, else the configured globs, else the newest stored."""
+        if self.explicit is not None:
+            return list(self.explicit)
+        if self.settings.profiles:
+            found: list[str] = []
+            for pattern in self.settings.profiles:
+                full = pattern if os.path.isabs(pattern) else os.path.join(self.root, pattern)
+                found.extend(sorted(glob.glob(full, recursive=True)))
+            return [p for p in dict.fromkeys(found) if os.path.isfile(p)]
+        try:
+            entries = [e for e in os.scandir(self.profiles_dir) if e.is_file()]
+        except OSError:
+            return []
+        if not entries:
+            return []
+        return [max(entries, key=lambda e: e.stat().st_mtime_ns).path]
+
+    def load(self, paths: list[str]) -> LoadedProfiles | None:
+        """Load, merge and map `paths`; on a ProfileError the previous state is kept."""
+        if not paths:
+            self.loaded = None
+            return None
+        stamps = {path: _stamp(path) for path in paths}
+        profiles = [load_profile(path) for path in paths]
+        merged = merge_profiles(profiles)
+        threshold = self.settings.threshold
+        result = map_profile(merged, self.index, self.settings.path_mappings, min_share=threshold)
+        self.loaded = LoadedProfiles(
+            paths=list(paths),
+            profile=merged,
+            result=result,
+            hot=hot_functions(result, threshold),
+            stamps=stamps,
+        )
+        return self.loaded
+
+    def reload(self) -> LoadedProfiles | None:
+        """Discover and load again (after settings changed or a profile was rewritten)."""
+        return self.load(self.discover())
+
+    def load_explicit(self, paths: list[str]) -> LoadedProfiles | None:
+        """Load profiles the user chose; they stay until `clear`."""
+        resolved = [p if os.path.isabs(p) else os.path.join(self.root, p) for p in paths]
+        loaded = self.load(resolved)
+        self.explicit = resolved
+        return loaded
+
+    def clear(self) -> None:
+        """Forget every loaded profile and stop showing annotations until the next load."""
+        self.explicit = []
+        self.loaded = None
+
+    def stale(self) -> bool:
+        """Did a loaded profile change on disk, or did a newer one appear to be discovered?"""
+        if self.loaded is None:
+            return bool(self.discover()) and self.explicit != []
+        if any(_stamp(p) != s for p, s in self.loaded.stamps.items()):
+            return True
+        return sorted(self.discover()) != sorted(self.loaded.paths)
+
+    def watched_globs(self) -> list[str]:
+        """Glob patterns (relative to the root) whose changes may change what is shown."""
+        patterns = [f"{PROFILES_DIR.as_posix()}/**"]
+        patterns += [p for p in self.settings.profiles if not os.path.isabs(p)]
+        if self.loaded:
+            patterns += [
+                os.path.relpath(p, self.root).replace(os.sep, "/")
+                for p in self.loaded.paths
+                if _inside(p, self.root)
+            ]
+        return list(dict.fromkeys(patterns))
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        info = os.stat(path)
+    except OSError:
+        return (-1, -1)
+    return (info.st_mtime_ns, info.st_size)
+
+
+def _inside(path: str, root: str) -> bool:
+    return os.path.abspath(path).startswith(root.rstrip(os.sep) + os.sep)
+
+
+__all__ = ["LoadedProfiles", "ProfileError", "ProfileSession"]
