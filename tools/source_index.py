@@ -10,6 +10,8 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+from tree_sitter import Tree
+
 from perfpilot.tools import source_walk
 from perfpilot.tools.source_walk import SourceFunction
 
@@ -21,6 +23,7 @@ __all__ = [
     "WorkspaceIndex",
     "decode_source",
     "index_source",
+    "index_tree",
 ]
 
 # Larger files are generated code (parser tables, vendored bundles): not worth a parse.
@@ -158,7 +161,15 @@ def index_source(
     inline in 3.12); it defaults to the running interpreter.
     """
     src = decode_source(source)
-    tree = source_walk.parse(src)
+    return index_tree(source_walk.parse(src), src, path, python_version=python_version)
+
+
+def index_tree(
+    tree: Tree, src: bytes, path: str, *, python_version: tuple[int, int] | None = None
+) -> ModuleIndex:
+    """Index the functions of an already parsed tree of `src` (UTF-8); see `index_source`."""
+    # The live editor document parses incrementally and keeps its own tree; this is the part of
+    # indexing that does not depend on how the tree was made.
     norm_path = os.path.normpath(os.path.abspath(path))
     classes: dict[int, set[str]] = {}
     functions = source_walk.walk(tree, src, norm_path, python_version, classes)
