@@ -94,10 +94,7 @@ def run_profiled(
     stdout: TextIO | None = None,
 ) -> ProfileRun:
     """Run `command` in `cwd` under the profiler; its output goes to `stdout` (default: ours)."""
-    target = output or default_output(cwd, sampler)
-    target = target if target.is_absolute() else cwd / target
-    argv = profiler_command(command, sampler, target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target, argv = _prepare(command, cwd, sampler, output)
     started = time.perf_counter()
     try:
         completed = subprocess.run(argv, cwd=cwd, check=False, stdout=stdout)
@@ -118,10 +115,7 @@ async def run_profiled_async(
 
     Cancelling the awaiting task kills the program (and its profiler) before re-raising.
     """
-    target = output or default_output(cwd, sampler)
-    target = target if target.is_absolute() else cwd / target
-    argv = profiler_command(command, sampler, target)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target, argv = _prepare(command, cwd, sampler, output)
     started = time.perf_counter()
     try:
         process = await asyncio.create_subprocess_exec(
@@ -144,6 +138,17 @@ async def run_profiled_async(
             + tail.strip()[-300:]
         )
     return ProfileRun(target, returncode, seconds, tuple(command)), tail
+
+
+def _prepare(
+    command: Sequence[str], cwd: Path, sampler: str, output: Path | None
+) -> tuple[Path, list[str]]:
+    """The profile's path (created folder) and the argv that writes it."""
+    target = output or default_output(cwd, sampler)
+    target = target if target.is_absolute() else cwd / target
+    argv = profiler_command(command, sampler, target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    return target, argv
 
 
 def _cprofile_command(command: list[str], output: Path) -> list[str]:
