@@ -8,7 +8,7 @@ from bisect import bisect_right
 from tree_sitter import Parser, Point, Tree
 
 from perfpilot.tools import source_walk
-from perfpilot.tools.source_index import ModuleIndex, index_tree
+from perfpilot.tools.source_index import ModuleIndex, RowChange, index_tree
 
 __all__ = ["POSITION_ENCODINGS", "LiveDocument"]
 
@@ -55,6 +55,9 @@ class LiveDocument:
         self._tree: Tree | None = None  # edited in step with the text, re-parsed lazily
         self._parsed = False  # does _tree describe the current text?
         self._module: ModuleIndex | None = None
+        # The rows of the text last indexed and its index: the base of the next re-index.
+        self._indexed: tuple[list[bytes], ModuleIndex] | None = None
+        self._syntax_rows: list[tuple[int, int]] = []
         self._set_text(text)
 
     @property
@@ -130,17 +133,43 @@ class LiveDocument:
             if self._tree is None:
                 self._tree = self._parser.parse(self._data)
             else:  # given the old, edited tree, tree-sitter re-parses only around the edits
-                self._tree = self._parser.parse(self._data, self._tree)
+                edited = self._tree
+                self._tree = self._parser.parse(self._data, edited)
+                if self._tree.root_node.has_error:
+                    # Error recovery depends on the path that led to a text: re-parsed
+                    # incrementally, broken code can come out unlike a fresh parse of it. Only
+                    # a fresh parse guarantees the annotations a reopened file would get.
+                    self._tree = self._parser.parse(self._data)
+                # Where the parse itself changed, maybe beyond the edited text (a bracket
+                # opened or closed): the re-index must cover it.
+                self._syntax_rows += [
+                    (r.start_point.row, r.end_point.row) for r in edited.changed_ranges(self._tree)
+                ]
             self._parsed = True
         assert self._tree is not None
         return self._tree
 
     def module(self) -> ModuleIndex:
-        """Return the functions of the current text, parsed and indexed at most once per change."""
+        """Return the functions of the current text, parsed and indexed at most once per change.
+
+        After the first index, only the top-level statements an edit touched are walked again.
+        """
         if self._module is None:
+            tree = self.tree()
+            rows = self._data.split(b"\n")
+            change = None
+            if self._indexed is not None:
+                change = _row_change(self._indexed[0], rows, self._syntax_rows)
             self._module = index_tree(
-                self.tree(), self._data, self.path, python_version=self.python_version
+                tree,
+                self._data,
+                self.path,
+                python_version=self.python_version,
+                previous=self._indexed[1] if self._indexed else None,
+                change=change,
             )
+            self._indexed = (rows, self._module)
+            self._syntax_rows = []
         return self._module
 
     # -- text and line tables -------------------------------------------------------------------
@@ -282,6 +311,20 @@ class LiveDocument:
         if b"\r" not in self._data:
             return Point(line, byte - self._bstarts[line])
         return _point_in(self._data, byte)
+
+
+def _row_change(
+    old: list[bytes], new: list[bytes], syntax_rows: list[tuple[int, int]]
+) -> RowChange:
+    """The rows that differ between two versions of a text (common head and tail removed)."""
+    limit = min(len(old), len(new))
+    first = 0
+    while first < limit and old[first] == new[first]:
+        first += 1
+    tail = 0
+    while tail < limit - first and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return RowChange(first, len(old) - tail, len(new) - tail, tuple(syntax_rows))
 
 
 def _point_in(data: bytes, byte: int) -> Point:

@@ -8,7 +8,7 @@ import os
 import re
 import stat
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tree_sitter import Tree
 
@@ -164,16 +164,108 @@ def index_source(
     return index_tree(source_walk.parse(src), src, path, python_version=python_version)
 
 
+@dataclass(frozen=True, slots=True)
+class RowChange:
+    """How a text changed since it was last indexed, in 0-based tree-sitter rows.
+
+    Rows first..old_stop-1 of the old text became rows first..new_stop-1 of the new one; the
+    rest is the same text. `syntax_rows` are new-text row spans whose parse changed (tree-sitter's
+    changed ranges), which can lie outside the edited text (an unclosed bracket, say).
+    """
+
+    first: int
+    old_stop: int
+    new_stop: int
+    syntax_rows: tuple[tuple[int, int], ...] = ()
+
+
 def index_tree(
-    tree: Tree, src: bytes, path: str, *, python_version: tuple[int, int] | None = None
+    tree: Tree,
+    src: bytes,
+    path: str,
+    *,
+    python_version: tuple[int, int] | None = None,
+    previous: ModuleIndex | None = None,
+    change: RowChange | None = None,
 ) -> ModuleIndex:
-    """Index the functions of an already parsed tree of `src` (UTF-8); see `index_source`."""
-    # The live editor document parses incrementally and keeps its own tree; this is the part of
-    # indexing that does not depend on how the tree was made.
+    """Index the functions of an already parsed tree of `src` (UTF-8); see `index_source`.
+
+    Given the `previous` index and the `change` since, only the top-level statements the change
+    touched are walked again; the others are kept, shifted by the number of lines added.
+    """
     norm_path = os.path.normpath(os.path.abspath(path))
     classes: dict[int, set[str]] = {}
-    functions = source_walk.walk(tree, src, norm_path, python_version, classes)
-    return ModuleIndex(norm_path, functions, tree.root_node.has_error, classes)
+    if previous is None or change is None or previous.path != norm_path:
+        functions = source_walk.walk(tree, src, norm_path, python_version, classes)
+        return ModuleIndex(norm_path, functions, tree.root_node.has_error, classes)
+    low, high = _touched_rows(tree, change, previous)
+    delta = change.new_stop - change.old_stop
+    start = _row_start(src, low)
+    stop = _row_start(src, high + 1)
+    walked = source_walk.walk(tree, src, norm_path, python_version, classes, (start, stop))
+    before = [f for f in previous.functions if f.end_line - 1 < low]
+    after = [
+        _shifted(f, delta)
+        for f in previous.functions
+        if f.first_line - 1 >= change.old_stop and f.first_line - 1 + delta > high
+    ]
+    for line, names in previous.class_lines.items():
+        if line - 1 < low:
+            classes.setdefault(line, set()).update(names)
+        elif line - 1 >= change.old_stop and line - 1 + delta > high:
+            classes.setdefault(line + delta, set()).update(names)
+    return ModuleIndex(norm_path, before + walked + after, tree.root_node.has_error, classes)
+
+
+def _touched_rows(tree: Tree, change: RowChange, previous: ModuleIndex) -> tuple[int, int]:
+    """New-text rows to walk again: the change, widened to whole top-level statements and to
+    every previously indexed function it cut into (which must be found again, or dropped)."""
+    delta = change.new_stop - change.old_stop
+    changed_high = max(change.first, change.new_stop - 1)
+
+    def to_new(row: int) -> int:
+        if row < change.first:
+            return row
+        if row >= change.old_stop:
+            return row + delta
+        return min(max(row, change.first), changed_high)
+
+    edited = [(change.first, changed_high), *change.syntax_rows]
+    low, high = min(a for a, _ in edited), max(b for _, b in edited)
+    children = [(c.start_point.row, c.end_point.row) for c in tree.root_node.children]
+    old = [(to_new(f.first_line - 1), to_new(f.end_line - 1)) for f in previous.functions]
+    # Top-level statements and old functions can straddle the edges (error recovery,
+    # `x = 1; y = 2`, a def whose end was deleted): widen until nothing does.
+    changed = True
+    while changed:
+        changed = False
+        for start, end in (*children, *old):
+            if end >= low and start <= high and (start < low or end > high):
+                low, high = min(low, start), max(high, end)
+                changed = True
+    return low, high
+
+
+def _row_start(src: bytes, row: int) -> int:
+    """Byte offset where a 0-based row starts (len(src) past the end)."""
+    position = 0
+    for _ in range(row):
+        position = src.find(b"\n", position) + 1
+        if position == 0:
+            return len(src)
+    return position
+
+
+def _shifted(function: SourceFunction, delta: int) -> SourceFunction:
+    if not delta:
+        return function
+    return replace(
+        function,
+        def_line=function.def_line + delta,
+        first_line=function.first_line + delta,
+        name_line=function.name_line + delta,
+        end_line=function.end_line + delta,
+    )
 
 
 class WorkspaceIndex:

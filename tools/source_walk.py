@@ -101,18 +101,30 @@ def walk(
     path: str,
     version: tuple[int, int] | None = None,
     classes: dict[int, set[str]] | None = None,
+    span: tuple[int, int] | None = None,
 ) -> list[SourceFunction]:
     """Return every def and lambda of the tree, in source order, with CPython's qualnames.
 
     If `classes` is given, it is filled with co_firstlineno -> names of the class bodies (the
-    profilers report a class body as a code object named after the class).
+    profilers report a class body as a code object named after the class). `span` (bytes, from
+    a line start to a line start, covering whole top-level statements) limits the walk to that
+    part of the file: an editor re-indexes only what an edit touched.
     """
-    caps = QueryCursor(_query()).captures(tree.root_node)
+    cursor = QueryCursor(_query())
+    if span is not None:
+        cursor.set_byte_range(*span)
+    caps = cursor.captures(tree.root_node)
+    if span is not None:
+        low, high = span
+        caps = {
+            kind: [n for n in found if low <= n.start_byte and n.end_byte <= high]
+            for kind, found in caps.items()
+        }
     scoped = comprehensions_are_scopes(version or sys.version_info[:2])
     kinds = ["def", "class", "lambda", "global", *scoped]
     nodes = [(n.start_byte, -n.end_byte, kind, n) for kind in kinds for n in caps.get(kind, ())]
     nodes.sort(key=lambda item: (item[0], item[1]))
-    make = _Maker(src, path, caps.get("string", []), caps.get("comment", []))
+    make = _Maker(src, path, caps.get("string", []), caps.get("comment", []), span)
 
     stack = [_Scope(_MODULE, "", 1 << 62, (0, 1 << 62))]
     found: list[tuple[int, SourceFunction]] = []
@@ -181,7 +193,14 @@ def _first_iterable(comp: Node) -> tuple[int, int]:
 class _Maker:
     """Turn def and lambda nodes into SourceFunctions (lines, columns, end, hash)."""
 
-    def __init__(self, src: bytes, path: str, strings: list[Node], comments: list[Node]) -> None:
+    def __init__(
+        self,
+        src: bytes,
+        path: str,
+        strings: list[Node],
+        comments: list[Node],
+        span: tuple[int, int] | None = None,
+    ) -> None:
         self.src = src
         self.path = path
         self.ascii = src.isascii()
@@ -303,7 +322,12 @@ def _squeeze(code: bytes) -> bytes:
 
 
 class _Hasher:
-    """Hash a function's tokens, ignoring comments and layout that does not change the code."""
+    """Hash a function's tokens, ignoring comments and layout that does not change the code.
+
+    Each function is hashed from its own text only: an unbalanced bracket elsewhere in the file
+    (common while typing) must not change the hash of every function after it, and an editor
+    can then re-index one statement without rehashing the file.
+    """
 
     def __init__(self, src: bytes, strings: list[Node], comments: list[Node]) -> None:
         self.src = src
@@ -317,8 +341,7 @@ class _Hasher:
             if not self.spans or span[0] >= self.spans[-1][1]:
                 self.spans.append(span)
         self.starts = [s for s, _, _ in self.spans]
-        self._lines: list[bytes] | None = None
-        self._joined: list[int] = []  # rows whose newline is inside brackets or continued
+        self._row_starts: list[int] | None = None
 
     def _mask(self, start: int, end: int) -> bytes:
         """Return src[start:end] with comments removed and strings as hex placeholders."""
@@ -341,33 +364,26 @@ class _Hasher:
         pieces.append(src[pos:end])
         return b"".join(pieces).replace(b"\r\n", b"\n")
 
-    def _logical_lines(self) -> list[bytes]:
-        # Done once per file: each def then hashes a slice of these lines.
-        masked = self._mask(0, len(self.src))
-        lines = masked.split(b"\n")
-        brackets = masked.translate(_BRACKETS, _NOT_BRACKETS).split(b"\n")
-        depths = accumulate([2 * b.count(b"(") - len(b) if b else 0 for b in brackets])
-        # A newline ends a logical line unless brackets are open or a backslash continues it.
-        self._joined = [
-            row
-            for row, (depth, line) in enumerate(zip(depths, lines))
-            if depth > 0 or line.endswith(b"\\")
-        ]
-        parts = []
-        prev = 0
-        for row in self._joined:
-            parts.append(b"\n".join(lines[prev : row + 1]))
-            prev = row + 1
-        parts.append(b"\n".join(lines[prev:]))
-        return _squeeze(b" ".join(parts)).split(b"\n")
+    def _row_span(self, first_row: int, last_row: int) -> tuple[int, int]:
+        if self._row_starts is None:
+            self._row_starts = [0, *(m.end() for m in re.finditer(b"\n", self.src))]
+        starts = self._row_starts
+        end = starts[last_row + 1] if last_row + 1 < len(starts) else len(self.src)
+        return starts[min(first_row, len(starts) - 1)], end
 
     def hash_rows(self, first_row: int, last_row: int) -> str:
         """Hash the logical lines of rows first_row..last_row (0-based), indentation relative."""
-        if self._lines is None:
-            self._lines = self._logical_lines()
-        first = first_row - bisect_left(self._joined, first_row)
-        last = last_row - bisect_left(self._joined, last_row)
-        lines = [line for line in self._lines[first : last + 1] if line.strip()]
+        masked = self._mask(*self._row_span(first_row, last_row))
+        rows = masked.split(b"\n")
+        brackets = masked.translate(_BRACKETS, _NOT_BRACKETS).split(b"\n")
+        depths = accumulate([2 * b.count(b"(") - len(b) if b else 0 for b in brackets])
+        # A newline ends a logical line unless brackets are open or a backslash continues it;
+        # a newline that does not becomes a space.
+        pieces: list[bytes] = []
+        for depth, row in zip(depths, rows):
+            pieces += (row, b" " if depth > 0 or row.endswith(b"\\") else b"\n")
+        lines = _squeeze(b"".join(pieces[:-1])).split(b"\n")
+        lines = [line for line in lines if line.strip()]
         if not lines:
             return hashlib.blake2b(b"", digest_size=8).hexdigest()
         text = b"\n".join(lines)
