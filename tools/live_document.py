@@ -44,7 +44,9 @@ class LiveDocument:
         position_encoding: str = "utf-16",
         *,
         python_version: tuple[int, int] | None = None,
+        module: ModuleIndex | None = None,
     ) -> None:
+        """`module`, if given, must be the index of exactly `text` (e.g. the workspace's)."""
         if position_encoding not in POSITION_ENCODINGS:
             raise ValueError(f"unknown position encoding {position_encoding!r}")
         self.path = path
@@ -59,6 +61,10 @@ class LiveDocument:
         self._indexed: tuple[list[bytes], ModuleIndex] | None = None
         self._syntax_rows: list[tuple[int, int]] = []
         self._set_text(text)
+        if module is not None:
+            # The tree is parsed on the first edit; until then the given index answers.
+            self._module = module
+            self._indexed = (self._data.split(b"\n"), module)
 
     @property
     def text(self) -> str:
@@ -132,6 +138,10 @@ class LiveDocument:
         if not self._parsed:
             if self._tree is None:
                 self._tree = self._parser.parse(self._data)
+                if self._indexed is not None:
+                    # An index given at open but no tree to compare with: nothing tells which
+                    # parses changed, so the next re-index walks everything once.
+                    self._syntax_rows.append((0, self._tree.root_node.end_point.row))
             else:  # given the old, edited tree, tree-sitter re-parses only around the edits
                 edited = self._tree
                 self._tree = self._parser.parse(self._data, edited)

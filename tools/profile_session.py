@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from perfpilot.tools.config import PROFILES_DIR, Settings
 from perfpilot.tools.hotspots import HotFunction, hot_functions
+from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.mapping import MappingResult, map_profile
 from perfpilot.tools.model import Profile, ProfileError
 from perfpilot.tools.profiles import load_profile
@@ -120,6 +121,11 @@ class ProfileSession:
         if any(_stamp(p) != s for p, s in self.loaded.stamps.items()):
             return True
         return sorted(self.discover()) != sorted(self.loaded.paths)
+
+    def open_document(self, path: str, text: str, version: int, encoding: str) -> LiveDocument:
+        """A live document for an editor buffer, reusing the mapping's index when it matches."""
+        module = self.index.cached_module(path, text)
+        return LiveDocument(path, text, version, encoding, module=module)
 
     def watched_globs(self) -> list[str]:
         """Glob patterns (relative to the root) whose changes may change what is shown."""

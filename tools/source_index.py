@@ -312,6 +312,25 @@ class WorkspaceIndex:
         self._modules[rel] = (key, index)
         return index
 
+    def cached_module(self, path: str, text: str) -> ModuleIndex | None:
+        """The index already built for `path` if its file still holds exactly `text`; no parse.
+
+        An editor opening a file the profile mapping already parsed can skip the parse.
+        """
+        rel = self._relative(path)
+        cached = self._modules.get(rel) if rel else None
+        if rel is None or cached is None:
+            return None
+        try:
+            with open(os.path.join(self._real_root, rel), "rb") as handle:
+                info = os.fstat(handle.fileno())
+                if (info.st_mtime_ns, info.st_size) != cached[0]:
+                    return None
+                data = handle.read()
+        except OSError:
+            return None
+        return cached[1] if data == text.encode("utf-8", "replace") else None
+
     def python_files(self) -> list[str]:
         """Return every .py file under the root as a sorted '/'-separated relative path."""
         found: list[str] = []

@@ -18,7 +18,12 @@ def register(server: PerfpilotServer) -> None:
         if item.language_id not in ("python", "py") and not item.uri.endswith((".py", ".pyi")):
             return
         path = to_fs_path(item.uri) or item.uri
-        ls.documents[item.uri] = LiveDocument(path, item.text, item.version, _encoding(ls))
+        encoding = _encoding(ls)
+        if ls.session is not None:
+            document = ls.session.open_document(path, item.text, item.version, encoding)
+        else:
+            document = LiveDocument(path, item.text, item.version, encoding)
+        ls.documents[item.uri] = document
         ls.publish(item.uri)
 
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
