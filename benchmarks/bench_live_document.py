@@ -88,6 +88,14 @@ def rows_for(text: str, label: str, repeats: int) -> list[tuple[str, list[float]
             sample(both(type_char, doc.tree), both(erase_char, doc.module), repeats),
         ),
         (
+            f"{label}: one-char edit leaving a syntax error + module()",
+            sample(
+                both(lambda: doc.apply_change(at, at, "("), doc.module),
+                both(erase_char, doc.module),
+                repeats,
+            ),
+        ),
+        (
             f"{label}: 20-line paste + module()",
             sample(
                 both(lambda: doc.apply_change(paste_at, paste_at, PASTE), doc.module),
