@@ -329,8 +329,13 @@ def test_py_spy_lines_map_to_functions(workspace: Path) -> None:
     # json's Python code (json/decoder.py) is library code: its samples belong to json_heavy.
     assert found["json_heavy"].library_time > 0
     assert not found["fib"].moved
-    hot = [(h.mapped.function.qualname, round(h.own_share, 1)) for h in hot_functions(result, 2.0)]
-    assert "main" not in [name for name, _ in hot], hot
+    # The wrapper (~100 % total) does not drown the signal: it is not near the top. (Its own
+    # share, event-loop code under asyncio.run, is a few percent; small workers such as fib
+    # can sample either side of it, so only the top of the ranking is asserted.)
+    ranked = [(h.mapped.function.qualname, round(h.own_share, 1)) for h in hot_functions(result, 0)]
+    names = [name for name, _ in ranked]
+    assert "main" not in names[:3], str(ranked)
+    assert names[0] == "json_heavy", str(ranked)
 
 
 def test_stack_profile_library_attribution_and_edges(tmp_path: Path) -> None:
