@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass, field
 
 from perfpilot.tools.config import PathMapping
+from perfpilot.tools.library_time import LibraryFractions, is_library
 from perfpilot.tools.model import Frame, FunctionKey, FunctionStats, Profile
 from perfpilot.tools.paths import PathKind, PathResolver, ResolvedPath
 from perfpilot.tools.source_index import ModuleIndex, SourceFunction, WorkspaceIndex
@@ -76,7 +77,7 @@ class _Placed:
 
     @property
     def is_library(self) -> bool:
-        return self.resolved.kind in (PathKind.LIBRARY, PathKind.PSEUDO)
+        return is_library(self.resolved)
 
 
 def map_profile(
@@ -232,11 +233,11 @@ class _Mapper:
 
     def map_functions(self) -> None:
         functions = self.profile.functions
-        is_library = self._library_test()
-        self.library_fraction = _LibraryFractions(functions, is_library)
+        library_file = self._library_test()
+        self.library_fraction = LibraryFractions(functions, library_file)
         own_by_file: dict[str, float] = {}
         for key, stats in functions.items():
-            if is_library(key.file):
+            if library_file(key.file):
                 continue
             resolved = self.resolver.resolve(key.file)
             if resolved.kind is not PathKind.WORKSPACE or not resolved.path:
@@ -244,7 +245,7 @@ class _Mapper:
             elif key.name != "<module>":  # module-level code is never reported: no parse for it
                 own = stats.self_time
                 for callee, time in stats.callees.items():
-                    if is_library(callee.file):
+                    if library_file(callee.file):
                         own += time * self.library_fraction(callee)
                 own_by_file[resolved.path] = own_by_file.get(resolved.path, 0.0) + own
         self.choose_files(own_by_file)
@@ -262,13 +263,13 @@ class _Mapper:
         known: dict[str, bool] = {}
         resolve = self.resolver.resolve
 
-        def is_library(file: str) -> bool:
+        def library_file(file: str) -> bool:
             answer = known.get(file)
             if answer is None:
-                answer = known[file] = _is_library(resolve(file))
+                answer = known[file] = is_library(resolve(file))
             return answer
 
-        return is_library
+        return library_file
 
     def _place_stats(self, stats: FunctionStats) -> _Placed:
         key = stats.key
@@ -281,7 +282,7 @@ class _Mapper:
         if where is not None and where.function is not None:
             return self.mapped(where).label, False
         resolved = where.resolved if where else self.resolver.resolve(key.file)
-        if _is_library(resolved):
+        if is_library(resolved):
             return _library_label(Frame(key.file, key.name, 0, key.line)), True
         # A workspace function in a file not worth parsing: its recorded name will do.
         return f"{resolved.relpath or key.file}:{key.name}", False
@@ -349,73 +350,9 @@ def _qualname_fits(function: SourceFunction, qualname: str) -> bool:
     )
 
 
-_NOT_OURS = frozenset({PathKind.LIBRARY, PathKind.PSEUDO})
-
-
-def _is_library(resolved: ResolvedPath) -> bool:
-    return resolved.kind in _NOT_OURS
-
-
-class _LibraryFractions:
-    """For a library function, the share of its inclusive time spent in library code.
-
-    cProfile's edge from a workspace function to `sorted` or `asyncio.run` includes any
-    workspace code called back from there; only the library part belongs to the caller.
-    Library call graphs are cyclic (importlib, recursion), so the fractions are computed by a
-    few rounds of fixed-point iteration from the lower bound self/total, not by recursion.
-    """
-
-    ROUNDS = 4
-
-    def __init__(
-        self, functions: dict[FunctionKey, FunctionStats], is_library: Callable[[str], bool]
-    ) -> None:
-        self.functions = functions
-        self.is_library = is_library
-        self.fractions: dict[FunctionKey, float] = {}
-
-    def __call__(self, key: FunctionKey) -> float:
-        fraction = self.fractions.get(key)
-        if fraction is None:
-            self._solve_from(key)
-            fraction = self.fractions[key]
-        return fraction
-
-    def _solve_from(self, start: FunctionKey) -> None:
-        component = [start]
-        self.fractions[start] = self._self_fraction(start)
-        pending = [start]
-        while pending:
-            stats = self.functions.get(pending.pop())
-            for callee in stats.callees if stats else ():
-                if callee not in self.fractions and self.is_library(callee.file):
-                    self.fractions[callee] = self._self_fraction(callee)
-                    component.append(callee)
-                    pending.append(callee)
-        for _ in range(self.ROUNDS):
-            for key in component:
-                self.fractions[key] = self._fraction(key)
-
-    def _self_fraction(self, key: FunctionKey) -> float:
-        stats = self.functions.get(key)
-        if stats is None or stats.total_time <= 0:
-            return 1.0
-        return min(1.0, stats.self_time / stats.total_time)
-
-    def _fraction(self, key: FunctionKey) -> float:
-        stats = self.functions.get(key)
-        if stats is None or stats.total_time <= 0:
-            return 1.0
-        library = stats.self_time
-        for callee, time in stats.callees.items():
-            if callee != key and self.is_library(callee.file):
-                library += time * self.fractions.get(callee, 1.0)
-        return max(0.0, min(1.0, library / stats.total_time))
-
-
 def _nearest_non_library(stack: tuple[int, ...], kinds: list[ResolvedPath]) -> int | None:
     for index in reversed(stack):
-        if kinds[index].kind not in (PathKind.LIBRARY, PathKind.PSEUDO):
+        if not is_library(kinds[index]):
             return index
     return None
 
