@@ -29,21 +29,28 @@ def build_workspace(root: Path) -> list[tuple[str, int, str]]:
         package = root / "src" / f"pkg{file_number // 100}"
         package.mkdir(parents=True, exist_ok=True)
         path = package / f"mod{file_number}.py"
-        lines = ["import json", ""]
-        for index in range(FUNCTIONS_PER_FILE):
-            name = f"func_{file_number}_{index}"
-            lines += [
-                "",
-                f"def {name}(items):",
-                "    result = []",
-                "    for item in items:",
-                "        result.append(json.dumps(item))",
-                "    return result",
-            ]
-            functions.append((str(path), len(lines) - 4, name))
-        path.write_text("\n".join(lines) + "\n")
+        functions += small_module(path, file_number, FUNCTIONS_PER_FILE)
     (root / "pyproject.toml").write_text("[project]\nname = 'bench'\n")
     return functions
+
+
+def small_module(path: Path, number: int, count: int) -> list[tuple[str, int, str]]:
+    """Write a module of `count` small functions; return their (path, def line, name) keys."""
+    lines = ["import json", ""]
+    keys = []
+    for index in range(count):
+        name = f"func_{number}_{index}"
+        lines += [
+            "",
+            f"def {name}(items):",
+            "    result = []",
+            "    for item in items:",
+            "        result.append(json.dumps(item))",
+            "    return result",
+        ]
+        keys.append((str(path), len(lines) - 4, name))
+    path.write_text("\n".join(lines) + "\n")
+    return keys
 
 
 def build_pstats(functions: list[tuple[str, int, str]], output: Path) -> None:

@@ -39,6 +39,7 @@ from pathlib import Path
 from types import CodeType
 from typing import Any, TypeVar
 
+from bench_check import small_module  # the same small modules, run from benchmarks/
 from lsprotocol import types
 from pygls.lsp.client import LanguageClient
 from pytest_lsp import client_capabilities
@@ -319,25 +320,6 @@ def profiled_keys(path: Path) -> tuple[list[tuple[str, int, str]], list[tuple[st
         key = (str(path), code.co_firstlineno, code.co_name)
         (anonymous if code.co_name.startswith("<") else functions).append(key)
     return functions, anonymous
-
-
-def small_module(path: Path, number: int, count: int) -> list[tuple[str, int, str]]:
-    """A small module of `count` functions (as in bench_check.py); returns their keys."""
-    lines = ["import json", ""]
-    keys = []
-    for index in range(count):
-        name = f"func_{number}_{index}"
-        lines += [
-            "",
-            f"def {name}(items):",
-            "    result = []",
-            "    for item in items:",
-            "        result.append(json.dumps(item))",
-            "    return result",
-        ]
-        keys.append((str(path), len(lines) - 4, name))
-    path.write_text("\n".join(lines) + "\n")
-    return keys
 
 
 @dataclass

@@ -26,7 +26,7 @@ from perfpilot.tools.config import (
 )
 from perfpilot.tools.hotspots import hot_function_findings, input_findings
 from perfpilot.tools.mapping import map_profile
-from perfpilot.tools.model import Profile, ProfileError
+from perfpilot.tools.model import ProfileError
 from perfpilot.tools.profiles import load_profile
 from perfpilot.tools.profiles.merge import merge_profiles
 from perfpilot.tools.profiling import SAMPLERS, ProfilingError, default_output, run_profiled
@@ -124,7 +124,7 @@ def run_check(args: argparse.Namespace) -> int:
         profiles=[display_path(p, root) for p in profile_paths],
         formats=sorted({p.format for p in profiles}),
         threshold=threshold,
-        duration=_duration(profiles),
+        duration=merged.duration,
     )
     sys.stdout.write(render(args.output_format, findings, summary, root))
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
@@ -213,11 +213,6 @@ def _existing_path(cwd: Path, path: str) -> str:
     if not full.exists():
         raise UsageError(f"{path}: no such file or directory")
     return str(full)
-
-
-def _duration(profiles: Sequence[Profile]) -> float | None:
-    durations = [p.duration for p in profiles]
-    return None if None in durations else sum(d for d in durations if d is not None)
 
 
 def _percentage(text: str) -> float:

@@ -11,7 +11,7 @@ from perfpilot.tools.config import PROFILES_DIR, Settings
 from perfpilot.tools.hotspots import HotFunction, hot_functions
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.mapping import MappingResult, map_profile
-from perfpilot.tools.model import Profile, ProfileError
+from perfpilot.tools.model import Profile
 from perfpilot.tools.profiles import load_profile
 from perfpilot.tools.profiles.merge import merge_profiles
 from perfpilot.tools.source_index import WorkspaceIndex
@@ -75,7 +75,7 @@ class ProfileSession:
         return [max(entries, key=lambda e: e.stat().st_mtime_ns).path]
 
     def load(self, paths: list[str]) -> LoadedProfiles | None:
-        """Load, merge and map `paths`; on a ProfileError the previous state is kept."""
+        """Load, merge and map `paths`; a ProfileError propagates and the previous state stays."""
         if not paths:
             self.loaded = None
             return None
@@ -150,6 +150,3 @@ def _stamp(path: str) -> tuple[int, int]:
 
 def _inside(path: str, root: str) -> bool:
     return os.path.abspath(path).startswith(root.rstrip(os.sep) + os.sep)
-
-
-__all__ = ["LoadedProfiles", "ProfileError", "ProfileSession"]
