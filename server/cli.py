@@ -8,8 +8,10 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
+from perfpilot.server.offense import run_offense
 from perfpilot.server.render import (
     OUTPUT_FORMATS,
     Summary,
@@ -17,6 +19,8 @@ from perfpilot.server.render import (
     package_version,
     render,
 )
+from perfpilot.skills.fixing import Evidence, hot_evidence
+from perfpilot.skills.registry import discover
 from perfpilot.tools.config import (
     PROFILES_DIR,
     ConfigError,
@@ -64,6 +68,22 @@ def build_parser() -> argparse.ArgumentParser:
         help="rewrite a recorded path prefix to a workspace path (repeatable)",
     )
     check.add_argument("--exit-zero", action="store_true", help="exit 0 even with findings")
+    check.add_argument("--fix", action="store_true", help="apply safe fixes to the files")
+    check.add_argument(
+        "--unsafe-fixes", action="store_true", help="with --fix or --diff, apply unsafe fixes too"
+    )
+    check.add_argument(
+        "--diff", action="store_true", help="print the fixes as a unified diff; change nothing"
+    )
+    check.add_argument(
+        "--all",
+        action="store_true",
+        dest="all_functions",
+        help="look for fix opportunities in every function, not only the hot ones",
+    )
+
+    skills = commands.add_parser("skills", help="list the skills (built-in, installed, workspace)")
+    skills.add_argument("name", nargs="?", help="print this skill's SKILL.md")
 
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument(
@@ -85,6 +105,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_check(args)
         if args.command == "serve":
             return run_serve(args)
+        if args.command == "skills":
+            return run_skills(args)
         return run_profile(args)
     except (UsageError, ConfigError, ProfileError, ProfilingError) as exc:
         print(f"perfpilot: error: {exc}", file=sys.stderr)
@@ -103,7 +125,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def run_check(args: argparse.Namespace) -> int:
-    """`perfpilot check`: load profiles, map them onto the workspace, print findings."""
+    """`perfpilot check`: map profiles onto the workspace, find opportunities, maybe fix them."""
     cwd = Path.cwd()
     root = find_workspace_root(cwd)
     settings = load_settings(root)
@@ -112,21 +134,44 @@ def run_check(args: argparse.Namespace) -> int:
     threshold = settings.threshold if args.threshold is None else args.threshold
     mappings = [*settings.path_mappings, *(parse_path_mapping(m) for m in args.path_mapping)]
     paths = [_existing_path(cwd, p) for p in args.paths] or None
+    if args.unsafe_fixes and not (args.fix or args.diff):
+        raise UsageError("--unsafe-fixes needs --fix or --diff")
 
-    profile_paths = _choose_profiles(args, settings.profiles, root, cwd)
-    profiles = [load_profile(path) for path in profile_paths]
-    merged = merge_profiles(profiles)
-    result = map_profile(merged, WorkspaceIndex(str(root)), mappings, min_share=threshold)
-    findings = hot_function_findings(result, threshold, paths)
-    findings += input_findings(result, profile_paths[0])
+    try:
+        profile_paths = _choose_profiles(args, settings.profiles, root, cwd)
+    except UsageError:
+        if not args.all_functions or args.run or args.profile:
+            raise
+        profile_paths = []  # --all without any profile: opportunities only
+    findings = []
+    summary = Summary(profiles=[], formats=[], threshold=threshold, duration=None)
+    index = WorkspaceIndex(str(root))
+    hot_by_file: dict[str, dict[str, Evidence]] = {}
+    if profile_paths:
+        profiles = [load_profile(path) for path in profile_paths]
+        merged = merge_profiles(profiles)
+        result = map_profile(merged, index, mappings, min_share=threshold)
+        findings = hot_function_findings(result, threshold, paths)
+        findings += input_findings(result, profile_paths[0])
+        hot_by_file = hot_evidence(result, threshold)
+        summary = Summary(
+            profiles=[display_path(p, root) for p in profile_paths],
+            formats=sorted({p.format for p in profiles}),
+            threshold=threshold,
+            duration=merged.duration,
+        )
 
-    summary = Summary(
-        profiles=[display_path(p, root) for p in profile_paths],
-        formats=sorted({p.format for p in profiles}),
-        threshold=threshold,
-        duration=merged.duration,
-    )
+    offense = run_offense(args, root, index, hot_by_file, paths, settings.unsafe_fixes)
+    findings += [f for report in offense.reports for f in report.findings]
+    summary = replace(summary, fixes=offense.summary)
+    if args.diff:
+        sys.stdout.write("".join(report.diff for report in offense.reports))
+        sys.stderr.write(render("text", [], summary, root).splitlines()[-1] + "\n")
+        changed = any(report.diff for report in offense.reports)
+        return EXIT_FINDINGS if changed and not args.exit_zero else EXIT_CLEAN
     sys.stdout.write(render(args.output_format, findings, summary, root))
+    if offense.errors:
+        return EXIT_ERROR
     return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
 
 
@@ -149,6 +194,28 @@ def run_profile(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return run.returncode
+
+
+def run_skills(args: argparse.Namespace) -> int:
+    """`perfpilot skills [NAME]`: one line per skill, or one skill's text."""
+    root = find_workspace_root(Path.cwd())
+    found = discover(root)
+    for problem in found.problems:
+        print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
+    if args.name:
+        skill = found.by_name(args.name) or found.by_code(args.name.upper())
+        if skill is None:
+            raise UsageError(f"no skill named {args.name!r} (see `perfpilot skills`)")
+        sys.stdout.write(skill.path.read_text(encoding="utf-8"))
+        return EXIT_CLEAN
+    for skill in found.skills:
+        how = "transform" if skill.transform is not None else "words only"
+        applicability = skill.applicability.name.lower().replace("_", "-")
+        print(
+            f"{skill.code or '-':6} {skill.name:28} {applicability:12} {how:10} {skill.origin}"
+            f"  {skill.description.split('. ')[0].rstrip('.')}"
+        )
+    return EXIT_CLEAN
 
 
 def run_serve(args: argparse.Namespace) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -23,6 +23,20 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
+@dataclass
+class FixSummary:
+    """What the offense half found and, with --fix/--diff, did."""
+
+    mode: str = "report"  # "report", "fix" or "diff"
+    unsafe: bool = False
+    opportunities: int = 0
+    applied: int = 0
+    files_changed: int = 0
+    hidden_unsafe: int = 0
+    display_only: int = 0
+    refused: list[tuple[str, str, str]] = field(default_factory=list)  # path, title, reason
+
+
 @dataclass(frozen=True, slots=True)
 class Summary:
     """What the run looked at, for the summary line and machine outputs."""
@@ -31,6 +45,7 @@ class Summary:
     formats: Sequence[str]
     threshold: float
     duration: float | None
+    fixes: FixSummary | None = None
 
 
 def display_path(path: str, root: Path) -> str:
@@ -58,16 +73,45 @@ def _text(findings: Sequence[Finding], summary: Summary, root: Path) -> str:
         f"{display_path(f.path, root)}:{f.line}:{f.column}: {f.code} {f.message}" for f in findings
     ]
     hot = sum(1 for f in findings if f.code == "PP001")
-    notes = len(findings) - hot
-    profiles = len(summary.profiles)
-    what = f"{profiles} profile{'s' if profiles != 1 else ''} ({', '.join(summary.formats)}"
-    what += f", {summary.duration:.2f} s)" if summary.duration else ")"
-    found = f"Found {hot} hot function{'s' if hot != 1 else ''}"
-    found += f" at or above {summary.threshold:g}% in {what}"
+    offense = sum(1 for f in findings if f.code.startswith("PP1"))
+    notes = len(findings) - hot - offense
+    if summary.profiles:
+        profiles = len(summary.profiles)
+        what = f"{profiles} profile{'s' if profiles != 1 else ''} ({', '.join(summary.formats)}"
+        what += f", {summary.duration:.2f} s)" if summary.duration else ")"
+        found = f"Found {hot} hot function{_s(hot)} at or above {summary.threshold:g}% in {what}"
+    else:
+        found = "No profile: looked at every function"
+    if offense:
+        found += f"; {offense} fix opportunit{'ies' if offense != 1 else 'y'}"
     if notes:
-        found += f"; {notes} note{'s' if notes != 1 else ''} about the profile"
+        found += f"; {notes} note{_s(notes)} about the profile"
     lines.append(found + ".")
+    if summary.fixes is not None and summary.fixes.mode != "report":
+        lines += _fix_lines(summary.fixes, root)
     return "\n".join(lines) + "\n"
+
+
+def _fix_lines(fixes: FixSummary, root: Path) -> list[str]:
+    verb = "Applied" if fixes.mode == "fix" else "Would apply"
+    kind = "safe and unsafe" if fixes.unsafe else "safe"
+    line = f"{verb} {fixes.applied} {kind} fix{'es' if fixes.applied != 1 else ''}"
+    line += f" in {fixes.files_changed} file{_s(fixes.files_changed)}"
+    if fixes.hidden_unsafe:
+        line += f"; {fixes.hidden_unsafe} unsafe fix{'es' if fixes.hidden_unsafe != 1 else ''}"
+        line += " hidden (use --unsafe-fixes)"
+    if fixes.display_only:
+        line += f"; {fixes.display_only} shown only (review them in the editor)"
+    if fixes.refused:
+        line += f"; {len(fixes.refused)} refused"
+    lines = [line + "."]
+    for path, title, reason in fixes.refused:
+        lines.append(f"  refused: {display_path(path, root)}: {title}: {reason}")
+    return lines
+
+
+def _s(count: int) -> str:
+    return "s" if count != 1 else ""
 
 
 def _finding_record(finding: Finding, root: Path) -> dict[str, object]:
@@ -91,6 +135,7 @@ def _json(findings: Sequence[Finding], summary: Summary, root: Path) -> str:
         "profiles": list(summary.profiles),
         "threshold": summary.threshold,
         "findings": [_finding_record(f, root) for f in findings],
+        "fixes": asdict(summary.fixes) if summary.fixes is not None else None,
     }
     return json.dumps(document, indent=2) + "\n"
 
@@ -108,8 +153,8 @@ def _sarif(findings: Sequence[Finding], root: Path) -> str:
     rules = [
         {
             "id": code,
-            "name": RULES.get(code, (code.lower(), ""))[0],
-            "shortDescription": {"text": RULES.get(code, ("", code))[1]},
+            "name": _rule(code)[0],
+            "shortDescription": {"text": _rule(code)[1]},
             "helpUri": f"{INFORMATION_URI}#{code.lower()}",
         }
         for code in codes
@@ -158,6 +203,18 @@ def _sarif(findings: Sequence[Finding], root: Path) -> str:
         ],
     }
     return json.dumps(document, indent=2) + "\n"
+
+
+def _rule(code: str) -> tuple[str, str]:
+    """A code's rule name and description: fixed ones, else the skill that reports it."""
+    if code in RULES:
+        return RULES[code]
+    from perfpilot.skills.registry import discover  # only SARIF output needs skill texts
+
+    skill = discover(packages=False).by_code(code)
+    if skill is None:
+        return code.lower(), code
+    return skill.name, skill.description.split(". ")[0].rstrip(".") + "."
 
 
 def _github(findings: Sequence[Finding], root: Path) -> str:

@@ -128,3 +128,40 @@ class Finding:
     severity: Severity = Severity.INFORMATION
     # Machine-readable evidence (shares, calls, qualname, ...) for JSON/SARIF/LSP surfaces.
     data: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class TextEdit:
+    """Replace whole lines [start_line, end_line) (0-based) with `new_text`."""
+
+    start_line: int
+    end_line: int
+    new_text: str
+
+
+@dataclass(frozen=True, slots=True)
+class StageResult:
+    """The outcome of one validation stage, with the reason a person reads."""
+
+    stage: str  # "transform", "syntax", "style", "guard"
+    passed: bool
+    reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Fix:
+    """A validated change: edits against one version of a file, and how far to trust them.
+
+    `edits` is empty when a stage refused the fix; `refusal` then says which and why.
+    """
+
+    title: str
+    applicability: Applicability
+    edits: tuple[TextEdit, ...]
+    stages: tuple[StageResult, ...]
+    refusal: str | None = None
+
+    @property
+    def applicable(self) -> bool:
+        """True when the fix passed every stage and has edits to apply."""
+        return self.refusal is None and bool(self.edits)

@@ -48,6 +48,10 @@ def test_wheel_holds_every_module_and_nothing_outside_perfpilot(wheel: Path) -> 
     missing = source_modules() - names
     assert not missing, f"modules absent from the wheel (add their package to pyproject): {missing}"
     assert "perfpilot/tools/profiles/profile.proto" in names
+    skill_texts = {
+        f"perfpilot/skills/{p.parent.name}/SKILL.md" for p in (REPO / "skills").glob("*/SKILL.md")
+    }
+    assert skill_texts and not skill_texts - names, skill_texts - names
 
 
 @pytest.mark.slow
@@ -66,6 +70,8 @@ def test_installed_wheel_imports_every_module_and_runs(wheel: Path, tmp_path: Pa
         name[: -len(".py")].replace("/", ".").removesuffix(".__init__")
         for name in zipfile.ZipFile(wheel).namelist()
         if name.endswith(".py") and not name.endswith("__main__.py")
+        # Skill folders are kebab-case: their transforms load by path (checked below).
+        and "-" not in name.split("/")[-2]
     )
     # Run from an empty folder with folders named like ours, so nothing resolves to the checkout.
     (tmp_path / "tools").mkdir()
@@ -86,3 +92,10 @@ def test_installed_wheel_imports_every_module_and_runs(wheel: Path, tmp_path: Pa
         [str(env_dir / "bin" / "perfpilot"), "--version"], capture_output=True, text=True
     )
     assert cli.returncode == 0 and cli.stdout.startswith("perfpilot ")
+    listed = subprocess.run(
+        [str(env_dir / "bin" / "perfpilot"), "skills"], cwd=tmp_path, capture_output=True, text=True
+    )
+    assert listed.returncode == 0, listed.stderr
+    for skill in (REPO / "skills").glob("*/transform.py"):
+        line = next(x for x in listed.stdout.splitlines() if skill.parent.name in x)
+        assert "transform" in line, line

@@ -1,0 +1,86 @@
+"""`perfpilot check`'s offense half: which files to scan, fix mode, and the fix summary."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfpilot.server.render import FixSummary, display_path
+from perfpilot.skills.fixing import Evidence, FileReport, process_file
+from perfpilot.skills.registry import discover
+from perfpilot.tools.model import Applicability
+from perfpilot.tools.source_index import WorkspaceIndex
+from perfpilot.tools.validate.syntax import project_python
+
+
+@dataclass
+class OffenseRun:
+    """Reports per file, the summary, and the files that could not be handled."""
+
+    reports: list[FileReport] = field(default_factory=list)
+    summary: FixSummary = field(default_factory=FixSummary)
+    errors: list[str] = field(default_factory=list)
+
+
+def run_offense(
+    args: argparse.Namespace,
+    root: Path,
+    index: WorkspaceIndex,
+    hot_by_file: Mapping[str, Mapping[str, Evidence]],
+    paths: Sequence[str] | None,
+    unsafe_setting: bool,
+) -> OffenseRun:
+    """Scan (and with --fix/--diff, fix) the hot functions' files, or every file with --all."""
+    skills = discover(root)
+    for problem in skills.problems:
+        print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
+    active = skills.with_transforms()
+    mode = "fix" if args.fix and not args.diff else "diff" if args.diff else "report"
+    unsafe = args.unsafe_fixes or (unsafe_setting and mode != "report")
+    minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE
+    python = project_python(str(root))
+    run = OffenseRun(summary=FixSummary(mode=mode, unsafe=unsafe))
+    if args.all_functions:
+        files = [os.path.join(index.root, rel) for rel in index.python_files()]
+    else:
+        files = sorted(hot_by_file)
+    for path in files:
+        if paths is not None and not _under_any(path, paths):
+            continue
+        hot = None if args.all_functions else hot_by_file[path]
+        report = process_file(
+            path,
+            hot,
+            active,
+            mode=mode,
+            minimum=minimum,
+            root=str(root),
+            python=python,
+            display=display_path(path, root),
+        )
+        if report.error:
+            print(f"perfpilot: error: {report.error}", file=sys.stderr)
+            run.errors.append(report.error)
+        run.reports.append(report)
+        _count(run.summary, report)
+    return run
+
+
+def _count(summary: FixSummary, report: FileReport) -> None:
+    summary.opportunities += len(report.findings)
+    fixes = report.fixes
+    if fixes is None:
+        return
+    summary.applied += len(fixes.applied)
+    summary.files_changed += 1 if fixes.applied and (report.written or report.diff) else 0
+    summary.hidden_unsafe += len(fixes.hidden_unsafe)
+    summary.display_only += len(fixes.display_only)
+    summary.refused += [(report.path, title, reason) for title, reason in fixes.refused]
+
+
+def _under_any(path: str, roots: Sequence[str]) -> bool:
+    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)

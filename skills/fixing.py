@@ -1,0 +1,207 @@
+"""Whole-file offense: targets of a file, its PP1xx findings, and applying its fixes in rounds."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfpilot.skills.registry import Skill
+from perfpilot.skills.runner import Found, Target, build_fix, find_opportunities, finding_of
+from perfpilot.tools.edits import (
+    StaleFileError,
+    apply_edits,
+    read_for_update,
+    split_lines,
+    unified_diff,
+    write_if_unchanged,
+)
+from perfpilot.tools.hotspots import hot_functions
+from perfpilot.tools.mapping import MappingResult
+from perfpilot.tools.model import Applicability, Finding
+from perfpilot.tools.module_facts import facts_of_source
+from perfpilot.tools.source_index import index_source
+
+# A file never needs more rounds than this; the cap only guards against a skill that keeps
+# finding what it just fixed.
+MAX_ROUNDS = 100
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """What the profile says about one function: its own share (%) and calls."""
+
+    own_share: float
+    calls: int | None
+
+
+@dataclass
+class FileFixes:
+    """What applying fixes to one file did."""
+
+    text: str
+    applied: list[str] = field(default_factory=list)  # fix titles, in order
+    hidden_unsafe: list[str] = field(default_factory=list)
+    display_only: list[str] = field(default_factory=list)
+    refused: list[tuple[str, str]] = field(default_factory=list)  # (title, stage: reason)
+
+
+def targets_in(
+    text: str, path: str, hot: Mapping[str, Evidence] | None, python: tuple[int, int] | None = None
+) -> list[Target]:
+    """The functions of `text` to look at: the hot ones by qualname, or all when `hot` is None."""
+    index = index_source(text, path, python_version=python)
+    targets = []
+    for function in index.functions:
+        if function.is_lambda:
+            continue
+        if hot is None:
+            targets.append(Target(function))
+        elif function.qualname in hot:
+            evidence = hot[function.qualname]
+            targets.append(Target(function, evidence.own_share, evidence.calls))
+    return targets
+
+
+def scan_text(
+    text: str,
+    path: str,
+    hot: Mapping[str, Evidence] | None,
+    skills: Sequence[Skill],
+    python: tuple[int, int] | None = None,
+) -> list[Found]:
+    """The opportunities in one file's text (hot functions only unless `hot` is None)."""
+    targets = targets_in(text, path, hot, python)
+    if not targets:
+        return []
+    return find_opportunities(text, path, targets, skills, facts_of_source(text), python)
+
+
+def findings_in(
+    text: str,
+    path: str,
+    hot: Mapping[str, Evidence] | None,
+    skills: Sequence[Skill],
+    python: tuple[int, int] | None = None,
+) -> list[Finding]:
+    """PP1xx findings of one file, hottest saving first, then by position."""
+    found = scan_text(text, path, hot, skills, python)
+    found.sort(key=lambda f: (-(f.saving or 0.0), f.opportunity.line, f.opportunity.column))
+    return [finding_of(f) for f in found]
+
+
+def fix_text(
+    text: str,
+    path: str,
+    hot: Mapping[str, Evidence] | None,
+    skills: Sequence[Skill],
+    *,
+    minimum: Applicability = Applicability.SAFE,
+    root: str | None = None,
+    python: tuple[int, int] | None = None,
+) -> FileFixes:
+    """Apply every fix at or above `minimum`, one at a time, re-scanning after each.
+
+    Each round re-finds the opportunities in the edited text, so positions never go stale
+    and one fix cannot clobber another's lines.
+    """
+    result = FileFixes(text)
+    tried: set[tuple[str, str, str]] = set()
+    for _ in range(MAX_ROUNDS):
+        found = scan_text(result.text, path, hot, skills, python)
+        pending = [f for f in found if _identity(f, result.text) not in tried]
+        if not pending:
+            break
+        candidate = pending[0]
+        tried.add(_identity(candidate, result.text))
+        title = f"{candidate.skill.code} {candidate.opportunity.title}"
+        if candidate.claim < minimum:
+            bucket = result.display_only if candidate.claim < Applicability.UNSAFE else None
+            (bucket if bucket is not None else result.hidden_unsafe).append(title)
+            continue
+        fix = build_fix(result.text, candidate, root=root, python=python)
+        if not fix.applicable:
+            result.refused.append((title, fix.refusal or "refused"))
+            continue
+        if fix.applicability < minimum:
+            bucket = result.display_only if fix.applicability < Applicability.UNSAFE else None
+            (bucket if bucket is not None else result.hidden_unsafe).append(title)
+            continue
+        result.text = apply_edits(result.text, fix.edits)
+        result.applied.append(title)
+        # The edit shifted lines: what was tried before is identified by its text, not line.
+    else:
+        print(f"perfpilot: warning: {path}: stopped after {MAX_ROUNDS} fixes", file=sys.stderr)
+    return result
+
+
+def _identity(found: Found, text: str) -> tuple[str, str, str]:
+    """An opportunity by function, skill and the code it points at (stable across line shifts)."""
+    lines = split_lines(text)
+    opportunity = found.opportunity
+    code = "".join(lines[opportunity.line - 1 : opportunity.end_line])
+    return (found.function.qualname, found.skill.name, code.strip())
+
+
+@dataclass
+class FileReport:
+    """One file after a check: its remaining findings, what fixing did, and its diff."""
+
+    path: str
+    findings: list[Finding]
+    fixes: FileFixes | None = None
+    diff: str = ""
+    written: bool = False
+    error: str | None = None
+
+
+def process_file(
+    path: str,
+    hot: Mapping[str, Evidence] | None,
+    skills: Sequence[Skill],
+    *,
+    mode: str = "report",
+    minimum: Applicability = Applicability.SAFE,
+    root: str | None = None,
+    python: tuple[int, int] | None = None,
+    display: str | None = None,
+) -> FileReport:
+    """Scan one file; with mode "fix" write the fixed text atomically, with "diff" show it.
+
+    A file that does not decode, or that changes on disk while it is being fixed, is left
+    untouched and reported.
+    """
+    file = Path(path)
+    try:
+        original, stamp = read_for_update(file)
+    except (OSError, UnicodeDecodeError) as exc:
+        return FileReport(path, [], error=f"{path}: cannot read: {exc}")
+    if mode == "report":
+        return FileReport(path, findings_in(original, path, hot, skills, python))
+    fixes = fix_text(original, path, hot, skills, minimum=minimum, root=root, python=python)
+    report = FileReport(path, findings_in(fixes.text, path, hot, skills, python), fixes)
+    if fixes.text == original:
+        return report
+    if mode == "diff":
+        report.diff = unified_diff(original, fixes.text, display or path)
+        return report
+    try:
+        write_if_unchanged(file, original, stamp, fixes.text)
+        report.written = True
+    except (StaleFileError, OSError) as exc:
+        report.error = str(exc)
+        report.findings = findings_in(original, path, hot, skills, python)
+        fixes.applied.clear()
+    return report
+
+
+def hot_evidence(result: MappingResult, threshold: float) -> dict[str, dict[str, Evidence]]:
+    """Hot functions' evidence by file path and qualname, for profile-guided scanning."""
+    by_file: dict[str, dict[str, Evidence]] = {}
+    for hot in hot_functions(result, threshold):
+        function = hot.mapped.function
+        by_file.setdefault(function.path, {})[function.qualname] = Evidence(
+            hot.own_share, hot.mapped.calls
+        )
+    return by_file

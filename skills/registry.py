@@ -1,0 +1,224 @@
+"""Find skills: built-in ones, those of installed packages, and the workspace's (words only)."""
+
+from __future__ import annotations
+
+import importlib.util
+import re
+import sys
+from dataclasses import dataclass, field, replace
+from importlib.metadata import entry_points
+from pathlib import Path
+from types import ModuleType
+
+import yaml
+
+from perfpilot.skills.api import Transform
+from perfpilot.tools.model import Applicability
+
+ENTRY_POINT_GROUP = "perfpilot.skills"
+WORKSPACE_SKILLS = Path(".perfpilot") / "skills"
+BUILTIN_DIR = Path(__file__).resolve().parent
+_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+_CODE = {"offense": re.compile(r"^PP1\d\d$"), "defense": re.compile(r"^PP2\d\d$")}
+_APPLICABILITY = {
+    "safe": Applicability.SAFE,
+    "unsafe": Applicability.UNSAFE,
+    "display-only": Applicability.DISPLAY_ONLY,
+}
+MAX_SKILL_BYTES = 256 * 1024
+
+
+@dataclass(frozen=True)
+class Skill:
+    """One skill: its words (SKILL.md) and, when trusted, its deterministic transform."""
+
+    name: str
+    description: str
+    code: str | None
+    kind: str
+    applicability: Applicability
+    body: str
+    path: Path
+    origin: str  # "built-in", "package <dist>", "workspace"
+    transform: Transform | None = None
+    metadata: dict[str, object] = field(default_factory=dict)
+
+
+@dataclass
+class SkillSet:
+    """The skills found, and what was wrong with the ones that were not loaded."""
+
+    skills: list[Skill] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def by_name(self, name: str) -> Skill | None:
+        """The skill called `name`, if any."""
+        return next((s for s in self.skills if s.name == name), None)
+
+    def by_code(self, code: str) -> Skill | None:
+        """The skill reporting `code`, if any."""
+        return next((s for s in self.skills if s.code == code), None)
+
+    def with_transforms(self) -> list[Skill]:
+        """The deterministic skills."""
+        return [s for s in self.skills if s.transform is not None]
+
+
+class SkillError(Exception):
+    """A SKILL.md (or its transform) that cannot be used; the message names the file."""
+
+
+def discover(workspace: Path | None = None, packages: bool = True) -> SkillSet:
+    """All skills: built-in, then installed packages', then the workspace's (words only).
+
+    A later skill whose name or code is already taken is reported and skipped, so nothing
+    found in a workspace can replace a built-in skill.
+    """
+    found = SkillSet()
+    sources: list[tuple[Path, str, bool]] = [(BUILTIN_DIR, "built-in", True)]
+    if packages:
+        sources += _package_dirs(found.problems)
+    if workspace is not None:
+        sources.append((workspace / WORKSPACE_SKILLS, "workspace", False))
+    for directory, origin, trusted in sources:
+        for skill_md in sorted(directory.glob("*/SKILL.md")) if directory.is_dir() else []:
+            try:
+                skill = load_skill(skill_md, origin, trusted)
+            except SkillError as exc:
+                found.problems.append(str(exc))
+                continue
+            clash = found.by_name(skill.name) or (skill.code and found.by_code(skill.code))
+            if clash:
+                found.problems.append(
+                    f"{skill_md}: skipped: {skill.name} ({skill.code}) clashes with the"
+                    f" {clash.origin} skill {clash.name} ({clash.code})"
+                )
+                continue
+            found.skills.append(skill)
+    return found
+
+
+def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
+    """Read one SKILL.md; load the transform beside it only from a trusted (installed) source."""
+    try:
+        if skill_md.stat().st_size > MAX_SKILL_BYTES:
+            raise SkillError(f"{skill_md}: larger than {MAX_SKILL_BYTES // 1024} KiB")
+        text = skill_md.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SkillError(f"{skill_md}: cannot read: {exc}") from None
+    front, body = split_front_matter(text, skill_md)
+    folder = skill_md.parent.name
+    name = front.get("name")
+    if not isinstance(name, str) or not _NAME.match(name) or len(name) > 64:
+        raise SkillError(f"{skill_md}: `name` must be lowercase words joined by hyphens")
+    if name != folder:
+        raise SkillError(f"{skill_md}: `name` is {name!r} but the folder is {folder!r}")
+    description = front.get("description")
+    if not isinstance(description, str) or not description.strip():
+        raise SkillError(f"{skill_md}: `description` is missing")
+    metadata = front.get("metadata") or {}
+    if not isinstance(metadata, dict):
+        raise SkillError(f"{skill_md}: `metadata` must be a mapping")
+    kind = str(metadata.get("kind", "offense"))
+    if kind not in _CODE:
+        raise SkillError(f"{skill_md}: metadata.kind must be offense or defense, not {kind!r}")
+    code = metadata.get("code")
+    if code is not None and (not isinstance(code, str) or not _CODE[kind].match(code)):
+        raise SkillError(f"{skill_md}: metadata.code {code!r} is not a PP1xx/PP2xx code")
+    applicability_text = str(metadata.get("applicability", "display-only"))
+    if applicability_text not in _APPLICABILITY:
+        raise SkillError(
+            f"{skill_md}: metadata.applicability must be one of {', '.join(_APPLICABILITY)}"
+        )
+    applicability = _APPLICABILITY[applicability_text]
+    skill = Skill(
+        name=name,
+        description=description.strip(),
+        code=code,
+        kind=kind,
+        applicability=applicability,
+        body=body,
+        path=skill_md,
+        origin=origin,
+        metadata=dict(metadata),
+    )
+    transform_py = skill_md.parent / "transform.py"
+    if trusted and transform_py.is_file():
+        if code is None:
+            raise SkillError(f"{skill_md}: a skill with a transform needs metadata.code")
+        transform = _load_transform(transform_py, name)
+        transform = replace(transform, name=name, code=code, applicability=applicability)
+        if "effect" in metadata:
+            transform = replace(transform, effect=_effect(metadata["effect"], skill_md))
+        skill = replace(skill, transform=transform)
+    return skill
+
+
+def split_front_matter(text: str, where: Path) -> tuple[dict[str, object], str]:
+    """The YAML front matter (between `---` lines) and the Markdown body of a SKILL.md."""
+    lines = text.splitlines(keepends=True)
+    if not lines or lines[0].strip() != "---":
+        raise SkillError(f"{where}:1: SKILL.md must start with `---` front matter")
+    for index in range(1, len(lines)):
+        if lines[index].strip() == "---":
+            try:
+                front = yaml.safe_load("".join(lines[1:index])) or {}
+            except yaml.YAMLError as exc:
+                mark = getattr(exc, "problem_mark", None)
+                line = mark.line + 2 if mark is not None else 1
+                raise SkillError(f"{where}:{line}: front matter is not valid YAML") from None
+            if not isinstance(front, dict):
+                raise SkillError(f"{where}:2: front matter must be a mapping")
+            return front, "".join(lines[index + 1 :]).lstrip("\n")
+    raise SkillError(f"{where}:1: front matter has no closing `---`")
+
+
+def _effect(value: object, where: Path) -> float:
+    if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1:
+        return float(value)
+    raise SkillError(f"{where}: metadata.effect must be a fraction in (0, 1]")
+
+
+def _load_transform(path: Path, name: str) -> Transform:
+    """Import a transform.py by path (skill folders are kebab-case, not importable names)."""
+    module_name = f"perfpilot.skills._loaded.{name.replace('-', '_')}"
+    module = sys.modules.get(module_name)
+    if module is None or getattr(module, "__file__", None) != str(path):
+        spec = importlib.util.spec_from_file_location(module_name, path)
+        if spec is None or spec.loader is None:
+            raise SkillError(f"{path}: cannot be imported")
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[module_name] = module
+        try:
+            spec.loader.exec_module(module)
+        except Exception as exc:  # noqa: BLE001 - a broken transform must not stop the others
+            del sys.modules[module_name]
+            raise SkillError(f"{path}: import failed: {type(exc).__name__}: {exc}") from None
+    return _transform_of(module, path)
+
+
+def _transform_of(module: ModuleType, path: Path) -> Transform:
+    transform = getattr(module, "TRANSFORM", None)
+    if not isinstance(transform, Transform):
+        raise SkillError(f"{path}: defines no TRANSFORM (an instance of skills.api.Transform)")
+    return transform
+
+
+def _package_dirs(problems: list[str]) -> list[tuple[Path, str, bool]]:
+    """Skill folders declared by installed packages (entry point group `perfpilot.skills`)."""
+    found: list[tuple[Path, str, bool]] = []
+    for entry in entry_points(group=ENTRY_POINT_GROUP):
+        origin = f"package {entry.dist.name if entry.dist else entry.value}"
+        try:
+            target = entry.load()
+        except Exception as exc:  # noqa: BLE001 - a broken plugin is reported, not fatal
+            problems.append(f"entry point {entry.name} ({entry.value}): {exc}")
+            continue
+        if isinstance(target, ModuleType):
+            locations = list(getattr(target, "__path__", [])) or [str(Path(target.__file__ or "."))]
+            directory = Path(locations[0])
+            directory = directory if directory.is_dir() else directory.parent
+        else:
+            directory = Path(str(target))
+        found.append((directory, origin, True))
+    return found

@@ -1,0 +1,250 @@
+"""Run deterministic skills over functions: find opportunities, and build validated fixes."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import libcst as cst
+
+from perfpilot.skills.api import FunctionSource, Opportunity, Parsed, Rewrite, parse_function
+from perfpilot.skills.registry import Skill
+from perfpilot.tools.edits import line_edits, split_lines
+from perfpilot.tools.model import Applicability, Finding, Fix, Severity, StageResult
+from perfpilot.tools.module_facts import ModuleFacts
+from perfpilot.tools.source_index import SourceFunction
+from perfpilot.tools.suppression import is_suppressed
+from perfpilot.tools.validate import validate_edit
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """A function to look at, with its profile evidence when profile-guided."""
+
+    function: SourceFunction
+    own_share: float | None = None
+    calls: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    """An opportunity one skill found in one function."""
+
+    skill: Skill
+    function: FunctionSource
+    opportunity: Opportunity
+
+    @property
+    def saving(self) -> float | None:
+        """Estimated % of the whole profile saved: the function's share times the effect."""
+        if self.function.own_share is None or self.skill.transform is None:
+            return None
+        effect = self.opportunity.effect or self.skill.transform.effect
+        return self.function.own_share * effect
+
+    @property
+    def claim(self) -> Applicability:
+        """The most this fix may claim before validation."""
+        return min(self.skill.applicability, self.opportunity.applicability)
+
+
+def function_source(
+    lines: Sequence[str], target: Target, facts: ModuleFacts, path: str
+) -> FunctionSource:
+    """The text of a target function (its lines) with its evidence."""
+    function = target.function
+    text = "".join(lines[function.first_line - 1 : function.end_line])
+    if text and not text.endswith(("\n", "\r")):
+        text += "\n"
+    parent = function.qualname.rpartition(".")[0]
+    return FunctionSource(
+        path=path,
+        qualname=function.qualname,
+        first_line=function.first_line,
+        end_line=function.end_line,
+        text=text,
+        module=facts,
+        in_class=bool(parent) and not parent.endswith("<locals>"),
+        own_share=target.own_share,
+        calls=target.calls,
+    )
+
+
+def find_opportunities(
+    text: str,
+    path: str,
+    targets: Sequence[Target],
+    skills: Sequence[Skill],
+    facts: ModuleFacts,
+    python: tuple[int, int] | None = None,
+) -> list[Found]:
+    """Every opportunity the skills see in the targets, minus the suppressed ones."""
+    version = python or sys.version_info[:2]
+    active = [s for s in skills if s.transform is not None and _runs_on(s, version)]
+    lines = split_lines(text)
+    found: list[Found] = []
+    for target in targets:
+        if target.function.is_lambda:
+            continue
+        source = function_source(lines, target, facts, path)
+        try:
+            parsed = parse_function(source)
+        except (cst.ParserSyntaxError, ValueError, RecursionError):
+            continue  # the user is mid-edit: the syntax error is their editor's to show
+        for skill in active:
+            assert skill.transform is not None
+            try:
+                opportunities = skill.transform.find(parsed)
+            except Exception:  # noqa: BLE001 - one skill's bug must not hide the others' findings
+                log.exception("skill %s failed on %s:%s", skill.name, path, source.qualname)
+                continue
+            for opportunity in opportunities:
+                line = lines[opportunity.line - 1] if opportunity.line <= len(lines) else ""
+                if skill.code and not is_suppressed(line, skill.code):
+                    found.append(Found(skill, source, opportunity))
+    return found
+
+
+def finding_of(found: Found) -> Finding:
+    """The PP1xx diagnostic of an opportunity, with its evidence and estimated saving."""
+    opportunity = found.opportunity
+    saving = found.saving
+    estimate = f" (~{saving:.0f}% CPU)" if saving is not None and saving >= 0.5 else ""
+    assert found.skill.code is not None
+    return Finding(
+        code=found.skill.code,
+        message=f"{opportunity.title}{estimate}: {opportunity.evidence}",
+        path=found.function.path,
+        line=opportunity.line,
+        column=opportunity.column,
+        end_line=opportunity.end_line,
+        end_column=opportunity.end_column,
+        severity=Severity.WARNING if found.function.own_share is not None else Severity.HINT,
+        data={
+            "skill": found.skill.name,
+            "key": opportunity.key,
+            "qualname": found.function.qualname,
+            "title": fix_title(found),
+            "applicability": found.claim.name.lower().replace("_", "-"),
+            "saving_percent": round(saving, 2) if saving is not None else None,
+        },
+    )
+
+
+def fix_title(found: Found) -> str:
+    """`Memoize fib with functools.cache (~18% CPU)`: what a quick fix is called."""
+    saving = found.saving
+    estimate = f" (~{saving:.0f}% CPU)" if saving is not None and saving >= 0.5 else ""
+    return f"{found.opportunity.title}{estimate}"
+
+
+def build_fix(
+    text: str,
+    found: Found,
+    root: str | None = None,
+    python: tuple[int, int] | None = None,
+) -> Fix:
+    """Rewrite one opportunity and put the result through validation; never raises."""
+    transform = found.skill.transform
+    title = fix_title(found)
+    assert transform is not None
+    try:
+        parsed = parse_function(found.function)
+        rewrite = transform.rewrite(parsed, found.opportunity)
+    except Exception as exc:  # noqa: BLE001 - a transform bug refuses the fix, visibly
+        log.exception("skill %s rewrite failed", found.skill.name)
+        rewrite = Rewrite.failed(f"the transform raised {type(exc).__name__}: {exc}")
+    if rewrite.failure is not None or rewrite.function_text is None:
+        stage = StageResult("transform", False, rewrite.failure or "produced nothing")
+        return Fix(title, Applicability.DISPLAY_ONLY, (), (stage,), f"transform: {stage.reason}")
+    proposed = splice(text, found.function, rewrite)
+
+    def guard() -> str | None:
+        after = parse_function(_replaced(found.function, rewrite.function_text or ""))
+        return transform.guard(parsed, after, found.opportunity) or _same_signature(parsed, after)
+
+    validation = validate_edit(
+        text,
+        proposed,
+        found.function.path,
+        claim=found.claim,
+        root=root,
+        python=python,
+        guard=guard,
+    )
+    if validation.text is None or validation.applicability is None:
+        return Fix(title, Applicability.DISPLAY_ONLY, (), validation.stages, validation.refusal)
+    return Fix(
+        title, validation.applicability, line_edits(text, validation.text), validation.stages
+    )
+
+
+def splice(text: str, function: FunctionSource, rewrite: Rewrite) -> str:
+    """The file with the function replaced and the rewrite's imports and definitions added."""
+    lines = split_lines(text)
+    facts = function.module
+    newline = _newline_of(lines)
+    body = split_lines(rewrite.function_text or "")
+    lines[function.first_line - 1 : function.end_line] = body
+    insert_at = facts.import_line
+    if insert_at > function.first_line - 1:  # a function above the imports moved them
+        insert_at += len(body) - (function.end_line - function.first_line + 1)
+    added: list[str] = []
+    for statement in rewrite.imports:
+        if statement.strip() not in {line.strip() for line in lines}:
+            added.append(statement.rstrip() + newline)
+    definitions = [d.rstrip() + newline for d in rewrite.definitions]
+    if definitions:
+        # Definitions follow the imports, separated by a blank line as a formatter would.
+        block = [*added, *([newline] if facts.has_imports or added else []), *definitions]
+        if insert_at < len(lines) and lines[insert_at].strip():
+            block.append(newline)
+        added = block
+    if added and not facts.has_imports and insert_at > 0 and not definitions:
+        added = [newline, *added]
+    lines[insert_at:insert_at] = added
+    return "".join(lines)
+
+
+def _runs_on(skill: Skill, version: tuple[int, int]) -> bool:
+    transform = skill.transform
+    assert transform is not None
+    if version < transform.min_python:
+        return False
+    return transform.max_python is None or version <= transform.max_python
+
+
+def _replaced(function: FunctionSource, text: str) -> FunctionSource:
+    end = function.first_line + len(split_lines(text)) - 1
+    return FunctionSource(
+        path=function.path,
+        qualname=function.qualname,
+        first_line=function.first_line,
+        end_line=end,
+        text=text,
+        module=function.module,
+        in_class=function.in_class,
+        own_share=function.own_share,
+        calls=function.calls,
+    )
+
+
+def _same_signature(before: Parsed, after: Parsed) -> str | None:
+    """Every skill keeps the function's name and parameters: callers must not notice."""
+    old, new = before.function, after.function
+    if old.name.value != new.name.value or before.code(old.params) != after.code(new.params):
+        return "the rewrite changed the function's name or parameters"
+    return None
+
+
+def _newline_of(lines: Sequence[str]) -> str:
+    for line in lines:
+        if line.endswith("\r\n"):
+            return "\r\n"
+        if line.endswith(("\n", "\r")):
+            return line[-1]
+    return "\n"
