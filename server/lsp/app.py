@@ -13,10 +13,13 @@ from pygls.uris import to_fs_path
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.settings import client_settings, debounce_seconds
 from perfpilot.server.render import package_version
+from perfpilot.skills.registry import SkillSet, discover
+from perfpilot.skills.runner import Found, Target, find_opportunities, finding_of
 from perfpilot.tools.annotate import FunctionAnnotation, annotate
 from perfpilot.tools.config import ConfigError, Settings
 from perfpilot.tools.live_document import LiveDocument
-from perfpilot.tools.model import ProfileError
+from perfpilot.tools.model import Fix, ProfileError
+from perfpilot.tools.module_facts import facts_of_tree
 from perfpilot.tools.profile_session import ProfileSession
 
 log = logging.getLogger(__name__)
@@ -32,6 +35,10 @@ class PerfpilotServer(LanguageServer):
         self.raw_settings: object = None
         self.debounce = debounce_seconds(None)
         self._annotations: dict[str, tuple[int, int, list[FunctionAnnotation]]] = {}
+        self._opportunities: dict[str, tuple[int, int, list[Found]]] = {}
+        self.skills: SkillSet | None = None
+        # (uri, version, generation, skill, key) -> validated fix; a fix is built once per version.
+        self.fix_cache: dict[tuple[str, int, int, str, str], Fix] = {}
         self._pending: dict[str, asyncio.Task[None]] = {}
         # Bumped on every profile (re)load so cached annotations are recomputed.
         self.generation = 0
@@ -136,12 +143,43 @@ class PerfpilotServer(LanguageServer):
         self._annotations[uri] = (document.version, self.generation, result)
         return result
 
+    def skill_set(self) -> SkillSet:
+        """The skills of this workspace (built-in, installed, workspace words), found once."""
+        if self.skills is None:
+            self.skills = discover(self.root())
+            for problem in self.skills.problems:
+                self.show(types.MessageType.Warning, f"perfpilot: skill {problem}")
+        return self.skills
+
+    def opportunities(self, uri: str) -> list[Found]:
+        """Fix opportunities in the document's hot functions (cached per version and load)."""
+        document = self.documents.get(uri)
+        if document is None:
+            return []
+        cached = self._opportunities.get(uri)
+        if cached and cached[0] == document.version and cached[1] == self.generation:
+            return cached[2]
+        annotations = self.annotations(uri)
+        found: list[Found] = []
+        if annotations:
+            targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in annotations]
+            text = document.text
+            facts = facts_of_tree(document.tree(), text)
+            skills = self.skill_set().with_transforms()
+            found = find_opportunities(text, document.path, targets, skills, facts)
+        self._opportunities[uri] = (document.version, self.generation, found)
+        return found
+
     def publish(self, uri: str) -> None:
         """Publish diagnostics computed for the document's current version."""
         document = self.documents.get(uri)
         if document is None or not self.ready:
             return
         diagnostics = [convert.diagnostic(a.finding, document) for a in self.annotations(uri)]
+        diagnostics += [
+            convert.diagnostic(finding_of(found), document, document.version)
+            for found in self.opportunities(uri)
+        ]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri, diagnostics=diagnostics, version=document.version
@@ -167,6 +205,7 @@ class PerfpilotServer(LanguageServer):
             pending.cancel()
         self.documents.pop(uri, None)
         self._annotations.pop(uri, None)
+        self._opportunities.pop(uri, None)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )
@@ -174,7 +213,7 @@ class PerfpilotServer(LanguageServer):
 
 def create_server() -> PerfpilotServer:
     """Build the server with every feature registered (the one table of features)."""
-    from perfpilot.server.lsp.handlers import annotations, commands, documents, workspace
+    from perfpilot.server.lsp.handlers import annotations, commands, documents, fixes, workspace
 
     server = PerfpilotServer()
     for register in (
@@ -182,6 +221,7 @@ def create_server() -> PerfpilotServer:
         documents.register,
         annotations.register,
         commands.register,
+        fixes.register,
     ):
         register(server)
     return server

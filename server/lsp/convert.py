@@ -6,7 +6,7 @@ from lsprotocol import types
 
 from perfpilot.tools.annotate import FunctionAnnotation
 from perfpilot.tools.live_document import LiveDocument
-from perfpilot.tools.model import Finding, Severity
+from perfpilot.tools.model import Finding, Severity, TextEdit
 
 SOURCE = "perfpilot"
 
@@ -19,17 +19,54 @@ def name_range(document: LiveDocument, line: int, column: int, length: int) -> t
     return types.Range(types.Position(row, start), types.Position(row, end))
 
 
-def diagnostic(finding: Finding, document: LiveDocument) -> types.Diagnostic:
-    """A finding as an LSP diagnostic on its range."""
-    length = (finding.end_column or finding.column) - finding.column
+def finding_range(document: LiveDocument, finding: Finding) -> types.Range:
+    """The finding's (possibly multi-line) range, in the client's encoding."""
+    end_line = finding.end_line or finding.line
+    end_column = finding.end_column or finding.column
+    start = document.position_of_column(finding.line - 1, finding.column)
+    end = document.position_of_column(end_line - 1, end_column)
+    return types.Range(types.Position(finding.line - 1, start), types.Position(end_line - 1, end))
+
+
+def diagnostic(
+    finding: Finding, document: LiveDocument, version: int | None = None
+) -> types.Diagnostic:
+    """A finding as an LSP diagnostic on its range; `version` goes into data for fixes."""
+    data = dict(finding.data)
+    if version is not None:
+        data["version"] = version
     return types.Diagnostic(
-        range=name_range(document, finding.line, finding.column, length),
+        range=finding_range(document, finding),
         message=finding.message,
         severity=types.DiagnosticSeverity(int(Severity(finding.severity))),
         code=finding.code,
         source=SOURCE,
-        data=finding.data,
+        data=data,
     )
+
+
+def text_edit(document: LiveDocument, edit: TextEdit) -> types.TextEdit:
+    """A whole-line edit as an LSP edit (the end clamps to the end of the document)."""
+    count = document.line_count()
+    if edit.end_line < count:
+        end = types.Position(edit.end_line, 0)
+    else:
+        last = count - 1
+        end = types.Position(
+            last, document.position_of_column(last, len(document.line_text(last)) + 1)
+        )
+        if edit.start_line >= count and document.text and not document.text.endswith(("\n", "\r")):
+            # Appending after a last line without a newline: the new text starts a line.
+            return types.TextEdit(types.Range(end, end), _newline(document) + edit.new_text)
+    start = types.Position(min(edit.start_line, count), 0)
+    if edit.start_line >= count:
+        start = end
+    return types.TextEdit(types.Range(start, end), edit.new_text)
+
+
+def _newline(document: LiveDocument) -> str:
+    text = document.text
+    return "\r\n" if "\r\n" in text else "\r" if "\r" in text and "\n" not in text else "\n"
 
 
 def lens_title(annotation: FunctionAnnotation) -> str:

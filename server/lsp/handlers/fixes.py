@@ -1,0 +1,297 @@
+"""Quick fixes, fix-all, ignore comments and fix diffs: code actions over the skills' fixes."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from lsprotocol import types
+from pygls.exceptions import JsonRpcInvalidParams
+from pygls.uris import from_fs_path
+
+from perfpilot.server.lsp import convert
+from perfpilot.server.lsp.app import PerfpilotServer
+from perfpilot.skills.fixing import Evidence, fix_text
+from perfpilot.skills.runner import Found, build_fix, finding_of
+from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
+from perfpilot.tools.live_document import LiveDocument
+from perfpilot.tools.model import Applicability, Fix
+from perfpilot.tools.suppression import with_suppression
+
+FIX_ALL = types.CodeActionKind.SourceFixAll.value + ".perfpilot"
+SHOW_FIX_DIFF = "perfpilot.showFixDiff"
+KINDS: list[types.CodeActionKind | str] = [types.CodeActionKind.QuickFix, FIX_ALL]
+
+
+def register(server: PerfpilotServer) -> None:
+    """Register code actions, their resolution, and the diff command."""
+
+    @server.feature(
+        types.TEXT_DOCUMENT_CODE_ACTION,
+        types.CodeActionOptions(code_action_kinds=KINDS, resolve_provider=True),
+    )
+    def code_action(
+        ls: PerfpilotServer, params: types.CodeActionParams
+    ) -> list[types.CodeAction] | None:
+        uri = params.text_document.uri
+        document = ls.documents.get(uri)
+        if document is None:
+            return None
+        only = params.context.only
+        actions: list[types.CodeAction] = []
+        if _wants(only, types.CodeActionKind.QuickFix):
+            for found in ls.opportunities(uri):
+                if _overlaps(found, params.range):
+                    actions += _quick_fixes(ls, uri, document, found)
+        if _wants(only, FIX_ALL) and only:
+            # Fix-all only on request (`only` names it): computing it on every cursor move
+            # would redo every fix of the file.
+            actions.append(_fix_all_action(ls, uri, document))
+        return actions or None
+
+    @server.feature(types.CODE_ACTION_RESOLVE)
+    def resolve(ls: PerfpilotServer, action: types.CodeAction) -> types.CodeAction:
+        data = action.data if isinstance(action.data, dict) else {}
+        uri = str(data.get("uri", ""))
+        document = ls.documents.get(uri)
+        if document is None:
+            raise JsonRpcInvalidParams(f"perfpilot: {uri or 'the document'} is not open")
+        if data.get("fixAll"):
+            action.edit = _fix_all_edit(ls, uri, document)
+            return action
+        found = _find(ls, uri, data)
+        fix = _fix(ls, uri, document, found)
+        if not fix.applicable:
+            raise JsonRpcInvalidParams(f"perfpilot: fix refused: {fix.refusal}")
+        action.edit = _workspace_edit(document, uri, fix)
+        return action
+
+    @server.command(SHOW_FIX_DIFF)
+    async def show_fix_diff(ls: PerfpilotServer, *args: Any) -> dict[str, Any]:
+        data = args[0] if args and isinstance(args[0], dict) else {}
+        uri = str(data.get("uri", ""))
+        document = ls.documents.get(uri)
+        if document is None:
+            return {"ok": False, "reason": "the document is not open"}
+        found = _find(ls, uri, data)
+        fix = _fix(ls, uri, document, found)
+        if not fix.edits:
+            ls.show(types.MessageType.Warning, f"perfpilot: {fix.title}: {fix.refusal}")
+            return {"ok": False, "reason": fix.refusal}
+        after = apply_edits(document.text, fix.edits)
+        diff = unified_diff(document.text, after, os.path.basename(document.path))
+        path = _write_diff(diff, found)
+        window = ls.client_capabilities.window
+        if window and window.show_document and window.show_document.support:
+            await ls.window_show_document_async(
+                types.ShowDocumentParams(uri=from_fs_path(path) or path, take_focus=True)
+            )
+        return {"ok": True, "diff": diff, "path": path}
+
+
+def _quick_fixes(
+    ls: PerfpilotServer, uri: str, document: LiveDocument, found: Found
+) -> list[types.CodeAction]:
+    """The quick fix (or its diff, or why it is refused) and the ignore action."""
+    code = found.skill.code
+    diagnostic = _diagnostic_of(document, found)
+    data = {
+        "uri": uri,
+        "version": document.version,
+        "skill": found.skill.name,
+        "key": found.opportunity.key,
+        "qualname": found.function.qualname,
+    }
+    fix = _fix(ls, uri, document, found)
+    title = f"perfpilot ({code}): {fix.title}"
+    actions: list[types.CodeAction] = []
+    if not fix.applicable:
+        reason = f"not offered: {fix.refusal}"
+        if _supports_disabled(ls):
+            actions.append(
+                types.CodeAction(
+                    title=title,
+                    kind=types.CodeActionKind.QuickFix,
+                    diagnostics=[diagnostic],
+                    disabled=types.CodeActionDisabled(reason=reason),
+                )
+            )
+    elif fix.applicability is Applicability.DISPLAY_ONLY:
+        actions.append(
+            types.CodeAction(
+                title=f"perfpilot ({code}): Show diff: {fix.title}",
+                kind=types.CodeActionKind.QuickFix,
+                diagnostics=[diagnostic],
+                command=types.Command(title="Show diff", command=SHOW_FIX_DIFF, arguments=[data]),
+            )
+        )
+    else:
+        unsafe = fix.applicability is Applicability.UNSAFE
+        action = types.CodeAction(
+            title=title + (" (unsafe: review it)" if unsafe else ""),
+            kind=types.CodeActionKind.QuickFix,
+            diagnostics=[diagnostic],
+            is_preferred=not unsafe,
+            data=data,
+        )
+        if not _supports_resolve(ls):
+            action.edit = _workspace_edit(document, uri, fix)
+        actions.append(action)
+    ignore = _ignore_action(document, uri, found, diagnostic)
+    if ignore is not None:
+        actions.append(ignore)
+    return actions
+
+
+def _fix(ls: PerfpilotServer, uri: str, document: LiveDocument, found: Found) -> Fix:
+    """The validated fix of an opportunity, cached for this document version."""
+    key = (uri, document.version, ls.generation, found.skill.name, found.opportunity.key)
+    cache = ls.fix_cache
+    if key not in cache:
+        if len(cache) > 256:
+            cache.clear()
+        cache[key] = build_fix(document.text, found, root=str(ls.root()))
+    return cache[key]
+
+
+def _find(ls: PerfpilotServer, uri: str, data: dict[str, Any]) -> Found:
+    """The opportunity a code action's data names, found again in the current text."""
+    for found in ls.opportunities(uri):
+        if (
+            found.skill.name == data.get("skill")
+            and found.opportunity.key == data.get("key")
+            and found.function.qualname == data.get("qualname")
+        ):
+            return found
+    raise JsonRpcInvalidParams(
+        "perfpilot: the code changed and this fix no longer applies; ask for fixes again"
+    )
+
+
+def _workspace_edit(document: LiveDocument, uri: str, fix: Fix) -> types.WorkspaceEdit:
+    """Minimal edits against the version they were computed for (clients refuse stale ones)."""
+    edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
+        convert.text_edit(document, e) for e in fix.edits
+    ]
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=uri, version=document.version
+                ),
+                edits=edits,
+            )
+        ]
+    )
+
+
+def _fix_all_action(ls: PerfpilotServer, uri: str, document: LiveDocument) -> types.CodeAction:
+    action = types.CodeAction(
+        title="perfpilot: Fix all safe performance issues"
+        + (" (and unsafe ones)" if ls.settings.unsafe_fixes else ""),
+        kind=FIX_ALL,
+        data={"uri": uri, "version": document.version, "fixAll": True},
+    )
+    if not _supports_resolve(ls):
+        action.edit = _fix_all_edit(ls, uri, document)
+    return action
+
+
+def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> types.WorkspaceEdit:
+    """Every SAFE fix (UNSAFE too with the unsafeFixes setting), applied in rounds."""
+    hot = {
+        a.function.qualname: Evidence(a.hot.own_share, a.hot.mapped.calls)
+        for a in ls.annotations(uri)
+    }
+    minimum = Applicability.UNSAFE if ls.settings.unsafe_fixes else Applicability.SAFE
+    skills = ls.skill_set().with_transforms()
+    result = fix_text(
+        document.text, document.path, hot, skills, minimum=minimum, root=str(ls.root())
+    )
+    fix = Fix("fix all", minimum, line_edits(document.text, result.text), ())
+    return _workspace_edit(document, uri, fix)
+
+
+def _ignore_action(
+    document: LiveDocument, uri: str, found: Found, diagnostic: types.Diagnostic
+) -> types.CodeAction | None:
+    """`# perfpilot: ignore[PP1xx]` at the end of the opportunity's first line."""
+    code = found.skill.code or ""
+    row = found.opportunity.line - 1
+    line = document.line_text(row)
+    new_line = with_suppression(line, code)
+    if new_line is None or not _comment_lands(document, row):
+        return None
+    end = document.position_of_column(row, len(line) + 1)
+    edit = types.TextEdit(types.Range(types.Position(row, 0), types.Position(row, end)), new_line)
+    return types.CodeAction(
+        title=f"perfpilot ({code}): Ignore for this line",
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        edit=types.WorkspaceEdit(
+            document_changes=[
+                types.TextDocumentEdit(
+                    text_document=types.OptionalVersionedTextDocumentIdentifier(
+                        uri=uri, version=document.version
+                    ),
+                    edits=[edit],
+                )
+            ]
+        ),
+    )
+
+
+def _comment_lands(document: LiveDocument, row: int) -> bool:
+    """True when the end of the line is code, not the inside of a string that continues."""
+    point = (row, len(document.line_text(row).encode("utf-8")))
+    node = document.tree().root_node.descendant_for_point_range(point, point)
+    while node is not None:
+        if node.type == "string" and node.start_point < point < node.end_point:
+            return False
+        node = node.parent
+    return True
+
+
+def _diagnostic_of(document: LiveDocument, found: Found) -> types.Diagnostic:
+    return convert.diagnostic(finding_of(found), document, document.version)
+
+
+def _overlaps(found: Found, selection: types.Range) -> bool:
+    opportunity = found.opportunity
+    first, last = opportunity.line - 1, opportunity.end_line - 1
+    return first <= selection.end.line and selection.start.line <= last
+
+
+def _wants(only: list[types.CodeActionKind | str] | None, kind: types.CodeActionKind | str) -> bool:
+    if not only:
+        return True
+    wanted = str(getattr(kind, "value", kind))
+    for entry in only:
+        prefix = str(getattr(entry, "value", entry))
+        if wanted == prefix or wanted.startswith(prefix + "."):
+            return True
+    return False
+
+
+def _supports_resolve(ls: PerfpilotServer) -> bool:
+    document = ls.client_capabilities.text_document
+    code_action = document.code_action if document else None
+    support = code_action.resolve_support if code_action else None
+    return bool(support and "edit" in support.properties)
+
+
+def _supports_disabled(ls: PerfpilotServer) -> bool:
+    document = ls.client_capabilities.text_document
+    code_action = document.code_action if document else None
+    return bool(code_action and code_action.disabled_support)
+
+
+def _write_diff(diff: str, found: Found) -> str:
+    folder = os.path.join(tempfile.gettempdir(), "perfpilot-diffs")
+    os.makedirs(folder, exist_ok=True)
+    name = f"{found.function.qualname.replace('<', '').replace('>', '')}-{found.skill.name}.diff"
+    path = os.path.join(folder, name)
+    with open(path, "w", encoding="utf-8") as stream:
+        stream.write(diff)
+    return path
