@@ -1,0 +1,147 @@
+"""Skill discovery: SKILL.md validation, the trust rule for code, installed packages' skills."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from perfpilot.skills.registry import discover, load_skill
+from perfpilot.tools.model import Applicability
+from perfpilot.tools.module_facts import facts_of_source
+
+GOOD = """\
+---
+name: {name}
+description: Use it when it helps.
+metadata:
+  code: {code}
+  applicability: unsafe
+  kind: offense
+---
+# Body
+How to fix it.
+"""
+
+
+def write_skill(folder: Path, name: str, text: str | None = None, code: str = "PP150") -> Path:
+    skill = folder / name
+    skill.mkdir(parents=True)
+    (skill / "SKILL.md").write_text(text if text is not None else GOOD.format(name=name, code=code))
+    return skill
+
+
+def test_builtin_skills_load_with_transforms() -> None:
+    found = discover(packages=False)
+    assert not found.problems, found.problems
+    regex = found.by_code("PP105")
+    assert regex is not None and regex.transform is not None and regex.origin == "built-in"
+    assert regex.applicability is Applicability.SAFE
+    assert regex.transform.code == "PP105" and regex.transform.name == "precompile-regex"
+    codes = [s.code for s in found.skills]
+    assert len(codes) == len(set(codes))
+    for skill in found.skills:
+        assert skill.body.strip() and skill.description
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("no front matter\n", "must start with `---`"),
+        ("---\nname: [unclosed\n---\n", "not valid YAML"),
+        ("---\nname: other-name\ndescription: d\n---\n", "but the folder is"),
+        ("---\nname: bad-skill\n---\n", "`description` is missing"),
+        ("---\nname: bad-skill\ndescription: d\nmetadata:\n  code: X1\n---\n", "not a PP1xx"),
+        ("---\nname: bad-skill\ndescription: d\nmetadata:\n  kind: attack\n---\n", "kind"),
+        ("---\nname: bad-skill\ndescription: d\nmetadata:\n  applicability: yes\n---\n", "one of"),
+        ("---\nname: bad-skill\ndescription: d\n", "no closing"),
+    ],
+)
+def test_invalid_skill_files_are_reported_with_the_file(
+    tmp_path: Path, text: str, problem: str
+) -> None:
+    write_skill(tmp_path / ".perfpilot" / "skills", "bad-skill", text)
+    found = discover(tmp_path, packages=False)
+    assert found.by_name("bad-skill") is None
+    (reported,) = [p for p in found.problems if "bad-skill" in p]
+    assert problem in reported and "SKILL.md" in reported
+
+
+def test_workspace_skills_are_words_and_cannot_replace_builtins(tmp_path: Path) -> None:
+    skills = tmp_path / ".perfpilot" / "skills"
+    write_skill(skills, "our-cache", code="PP160")
+    (skills / "our-cache" / "transform.py").write_text("raise SystemExit('imported!')\n")
+    write_skill(skills, "precompile-regex", code="PP161")
+    write_skill(skills, "steals-code", code="PP105")
+    found = discover(tmp_path, packages=False)
+    ours = found.by_name("our-cache")
+    assert ours is not None and ours.transform is None and ours.origin == "workspace"
+    assert found.by_name("precompile-regex").origin == "built-in"  # type: ignore[union-attr]
+    assert found.by_name("steals-code") is None
+    assert sum("clashes with the built-in" in p for p in found.problems) == 2
+
+
+def test_trusted_transform_problems_are_reported(tmp_path: Path) -> None:
+    broken = write_skill(tmp_path, "broken-one")
+    (broken / "transform.py").write_text("import nonexistent_module_xyz\n")
+    with pytest.raises(Exception, match="import failed: ModuleNotFoundError"):
+        load_skill(broken / "SKILL.md", "package demo", trusted=True)
+    empty = write_skill(tmp_path, "empty-one")
+    (empty / "transform.py").write_text("X = 1\n")
+    with pytest.raises(Exception, match="defines no TRANSFORM"):
+        load_skill(empty / "SKILL.md", "package demo", trusted=True)
+
+
+def test_installed_package_skills_via_entry_point(tmp_path: Path) -> None:
+    package = tmp_path / "site" / "acme_perf"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    write_skill(package, "acme-batching", code="PP170")
+    dist = tmp_path / "site" / "acme_perf-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-perf\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[perfpilot.skills]\nacme = acme_perf\n")
+    script = textwrap.dedent(
+        """\
+        from perfpilot.skills.registry import discover
+        found = discover()
+        skill = found.by_name("acme-batching")
+        print(skill.origin, skill.code, found.problems)
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script],
+        env={"PYTHONPATH": str(tmp_path / "site"), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "package acme-perf PP170 []"
+
+
+def test_module_facts() -> None:
+    facts = facts_of_source(
+        textwrap.dedent(
+            '''\
+            """Doc."""
+            from __future__ import annotations
+            import re, os.path as p
+            from functools import cache as c
+            try:
+                import ujson as json
+            except ImportError:
+                import json
+            X = 1
+            def f(): pass
+            '''
+        )
+    )
+    assert facts.refers_to("re", "re") and facts.binding_for("functools.cache") == "c"
+    assert facts.imports["p"] == "os.path"
+    assert "json" in facts.rebound and "X" in facts.rebound
+    assert facts.import_line == 4 and facts.has_imports
+    assert facts.fresh_name("X") == "X_2" and facts.fresh_name("Y") == "Y"
