@@ -2,11 +2,33 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Iterator
 
 import libcst as cst
 
 _SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+# Node type -> its dataclass field names: read once per type.
+_FIELDS: dict[type, tuple[str, ...]] = {}
+
+
+def children(node: cst.CSTNode) -> list[cst.CSTNode]:
+    """The node's child nodes, read from its fields (libcst's `.children` re-visits: ~20x slower).
+
+    Field order is source order for every node kind but two: an `IfExp` lists its test first,
+    and a def its decorators after its name. Callers that need source order use positions.
+    """
+    names = _FIELDS.get(type(node))
+    if names is None:
+        names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
+    found: list[cst.CSTNode] = []
+    for name in names:
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            found.append(value)
+        elif isinstance(value, list | tuple):
+            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+    return found
 
 
 def own_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -15,13 +37,13 @@ def own_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     A nested def, lambda or class is yielded itself but not entered: a pattern inside a nested
     function belongs to that function, which is a target of its own.
     """
-    stack: list[cst.CSTNode] = list(reversed(root.children))
+    stack: list[cst.CSTNode] = list(reversed(children(root)))
     while stack:
         node = stack.pop()
         yield node
         if isinstance(node, _SCOPES):
             continue
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(children(node)))
 
 
 def body_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
@@ -37,7 +59,7 @@ def names_in(node: cst.CSTNode) -> set[str]:
         current = stack.pop()
         if isinstance(current, cst.Name):
             found.add(current.value)
-        stack.extend(current.children)
+        stack.extend(children(current))
     return found
 
 

@@ -8,7 +8,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfpilot.skills.registry import Skill
-from perfpilot.skills.runner import Found, Target, build_fix, find_opportunities, finding_of
+from perfpilot.skills.runner import (
+    FindCache,
+    Found,
+    Target,
+    build_fix,
+    find_opportunities,
+    finding_of,
+)
 from perfpilot.tools.edits import (
     StaleFileError,
     apply_edits,
@@ -70,12 +77,14 @@ def scan_text(
     hot: Mapping[str, Evidence] | None,
     skills: Sequence[Skill],
     python: tuple[int, int] | None = None,
+    cache: FindCache | None = None,
 ) -> list[Found]:
     """The opportunities in one file's text (hot functions only unless `hot` is None)."""
     targets = targets_in(text, path, hot, python)
     if not targets:
         return []
-    return find_opportunities(text, path, targets, skills, facts_of_source(text), python)
+    facts = facts_of_source(text)
+    return find_opportunities(text, path, targets, skills, facts, python, cache)
 
 
 def findings_in(
@@ -108,29 +117,30 @@ def fix_text(
     """
     result = FileFixes(text)
     tried: set[tuple[str, str, str]] = set()
+    cache = FindCache()  # a round re-runs the skills on the function just fixed only
     for _ in range(MAX_ROUNDS):
-        found = scan_text(result.text, path, hot, skills, python)
+        found = scan_text(result.text, path, hot, skills, python, cache)
         pending = [f for f in found if _identity(f, result.text) not in tried]
         if not pending:
             break
-        candidate = pending[0]
-        tried.add(_identity(candidate, result.text))
-        title = f"{candidate.skill.code} {candidate.opportunity.title}"
-        if candidate.claim < minimum:
-            bucket = result.display_only if candidate.claim < Applicability.UNSAFE else None
-            (bucket if bucket is not None else result.hidden_unsafe).append(title)
-            continue
-        fix = build_fix(result.text, candidate, root=root, python=python)
-        if not fix.applicable:
-            result.refused.append((title, fix.refusal or "refused"))
-            continue
-        if fix.applicability < minimum:
-            bucket = result.display_only if fix.applicability < Applicability.UNSAFE else None
-            (bucket if bucket is not None else result.hidden_unsafe).append(title)
-            continue
-        result.text = apply_edits(result.text, fix.edits)
-        result.applied.append(title)
-        # The edit shifted lines: what was tried before is identified by its text, not line.
+        for candidate in pending:
+            tried.add(_identity(candidate, result.text))
+            title = f"{candidate.skill.code} {candidate.opportunity.title}"
+            fix = None
+            if candidate.claim >= minimum:
+                fix = build_fix(result.text, candidate, root=root, python=python)
+                if not fix.applicable:
+                    result.refused.append((title, fix.refusal or "refused"))
+                    continue
+            level = fix.applicability if fix is not None else candidate.claim
+            if level < minimum:
+                below = result.display_only if level < Applicability.UNSAFE else None
+                (below if below is not None else result.hidden_unsafe).append(title)
+                continue
+            assert fix is not None
+            result.text = apply_edits(result.text, fix.edits)
+            result.applied.append(title)
+            break  # lines moved: find the rest again in the new text
     else:
         print(f"perfpilot: warning: {path}: stopped after {MAX_ROUNDS} fixes", file=sys.stderr)
     return result

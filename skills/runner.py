@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
@@ -19,6 +21,7 @@ from perfpilot.tools.suppression import is_suppressed
 from perfpilot.tools.validate import validate_edit
 
 log = logging.getLogger(__name__)
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +77,54 @@ def function_source(
     )
 
 
+class FindCache:
+    """Opportunities per function text, so an edit re-runs the skills on what it touched only.
+
+    The key holds everything `find` may read: the function's text, names and evidence, the
+    module's imports; positions are stored relative to the function and re-based on a hit.
+    """
+
+    def __init__(self, size: int = 2048) -> None:
+        self.size = size
+        self._entries: OrderedDict[tuple[object, ...], list[tuple[Skill, Opportunity]]] = (
+            OrderedDict()
+        )
+
+    def key(self, source: FunctionSource, skills: Sequence[Skill]) -> tuple[object, ...]:
+        """What a cached answer depends on."""
+        facts = source.module
+        # A fix adds module names (a compiled pattern): only those this function mentions count.
+        mentioned = facts.rebound & frozenset(_IDENTIFIER.findall(source.text))
+        return (
+            source.text,
+            source.qualname,
+            source.in_class,
+            source.own_share,
+            source.calls,
+            tuple(sorted(facts.imports.items())),
+            mentioned,
+            tuple(id(s) for s in skills),
+        )
+
+    def get(
+        self, key: tuple[object, ...], first_line: int
+    ) -> list[tuple[Skill, Opportunity]] | None:
+        """The cached opportunities moved to a function now starting at `first_line`."""
+        entry = self._entries.get(key)
+        if entry is None:
+            return None
+        self._entries.move_to_end(key)
+        return [(skill, _shifted(o, first_line - 1)) for skill, o in entry]
+
+    def put(
+        self, key: tuple[object, ...], first_line: int, found: list[tuple[Skill, Opportunity]]
+    ) -> None:
+        """Remember the opportunities of a function starting at `first_line`."""
+        self._entries[key] = [(skill, _shifted(o, 1 - first_line)) for skill, o in found]
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
+
+
 def find_opportunities(
     text: str,
     path: str,
@@ -81,6 +132,7 @@ def find_opportunities(
     skills: Sequence[Skill],
     facts: ModuleFacts,
     python: tuple[int, int] | None = None,
+    cache: FindCache | None = None,
 ) -> list[Found]:
     """Every opportunity the skills see in the targets, minus the suppressed ones."""
     version = python or sys.version_info[:2]
@@ -91,22 +143,38 @@ def find_opportunities(
         if target.function.is_lambda:
             continue
         source = function_source(lines, target, facts, path)
-        try:
-            parsed = parse_function(source)
-        except (cst.ParserSyntaxError, ValueError, RecursionError):
-            continue  # the user is mid-edit: the syntax error is their editor's to show
-        for skill in active:
-            assert skill.transform is not None
-            try:
-                opportunities = skill.transform.find(parsed)
-            except Exception:  # noqa: BLE001 - one skill's bug must not hide the others' findings
-                log.exception("skill %s failed on %s:%s", skill.name, path, source.qualname)
-                continue
-            for opportunity in opportunities:
-                line = lines[opportunity.line - 1] if opportunity.line <= len(lines) else ""
-                if skill.code and not is_suppressed(line, skill.code):
-                    found.append(Found(skill, source, opportunity))
+        key = cache.key(source, active) if cache is not None else None
+        pairs = cache.get(key, source.first_line) if cache is not None and key else None
+        if pairs is None:
+            pairs = _find_in(source, active)
+            if cache is not None and key is not None:
+                cache.put(key, source.first_line, pairs)
+        for skill, opportunity in pairs:
+            line = lines[opportunity.line - 1] if opportunity.line <= len(lines) else ""
+            if skill.code and not is_suppressed(line, skill.code):
+                found.append(Found(skill, source, opportunity))
     return found
+
+
+def _find_in(source: FunctionSource, skills: Sequence[Skill]) -> list[tuple[Skill, Opportunity]]:
+    try:
+        parsed = parse_function(source)
+    except (cst.ParserSyntaxError, ValueError, RecursionError):
+        return []  # the user is mid-edit: the syntax error is their editor's to show
+    pairs: list[tuple[Skill, Opportunity]] = []
+    for skill in skills:
+        assert skill.transform is not None
+        try:
+            pairs += [(skill, o) for o in skill.transform.find(parsed)]
+        except Exception:  # noqa: BLE001 - one skill's bug must not hide the others' findings
+            log.exception("skill %s failed on %s:%s", skill.name, source.path, source.qualname)
+    return pairs
+
+
+def _shifted(opportunity: Opportunity, delta: int) -> Opportunity:
+    return replace(
+        opportunity, line=opportunity.line + delta, end_line=opportunity.end_line + delta
+    )
 
 
 def finding_of(found: Found) -> Finding:

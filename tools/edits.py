@@ -29,9 +29,20 @@ def line_edits(before: str, after: str) -> tuple[TextEdit, ...]:
     """The minimal whole-line edits that turn `before` into `after`."""
     old = split_lines(before)
     new = split_lines(after)
-    matcher = difflib.SequenceMatcher(None, old, new, autojunk=False)
+    # A fix changes a region: diff only between the common head and tail. difflib on a whole
+    # file of similar lines costs ~0.2 s; this costs the size of the change.
+    head = 0
+    limit = min(len(old), len(new))
+    while head < limit and old[head] == new[head]:
+        head += 1
+    tail = 0
+    while tail < limit - head and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    old_middle = old[head : len(old) - tail]
+    new_middle = new[head : len(new) - tail]
+    matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=False)
     return tuple(
-        TextEdit(i1, i2, "".join(new[j1:j2]))
+        TextEdit(head + i1, head + i2, "".join(new_middle[j1:j2]))
         for tag, i1, i2, j1, j2 in matcher.get_opcodes()
         if tag != "equal"
     )

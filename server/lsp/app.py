@@ -14,7 +14,7 @@ from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.settings import client_settings, debounce_seconds
 from perfpilot.server.render import package_version
 from perfpilot.skills.registry import SkillSet, discover
-from perfpilot.skills.runner import Found, Target, find_opportunities, finding_of
+from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities, finding_of
 from perfpilot.tools.annotate import FunctionAnnotation, annotate
 from perfpilot.tools.config import ConfigError, Settings
 from perfpilot.tools.live_document import LiveDocument
@@ -37,8 +37,9 @@ class PerfpilotServer(LanguageServer):
         self._annotations: dict[str, tuple[int, int, list[FunctionAnnotation]]] = {}
         self._opportunities: dict[str, tuple[int, int, list[Found]]] = {}
         self.skills: SkillSet | None = None
-        # (uri, version, generation, skill, key) -> validated fix; a fix is built once per version.
-        self.fix_cache: dict[tuple[str, int, int, str, str], Fix] = {}
+        self.find_cache = FindCache()  # an edit re-runs the skills on the function it touched
+        # (uri, version, generation, skill, qualname, key) -> validated fix, built once per version.
+        self.fix_cache: dict[tuple[str, int, int, str, str, str], Fix] = {}
         self._pending: dict[str, asyncio.Task[None]] = {}
         # Bumped on every profile (re)load so cached annotations are recomputed.
         self.generation = 0
@@ -166,7 +167,9 @@ class PerfpilotServer(LanguageServer):
             text = document.text
             facts = facts_of_tree(document.tree(), text)
             skills = self.skill_set().with_transforms()
-            found = find_opportunities(text, document.path, targets, skills, facts)
+            found = find_opportunities(
+                text, document.path, targets, skills, facts, cache=self.find_cache
+            )
         self._opportunities[uri] = (document.version, self.generation, found)
         return found
 

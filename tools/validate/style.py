@@ -49,7 +49,11 @@ def check_style(original: str, proposed: str, path: str, root: str | None) -> St
     """Sort imports and format like the file does, then refuse any new ruff violation."""
     try:
         text = proposed
-        if _formatted_with_ruff_or_black(original, path, root):
+        formatting = _formatting(original, path, root)
+        if formatting == "file":
+            # Formatting a clean file changes only what the edit added: one run, no ranges.
+            text = _run(["format"], text, path, root)
+        elif formatting == "region":
             text = _format_changed(original, text, path, root)
         before = Counter(_violations(original, path, root))
         after = Counter(_violations(text, path, root))
@@ -87,17 +91,20 @@ def _violations(text: str, path: str, root: str | None) -> list[tuple[str, str]]
     return [(str(r.get("code") or "syntax"), str(r.get("message", ""))) for r in records]
 
 
-def _formatted_with_ruff_or_black(original: str, path: str, root: str | None) -> bool:
-    """True when the project declares ruff format or black, or the file is already formatted."""
+def _formatting(original: str, path: str, root: str | None) -> str | None:
+    """ "file" when the file is formatter-clean, "region" when the project declares ruff
+    format or black but this file is not clean, None when nothing formats this project."""
+    if _cached_run(("format",), original, path, root) == original:
+        return "file"
     if root is not None:
         try:
             with open(Path(root) / "pyproject.toml", "rb") as stream:
                 tool = tomllib.load(stream).get("tool", {})
             if "black" in tool or "format" in tool.get("ruff", {}):
-                return True
+                return "region"
         except (OSError, tomllib.TOMLDecodeError):
             pass
-    return _cached_run(("format",), original, path, root) == original
+    return None
 
 
 def _format_changed(original: str, text: str, path: str, root: str | None) -> str:

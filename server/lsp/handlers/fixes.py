@@ -13,7 +13,7 @@ from pygls.uris import from_fs_path
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.skills.fixing import Evidence, fix_text
-from perfpilot.skills.runner import Found, build_fix, finding_of
+from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Applicability, Fix
@@ -103,9 +103,14 @@ def _quick_fixes(
         "key": found.opportunity.key,
         "qualname": found.function.qualname,
     }
+    actions: list[types.CodeAction] = []
+    if found.claim is Applicability.DISPLAY_ONLY:
+        # Shown, never applied: the diff is built and validated when the user asks for it.
+        actions.append(_show_diff_action(code, fix_title(found), diagnostic, data))
+        ignore = _ignore_action(document, uri, found, diagnostic)
+        return [*actions, ignore] if ignore is not None else actions
     fix = _fix(ls, uri, document, found)
     title = f"perfpilot ({code}): {fix.title}"
-    actions: list[types.CodeAction] = []
     if not fix.applicable:
         reason = f"not offered: {fix.refusal}"
         if _supports_disabled(ls):
@@ -118,14 +123,7 @@ def _quick_fixes(
                 )
             )
     elif fix.applicability is Applicability.DISPLAY_ONLY:
-        actions.append(
-            types.CodeAction(
-                title=f"perfpilot ({code}): Show diff: {fix.title}",
-                kind=types.CodeActionKind.QuickFix,
-                diagnostics=[diagnostic],
-                command=types.Command(title="Show diff", command=SHOW_FIX_DIFF, arguments=[data]),
-            )
-        )
+        actions.append(_show_diff_action(code, fix.title, diagnostic, data))
     else:
         unsafe = fix.applicability is Applicability.UNSAFE
         action = types.CodeAction(
@@ -144,9 +142,27 @@ def _quick_fixes(
     return actions
 
 
+def _show_diff_action(
+    code: str | None, title: str, diagnostic: types.Diagnostic, data: dict[str, Any]
+) -> types.CodeAction:
+    return types.CodeAction(
+        title=f"perfpilot ({code}): Show diff: {title}",
+        kind=types.CodeActionKind.QuickFix,
+        diagnostics=[diagnostic],
+        command=types.Command(title="Show diff", command=SHOW_FIX_DIFF, arguments=[data]),
+    )
+
+
 def _fix(ls: PerfpilotServer, uri: str, document: LiveDocument, found: Found) -> Fix:
     """The validated fix of an opportunity, cached for this document version."""
-    key = (uri, document.version, ls.generation, found.skill.name, found.opportunity.key)
+    key = (
+        uri,
+        document.version,
+        ls.generation,
+        found.skill.name,
+        found.function.qualname,
+        found.opportunity.key,
+    )
     cache = ls.fix_cache
     if key not in cache:
         if len(cache) > 256:
@@ -209,6 +225,9 @@ def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> type
     result = fix_text(
         document.text, document.path, hot, skills, minimum=minimum, root=str(ls.root())
     )
+    if result.refused:
+        refused = "; ".join(f"{title}: {reason}" for title, reason in result.refused[:3])
+        ls.show(types.MessageType.Warning, f"perfpilot: fix-all left out: {refused}")
     fix = Fix("fix all", minimum, line_edits(document.text, result.text), ())
     return _workspace_edit(document, uri, fix)
 
