@@ -1,0 +1,341 @@
+-- perfpilot for Neovim: starts `perfpilot serve` for Python buffers and adds a few commands.
+--
+--   require("perfpilot").setup({
+--     cmd = nil,            -- default: `perfpilot serve` from PATH, $VIRTUAL_ENV or <root>/.venv
+--     settings = {},        -- the server's `perfpilot` section: profiles, threshold, unsafeFixes, llm
+--     root_markers = { "pyproject.toml", ".git" },
+--     filetypes = { "python" },
+--     codelens = true,      -- show and refresh the server's code lenses
+--     inlay_hints = false,  -- per-line shares at the end of hot lines
+--   })
+
+local M = {}
+
+M.name = "perfpilot"
+
+local defaults = {
+  cmd = nil,
+  settings = {},
+  root_markers = { "pyproject.toml", ".git" },
+  filetypes = { "python" },
+  codelens = true,
+  inlay_hints = false,
+  on_attach = nil,
+}
+
+--- The options in force (after setup).
+M.options = nil
+
+local INSTALL_HINT = "install it in the project's environment (`pip install perfpilot`) "
+  .. "or pass `cmd` to require('perfpilot').setup{}"
+
+local has_011 = vim.fn.has("nvim-0.11") == 1
+
+local function notify(message, level)
+  vim.notify("perfpilot: " .. message, level or vim.log.levels.INFO)
+end
+
+--- Where `perfpilot` may live for a workspace: PATH, the active virtualenv, the root's venv.
+--- Returns the argv to start the server, or nil and the list of places that were searched.
+function M.find_server(root)
+  local searched = {}
+  local exe = vim.fn.exepath("perfpilot")
+  if exe ~= "" then
+    return { exe, "serve" }, searched
+  end
+  table.insert(searched, "PATH")
+  local candidates = {}
+  if vim.env.VIRTUAL_ENV and vim.env.VIRTUAL_ENV ~= "" then
+    table.insert(candidates, vim.env.VIRTUAL_ENV .. "/bin/perfpilot")
+  end
+  if root then
+    table.insert(candidates, root .. "/.venv/bin/perfpilot")
+    table.insert(candidates, root .. "/venv/bin/perfpilot")
+  end
+  for _, path in ipairs(candidates) do
+    if vim.fn.executable(path) == 1 then
+      return { path, "serve" }, searched
+    end
+    table.insert(searched, path)
+  end
+  return nil, searched
+end
+
+local function root_of(bufnr, markers)
+  local found = vim.fs.root(bufnr, markers)
+  if found then
+    return found
+  end
+  local name = vim.api.nvim_buf_get_name(bufnr)
+  return name ~= "" and vim.fs.dirname(name) or vim.fn.getcwd()
+end
+
+local function server_cmd(opts, root)
+  if opts.cmd then
+    return opts.cmd
+  end
+  local argv, searched = M.find_server(root)
+  if not argv then
+    notify(
+      "cannot start the language server: `perfpilot` was not found (searched "
+        .. table.concat(searched, ", ")
+        .. "); "
+        .. INSTALL_HINT,
+      vim.log.levels.ERROR
+    )
+  end
+  return argv
+end
+
+local function on_exit(code, signal)
+  if code ~= 0 and signal == 0 then
+    vim.schedule(function()
+      notify(
+        ("the language server exited with status %d; see :LspLog and :checkhealth perfpilot"):format(
+          code
+        ),
+        vim.log.levels.ERROR
+      )
+    end)
+  end
+end
+
+--- workspace/codeLens/refresh: the server asks after a profile (re)load; some Neovim versions
+--- have no handler of their own for it.
+local function codelens_refresh(_, _, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  if client and M.options and M.options.codelens then
+    for bufnr in pairs(client.attached_buffers or {}) do
+      if vim.api.nvim_buf_is_loaded(bufnr) then
+        vim.lsp.codelens.refresh({ bufnr = bufnr })
+      end
+    end
+  end
+  return vim.NIL
+end
+
+--- Everything the client needs besides `cmd` and `root_dir`.
+local function client_config(opts)
+  local capabilities = vim.lsp.protocol.make_client_capabilities()
+  local handlers = {}
+  if opts.codelens then
+    capabilities = vim.tbl_deep_extend("force", capabilities, {
+      workspace = { codeLens = { refreshSupport = true } },
+    })
+    handlers["workspace/codeLens/refresh"] = codelens_refresh
+  end
+  return {
+    name = M.name,
+    filetypes = opts.filetypes,
+    capabilities = capabilities,
+    handlers = handlers,
+    -- Sent at initialize, and answered again whenever the server pulls `perfpilot`.
+    init_options = { perfpilot = opts.settings },
+    settings = { perfpilot = opts.settings },
+    on_exit = on_exit,
+  }
+end
+
+local function supports(client, method, bufnr)
+  if has_011 then
+    return client:supports_method(method, bufnr)
+  end
+  return client.supports_method(method, { bufnr = bufnr })
+end
+
+local function attach_features(client, bufnr, opts)
+  if opts.codelens and supports(client, "textDocument/codeLens", bufnr) then
+    vim.lsp.codelens.refresh({ bufnr = bufnr })
+    local group = vim.api.nvim_create_augroup("perfpilot_codelens_" .. bufnr, { clear = true })
+    vim.api.nvim_create_autocmd({ "BufEnter", "InsertLeave", "BufWritePost" }, {
+      group = group,
+      buffer = bufnr,
+      callback = function()
+        vim.lsp.codelens.refresh({ bufnr = bufnr })
+      end,
+    })
+  end
+  if opts.inlay_hints and vim.lsp.inlay_hint then
+    if supports(client, "textDocument/inlayHint", bufnr) then
+      vim.lsp.inlay_hint.enable(true, { bufnr = bufnr })
+    end
+  end
+  if opts.on_attach then
+    opts.on_attach(client, bufnr)
+  end
+end
+
+--- Configure and enable the perfpilot language server.
+function M.setup(user)
+  local opts = vim.tbl_deep_extend("force", defaults, user or {})
+  M.options = opts
+  local group = vim.api.nvim_create_augroup("perfpilot", { clear = true })
+
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = group,
+    callback = function(args)
+      local client = vim.lsp.get_client_by_id(args.data.client_id)
+      if client and client.name == M.name then
+        attach_features(client, args.buf, opts)
+      end
+    end,
+  })
+
+  if has_011 and vim.lsp.config and vim.lsp.enable then
+    local config = client_config(opts)
+    config.root_markers = opts.root_markers
+    if opts.cmd then
+      config.cmd = opts.cmd
+    else
+      -- Resolved when a buffer starts the server, so the workspace's own venv is found.
+      config.cmd = function(dispatchers, client)
+        local root = client and client.root_dir or vim.fn.getcwd()
+        local argv = server_cmd(opts, root)
+        if not argv then
+          argv = { "perfpilot", "serve" } -- fails visibly; the message above says why
+        end
+        return vim.lsp.rpc.start(argv, dispatchers, { cwd = root })
+      end
+    end
+    vim.lsp.config(M.name, config)
+    vim.lsp.enable(M.name)
+  else
+    vim.api.nvim_create_autocmd("FileType", {
+      group = group,
+      pattern = opts.filetypes,
+      callback = function(args)
+        if vim.bo[args.buf].buftype ~= "" then
+          return
+        end
+        local root = root_of(args.buf, opts.root_markers)
+        local argv = server_cmd(opts, root)
+        if not argv then
+          return
+        end
+        local config = client_config(opts)
+        config.cmd = argv
+        config.root_dir = root
+        vim.lsp.start(config, { bufnr = args.buf })
+      end,
+    })
+  end
+end
+
+-- Commands -------------------------------------------------------------------------------
+
+--- The running perfpilot client for a buffer (or any buffer).
+function M.client(bufnr)
+  local clients = vim.lsp.get_clients({ name = M.name, bufnr = bufnr })
+  if #clients == 0 and bufnr then
+    clients = vim.lsp.get_clients({ name = M.name })
+  end
+  return clients[1]
+end
+
+local function request(client, method, params, handler, bufnr)
+  if has_011 then
+    return client:request(method, params, handler, bufnr)
+  end
+  return client.request(method, params, handler, bufnr)
+end
+
+--- Run a `perfpilot.*` workspace command; `callback(err, result)` runs on the main loop.
+function M.execute(command, arguments, callback)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local client = M.client(bufnr)
+  if not client then
+    notify("no perfpilot language server is running (open a Python file)", vim.log.levels.WARN)
+    return false
+  end
+  request(client, "workspace/executeCommand", {
+    command = command,
+    arguments = arguments or {},
+  }, function(err, result)
+    if err then
+      notify(("%s failed: %s"):format(command, err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    end
+    if callback then
+      callback(err, result)
+    end
+  end, bufnr)
+  return true
+end
+
+--- :PerfpilotLoad {file}
+function M.load(file, callback)
+  local path = vim.fn.fnamemodify(vim.fn.expand(file), ":p")
+  return M.execute("perfpilot.loadProfile", { path }, function(err, result)
+    if not err and type(result) == "table" and result.loaded then
+      notify("loaded " .. vim.fn.fnamemodify(path, ":~:."))
+    end
+    if callback then
+      callback(err, result)
+    end
+  end)
+end
+
+--- :PerfpilotProfile {cmd}: run the command under the profiler, then show its profile.
+function M.profile(command_line, callback)
+  notify("profiling `" .. command_line .. "`…")
+  return M.execute("perfpilot.profileRun", { command_line }, function(err, result)
+    if not err and type(result) == "table" and result.ok then
+      notify(("profiled `%s` in %.1f s"):format(command_line, result.seconds or 0))
+    end
+    if callback then
+      callback(err, result)
+    end
+  end)
+end
+
+--- :PerfpilotClear
+function M.clear(callback)
+  return M.execute("perfpilot.clearProfiles", {}, callback)
+end
+
+local function percent(value)
+  return type(value) == "number" and ("%.1f%%"):format(value) or "?"
+end
+
+--- The ranked hot functions as quickfix items.
+function M.quickfix_items(entries)
+  local items = {}
+  for _, entry in ipairs(entries or {}) do
+    local start = entry.range and entry.range.start or { line = 0, character = 0 }
+    local calls = entry.calls ~= nil and entry.calls ~= vim.NIL and (" · %d calls"):format(entry.calls)
+      or ""
+    table.insert(items, {
+      filename = entry.path or vim.uri_to_fname(entry.uri),
+      lnum = start.line + 1,
+      col = start.character + 1,
+      type = "I",
+      text = ("#%d %s: %s own · %s total%s"):format(
+        entry.rank or #items + 1,
+        entry.qualname or "?",
+        percent(entry.ownPercent),
+        percent(entry.totalPercent),
+        calls
+      ),
+    })
+  end
+  return items
+end
+
+--- :PerfpilotHot: the ranked hot functions in the quickfix list.
+function M.hot(callback)
+  return M.execute("perfpilot.hotFunctions", {}, function(err, result)
+    if not err then
+      local items = M.quickfix_items(result)
+      vim.fn.setqflist({}, " ", { title = "perfpilot: hot functions", items = items })
+      if #items == 0 then
+        notify("no hot functions: load a profile (:PerfpilotLoad) or run one (:PerfpilotProfile)")
+      else
+        vim.cmd("botright copen")
+      end
+    end
+    if callback then
+      callback(err, result)
+    end
+  end)
+end
+
+return M
