@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 from collections import Counter
@@ -20,6 +21,7 @@ except ModuleNotFoundError:  # Python 3.10
 
 RUFF_TIMEOUT = 20.0
 _IMPORT_ORDER = "I001"
+_LINE_REFERENCE = re.compile(r"\bline \d+")
 
 
 class RuffUnavailable(Exception):
@@ -87,8 +89,12 @@ def _violations(text: str, path: str, root: str | None) -> list[tuple[str, str]]
         records = json.loads(output)
     except json.JSONDecodeError as exc:
         raise RuffUnavailable(f"ruff printed no JSON ({exc})") from None
-    # Line numbers shift with the edit; what a violation says does not.
-    return [(str(r.get("code") or "syntax"), str(r.get("message", ""))) for r in records]
+    # Line numbers shift with the edit, also inside messages ("... from line 1557"); what a
+    # violation says otherwise does not.
+    return [
+        (str(r.get("code") or "syntax"), _LINE_REFERENCE.sub("line N", str(r.get("message", ""))))
+        for r in records
+    ]
 
 
 def _formatting(original: str, path: str, root: str | None) -> str | None:
