@@ -153,7 +153,9 @@ async def run(repeats: int) -> None:
         for diagnostic in regex[: min(repeats, len(regex))]:
             elapsed, actions = await code_action(diagnostic)
             if os.environ.get("BENCH_DEBUG"):
-                print(elapsed, diagnostic.range.start.line, [a.title for a in actions], file=sys.stderr)
+                titles = [a.title for a in actions]
+                line = diagnostic.range.start.line
+                print(f"{elapsed:.1f} ms, line {line}", titles, file=sys.stderr)
             cold.append(elapsed)
             warm.append((await code_action(diagnostic))[0])
             fix = next(a for a in actions if a.title.startswith("perfpilot (PP105)"))

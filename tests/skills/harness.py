@@ -72,7 +72,7 @@ def run_case(skill: Skill, case: Case, tmp_path: Path) -> tuple[str, Fix | None]
     assert fix.applicable, f"{case}: refused: {fix.refusal}"
     after = apply_edits(before, fix.edits)
     assert after == textwrap.dedent(case.after or ""), f"{case}: got\n{after}"
-    expected = case.applicability or skill.applicability
+    expected = case.applicability if case.applicability is not None else skill.applicability
     assert fix.applicability == expected, f"{case}: {fix.applicability} != {expected}"
     if case.call is not None:
         assert _evaluate(before, case.call) == _evaluate(after, case.call), f"{case}: behaviour"

@@ -1,0 +1,135 @@
+"""Every skill over real code nobody here wrote: the standard library of the running Python.
+
+Run: .venv/bin/python benchmarks/skills_corpus.py [--limit N] [--skills a,b] [--root DIR]
+
+Profile guidance is off: every function of every file is a target. Each opportunity is built
+into a fix against the original file and put through the whole validation pipeline (syntax,
+ruff style with a strict config, the skill's guard). Prints, per skill, how many opportunities
+were found, how many fixes were offered (by applicability) and how many each stage refused,
+then the seconds spent. A refusal at the syntax or guard stage, or a transform that raised, is
+a bug in the skill: they are listed at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import shutil
+import sys
+import sysconfig
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from perfpilot.skills.registry import Skill, discover
+from perfpilot.skills.runner import Found, Target, build_fix, find_opportunities
+from perfpilot.tools.edits import apply_edits
+from perfpilot.tools.module_facts import facts_of_source
+from perfpilot.tools.source_index import index_source
+
+RUFF_CONFIG = '[tool.ruff]\nline-length = 100\n[tool.ruff.lint]\nselect = ["E", "F", "W", "B"]\n'
+SKIP_PARTS = {"test", "tests", "idle_test", "site-packages", "lib2to3", "__pycache__"}
+
+
+def corpus_files(root: Path, limit: int | None) -> list[Path]:
+    """The .py files under `root`, tests and vendored packages left out, in a stable order."""
+    files = sorted(
+        p for p in root.rglob("*.py") if not SKIP_PARTS.intersection(p.relative_to(root).parts)
+    )
+    if limit is not None and len(files) > limit:
+        step = len(files) / limit
+        files = [files[int(i * step)] for i in range(limit)]
+    return files
+
+
+@dataclass
+class CorpusResult:
+    """Counts per skill: opportunities, fixes offered by applicability, refusals by stage."""
+
+    files: int = 0
+    found: collections.Counter[str] = field(default_factory=collections.Counter)
+    offered: dict[str, collections.Counter[str]] = field(
+        default_factory=lambda: collections.defaultdict(collections.Counter)
+    )
+    refused: dict[str, collections.Counter[str]] = field(
+        default_factory=lambda: collections.defaultdict(collections.Counter)
+    )
+    bugs: list[str] = field(default_factory=list)
+
+
+def run_corpus(files: list[Path], skills: list[Skill], progress: bool = False) -> CorpusResult:
+    """Find every opportunity in `files` and build each fix through the whole pipeline."""
+    result = CorpusResult()
+    with tempfile.TemporaryDirectory() as folder:
+        workspace = Path(folder)
+        (workspace / "pyproject.toml").write_text(RUFF_CONFIG)
+        for number, source in enumerate(files):
+            try:
+                text = source.read_text(encoding="utf-8")
+            except (UnicodeDecodeError, OSError):
+                continue
+            result.files += 1
+            path = workspace / f"m{number}_{source.name}"
+            shutil.copyfile(source, path)
+            index = index_source(text, str(path))
+            targets = [Target(f) for f in index.functions if not f.is_lambda]
+            facts = facts_of_source(text)
+            for item in find_opportunities(text, str(path), targets, skills, facts):
+                _build(result, text, item, folder, f"{source}:{item.opportunity.line}")
+            path.unlink()
+            if progress:
+                print(f"\r{number + 1}/{len(files)} files", end="", file=sys.stderr)
+    return result
+
+
+def _build(result: CorpusResult, text: str, item: Found, root: str, where: str) -> None:
+    name = item.skill.name
+    result.found[name] += 1
+    fix = build_fix(text, item, root=root)
+    if fix.applicable:
+        result.offered[name][fix.applicability.name] += 1
+        try:
+            compile(apply_edits(text, fix.edits), where, "exec")
+        except SyntaxError as exc:
+            result.bugs.append(f"{name} {where}: the applied fix does not compile: {exc}")
+        return
+    stage = (fix.refusal or "unknown").split(":", 1)[0]
+    result.refused[name][stage] += 1
+    if stage in ("syntax", "guard") or "raised" in (fix.refusal or ""):
+        result.bugs.append(f"{name} {where}: {fix.refusal}")
+
+
+def main() -> None:
+    """Run the corpus and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--root", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
+    parser.add_argument("--limit", type=int, default=None, help="sample this many files")
+    parser.add_argument("--skills", default="", help="comma-separated skill names (default all)")
+    args = parser.parse_args()
+    skills = discover(packages=False).with_transforms()
+    if args.skills:
+        skills = [s for s in skills if s.name in args.skills.split(",")]
+    files = corpus_files(args.root, args.limit)
+    started = time.perf_counter()
+    result = run_corpus(files, skills, progress=True)
+    print(file=sys.stderr)
+    seconds = time.perf_counter() - started
+    print(f"{result.files} files under {args.root} ({seconds:.0f} s)")
+    header = f"{'skill':<24}{'found':>7}{'safe':>7}{'unsafe':>8}{'display':>9}"
+    header += f"{'transform':>11}{'syntax':>8}{'style':>7}{'guard':>7}"
+    print(header)
+    for skill in skills:
+        name = skill.name
+        offered, refused = result.offered[name], result.refused[name]
+        print(
+            f"{name:<24}{result.found[name]:>7}{offered['SAFE']:>7}{offered['UNSAFE']:>8}"
+            f"{offered['DISPLAY_ONLY']:>9}{refused['transform']:>11}"
+            f"{refused['syntax']:>8}{refused['style']:>7}{refused['guard']:>7}"
+        )
+    for bug in result.bugs:
+        print("BUG:", bug)
+
+
+if __name__ == "__main__":
+    main()
