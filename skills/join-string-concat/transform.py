@@ -40,7 +40,7 @@ class JoinStringConcat(Transform):
     def find(self, parsed: Parsed) -> list[Opportunity]:
         """One opportunity per (initialised string, loop) pair."""
         calls = parsed.source.calls
-        often = f" ({calls:,} calls in the profile)" if calls else ""
+        often = f" ({calls:,} call{'s' if calls != 1 else ''} in the profile)" if calls else ""
         found = []
         for index, concat in enumerate(_concats(parsed.function)):
             line, column, end_line, end_column = parsed.location(concat.appends[0])

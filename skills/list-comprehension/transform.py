@@ -48,7 +48,7 @@ class ListComprehension(Transform):
     def find(self, parsed: Parsed) -> list[Opportunity]:
         """One opportunity per `name = []` + append loop."""
         calls = parsed.source.calls
-        often = f" ({calls:,} calls in the profile)" if calls else ""
+        often = f" ({calls:,} call{'s' if calls != 1 else ''} in the profile)" if calls else ""
         found = []
         for index, loop in enumerate(_loops(parsed.function)):
             line, column, end_line, end_column = parsed.location(loop.loop)

@@ -102,7 +102,11 @@ class LocalAlias(Transform):
         opportunities = []
         version = ".".join(map(str, self.target()))
         calls = parsed.source.calls
-        often = f"; the function ran {calls:,} times in the profile" if calls else ""
+        often = (
+            f"; the function ran {calls:,} time{'s' if calls != 1 else ''} in the profile"
+            if calls
+            else ""
+        )
         for candidate in _candidates(parsed):
             claim, measured = self.verdict(candidate.kind)
             if claim is None or measured is None:

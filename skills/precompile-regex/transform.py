@@ -47,7 +47,7 @@ class PrecompileRegex(Transform):
         groups = self._groups(parsed)
         opportunities = []
         calls = parsed.source.calls
-        often = f" ({calls:,} calls in the profile)" if calls else ""
+        often = f" ({calls:,} call{'s' if calls != 1 else ''} in the profile)" if calls else ""
         for index, (_, uses) in enumerate(groups.items()):
             first = uses[0]
             line, column, end_line, end_column = parsed.location(first.call)

@@ -48,7 +48,11 @@ class SetMembership(Transform):
     def find(self, parsed: Parsed) -> list[Opportunity]:
         """One opportunity per literal test, and per (container name, hoisted statement)."""
         calls = parsed.source.calls
-        often = f"; the function ran {calls:,} times in the profile" if calls else ""
+        often = (
+            f"; the function ran {calls:,} time{'s' if calls != 1 else ''} in the profile"
+            if calls
+            else ""
+        )
         found = []
         for index, group in enumerate(_groups(parsed)):
             line, column, end_line, end_column = parsed.location(group.targets[0].comparator)
