@@ -63,9 +63,14 @@ def facts_of_tree(tree: Tree, source: str) -> ModuleFacts:
     header_end = 0  # line after the docstring / __future__ imports
     last_import_end: int | None = None
     seen_code = False
+    first_code = next((i for i, n in enumerate(children) if n.type != "comment"), None)
     for index, node in enumerate(children):
         kind = node.type
-        if index == 0 and kind == "expression_statement" and _is_string(node):
+        if kind == "comment" and first_code is not None and index < first_code:
+            # A shebang, coding line or licence header: new imports go below it.
+            header_end = max(header_end, node.end_point.row + 1)
+            continue
+        if index == first_code and kind == "expression_statement" and _is_string(node):
             header_end = node.end_point.row + 1
             continue
         if kind == "future_import_statement":

@@ -145,3 +145,9 @@ def test_module_facts() -> None:
     assert "json" in facts.rebound and "X" in facts.rebound
     assert facts.import_line == 4 and facts.has_imports
     assert facts.fresh_name("X") == "X_2" and facts.fresh_name("Y") == "Y"
+
+
+def test_module_facts_keep_new_imports_below_a_shebang_and_docstring() -> None:
+    text = '#!/usr/bin/env python3\n# Licence: MIT\n"""Doc."""\n\n\ndef f():\n    pass\n'
+    assert facts_of_source(text).import_line == 3
+    assert facts_of_source("#!/usr/bin/env python3\nx = 1\n").import_line == 1
