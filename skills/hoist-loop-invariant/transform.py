@@ -84,7 +84,11 @@ class HoistLoopInvariant(Transform):
         """One opportunity per (loop, distinct invariant expression)."""
         opportunities = []
         calls = parsed.source.calls
-        often = f" ({calls:,} calls of the function in the profile)" if calls else ""
+        often = (
+            f" ({calls:,} call{'s' if calls != 1 else ''} of the function in the profile)"
+            if calls
+            else ""
+        )
         for group in _groups(parsed):
             first = next(o.node for o in group.occurrences if o.every_iteration)
             line, column, end_line, end_column = parsed.location(first)

@@ -52,7 +52,11 @@ class SortedToMinMax(Transform):
         """One opportunity per subscripted `sorted(...)` call, in source order."""
         opportunities = []
         calls = parsed.source.calls
-        often = f" ({calls:,} calls of the function in the profile)" if calls else ""
+        often = (
+            f" ({calls:,} call{'s' if calls != 1 else ''} of the function in the profile)"
+            if calls
+            else ""
+        )
         for index, use in enumerate(_uses(parsed)):
             line, column, end_line, end_column = parsed.location(use.subscript)
             old = f"sorted(...{', reverse=True' if use.reverse else ''})[{0 if use.first else -1}]"
