@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 import pytest
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
@@ -126,8 +129,10 @@ async def test_ignore_comment_silences_the_finding(client: LanguageClient) -> No
         )
     )
     await wait_until(
-        lambda: not by_code(client.diagnostics[uri], "PP105")
-        and bool(by_code(client.diagnostics[uri], "PP001"))
+        lambda: (
+            not by_code(client.diagnostics[uri], "PP105")
+            and bool(by_code(client.diagnostics[uri], "PP001"))
+        )
     )
 
 
@@ -150,3 +155,62 @@ async def test_stale_fix_is_refused(client: LanguageClient) -> None:
         # Without resolve support the edit came with the action, pinned to version 1: an
         # editor refuses to apply it to version 2.
         assert single_document_edits(fix.edit, uri, 1)
+
+
+ENRICH = "loganalyzer/enrich.py"
+
+
+async def fix_all_text(client: LanguageClient, uri: str, text: str, version: int) -> str:
+    actions = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=types.Range(types.Position(0, 0), types.Position(0, 0)),
+            context=types.CodeActionContext(
+                diagnostics=[], only=[types.CodeActionKind.SourceFixAll]
+            ),
+        )
+    )
+    (fix_all,) = [a for a in actions or [] if isinstance(a, types.CodeAction)]
+    fix_all = await resolved_edit(client, fix_all)
+    return apply_text_edits(text, single_document_edits(fix_all.edit, uri, version))
+
+
+@pytest.mark.asyncio
+async def test_unsafe_fixes_setting_widens_fix_all(client: LanguageClient) -> None:
+    uri, text = await open_document(client, ENRICH)
+    await diagnostics_where(client, uri, lambda _: bool(by_code(client.diagnostics[uri], "PP101")))
+    # edit_distance's memoization is unsafe: fix-all leaves it alone by default...
+    assert "lru_cache" not in await fix_all_text(client, uri, text, 1)
+    client.set_configuration({"perfpilot": {"unsafeFixes": True}})
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"perfpilot": {"unsafeFixes": True}})
+    )
+    # ...and applies it once the user opts in.
+    for _ in range(100):
+        fixed = await fix_all_text(client, uri, text, 1)
+        if "lru_cache" in fixed:
+            break
+        await asyncio.sleep(0.05)
+    assert "@functools.lru_cache(maxsize=4096)\ndef edit_distance(" in fixed
+    assert "import functools\n" in fixed
+    compile(fixed, ENRICH, "exec")
+
+
+@pytest.mark.asyncio
+async def test_show_fix_diff_opens_the_diff(client: LanguageClient) -> None:
+    uri, _ = await open_document(client, ENRICH)
+    await diagnostics_where(client, uri, lambda _: bool(by_code(client.diagnostics[uri], "PP101")))
+    (memoize,) = by_code(client.diagnostics[uri], "PP101")
+    data = {**memoize.data, "uri": uri}  # type: ignore[dict-item]
+    result = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="perfpilot.showFixDiff", arguments=[data])
+    )
+    assert result["ok"] is True
+    assert "+@functools.lru_cache(maxsize=4096)" in result["diff"]
+    assert result["diff"].startswith("--- a/enrich.py\n+++ b/enrich.py\n")
+    window = client.capabilities.window  # type: ignore[attr-defined]
+    if window and window.show_document and window.show_document.support:
+        await wait_until(lambda: bool(client.shown_documents))
+        (shown,) = client.shown_documents
+        assert shown.uri.endswith(".diff") and shown.take_focus
+        assert Path(shown.uri.removeprefix("file://")).read_text() == result["diff"]
