@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from perfpilot.server.offense import run_offense
+from perfpilot.server.optimize_cli import register_optimize, run_optimize
 from perfpilot.server.render import (
     OUTPUT_FORMATS,
     Summary,
@@ -94,6 +95,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("-o", "--output", metavar="FILE", help="where to write the profile")
     profile.add_argument("--sampler", choices=SAMPLERS, default="cprofile")
     profile.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    register_optimize(commands)
     return parser
 
 
@@ -107,6 +109,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(args)
         if args.command == "skills":
             return run_skills(args)
+        if args.command == "optimize":
+            return run_optimize(args)
         return run_profile(args)
     except (UsageError, ConfigError, ProfileError, ProfilingError) as exc:
         print(f"perfpilot: error: {exc}", file=sys.stderr)

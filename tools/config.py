@@ -13,7 +13,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_THRESHOLD = 2.0
 PROFILES_DIR = Path(".perfpilot") / "profiles"
-KNOWN_KEYS = ("profiles", "threshold", "path_mappings", "unsafe_fixes")
+KNOWN_KEYS = ("profiles", "threshold", "path_mappings", "unsafe_fixes", "llm")
 
 
 class ConfigError(Exception):
@@ -84,6 +84,8 @@ def settings_from_mapping(table: dict[str, object], where: str) -> Settings:
             if not isinstance(value, bool):
                 raise ConfigError(f"{where} unsafe_fixes: expected true or false, got {value!r}")
             settings.unsafe_fixes = value
+        elif name == "llm":
+            continue  # the agent's settings: validated by tools/llm_config.py
         else:
             # Unknown keys warn instead of failing so an older perfpilot still runs with a
             # newer configuration.

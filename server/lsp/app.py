@@ -216,7 +216,14 @@ class PerfpilotServer(LanguageServer):
 
 def create_server() -> PerfpilotServer:
     """Build the server with every feature registered (the one table of features)."""
-    from perfpilot.server.lsp.handlers import annotations, commands, documents, fixes, workspace
+    from perfpilot.server.lsp.handlers import (
+        annotations,
+        commands,
+        documents,
+        fixes,
+        optimize,
+        workspace,
+    )
 
     server = PerfpilotServer()
     for register in (
@@ -225,6 +232,7 @@ def create_server() -> PerfpilotServer:
         annotations.register,
         commands.register,
         fixes.register,
+        optimize.register,
     ):
         register(server)
     return server

@@ -12,6 +12,7 @@ from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
+from perfpilot.server.lsp.handlers import optimize
 from perfpilot.skills.fixing import Evidence, fix_text
 from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
@@ -44,6 +45,7 @@ def register(server: PerfpilotServer) -> None:
             for found in ls.opportunities(uri):
                 if _overlaps(found, params.range):
                     actions += _quick_fixes(ls, uri, document, found)
+            actions += optimize.code_actions(ls, params)  # "Optimize with AI", its results
         if _wants(only, FIX_ALL) and only:
             # Fix-all only on request (`only` names it): computing it on every cursor move
             # would redo every fix of the file.

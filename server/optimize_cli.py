@@ -1,0 +1,144 @@
+"""`perfpilot optimize PATH::FUNCTION [--profile FILE] [--apply]`: the LLM agent from a terminal.
+
+The diff goes to stdout (so `> fix.diff` keeps a clean patch), the validation report to
+stderr. Exit status: 0 a validated edit (written with --apply), 1 no edit survived
+validation, 2 a usage, configuration or API problem.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from pathlib import Path
+
+from perfpilot.skills.agent import AgentResult, run_agent
+from perfpilot.skills.registry import discover
+from perfpilot.tools.agent_tools import FunctionRef, ToolContext
+from perfpilot.tools.config import ConfigError, find_workspace_root, load_settings
+from perfpilot.tools.edits import StaleFileError, apply_edits, read_for_update, write_if_unchanged
+from perfpilot.tools.llm_config import LLMSettings, llm_settings
+from perfpilot.tools.model import ProfileError
+from perfpilot.tools.profile_session import ProfileSession
+from perfpilot.tools.registry import ToolError
+from perfpilot.tools.validate.syntax import project_python
+
+EXIT_FIXED, EXIT_NO_FIX, EXIT_ERROR = 0, 1, 2
+
+
+class OptimizeError(Exception):
+    """A problem with what was asked; one line, exit status 2."""
+
+
+def register_optimize(commands: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add the `optimize` subcommand to perfpilot's parser."""
+    optimize = commands.add_parser(
+        "optimize",
+        help="ask the LLM agent for a faster version of one function (needs the LLM enabled)",
+    )
+    optimize.add_argument("target", metavar="PATH::FUNCTION", help="e.g. pkg/mod.py::Cls.method")
+    optimize.add_argument(
+        "--profile", action="append", default=[], metavar="FILE", help="profile file (repeatable)"
+    )
+    optimize.add_argument("--skill", metavar="NAME", help="the skill to follow (default: general)")
+    optimize.add_argument("--apply", action="store_true", help="write the validated edit")
+
+
+def run_optimize(args: argparse.Namespace) -> int:
+    """Run `perfpilot optimize`; returns the exit status (errors are printed in one line)."""
+    try:
+        return _optimize(args)
+    except (OptimizeError, ConfigError, ProfileError, StaleFileError) as exc:
+        print(f"perfpilot: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+
+
+def _optimize(args: argparse.Namespace) -> int:
+    cwd = Path.cwd()
+    root = find_workspace_root(cwd)
+    llm = llm_settings(root)
+    for warning in llm.warnings:
+        print(f"perfpilot: warning: {warning}", file=sys.stderr)
+    if not llm.enabled:
+        raise OptimizeError(
+            "the LLM is disabled: set `enabled = true` under [tool.perfpilot.llm] in"
+            " pyproject.toml (only then is the function sent to the Anthropic API)"
+        )
+    path_text, sep, qualname = args.target.rpartition("::")
+    if not sep or not path_text or not qualname:
+        raise OptimizeError(f"{args.target}: expected PATH::FUNCTION, e.g. pkg/mod.py::parse")
+    file = (cwd / path_text).resolve()
+    if not file.is_file():
+        raise OptimizeError(f"{path_text}: no such file")
+    try:
+        original, stamp = read_for_update(file)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise OptimizeError(f"{path_text}: cannot read: {exc}") from None
+    ctx = _context(root, args.profile, file, original)
+    try:
+        ctx.function(str(file), qualname)
+        ctx.target = FunctionRef(str(file), qualname)
+    except ToolError as exc:
+        raise OptimizeError(str(exc)) from None
+    result = asyncio.run(run_agent(ctx, llm, skill=args.skill, progress=_progress))
+    if result.fix is None or not result.fix.applicable:
+        sys.stderr.write(report_text(result, llm, ctx.relative(file)))
+        return EXIT_ERROR if result.api_failed else EXIT_NO_FIX
+    assert result.check is not None
+    sys.stdout.write(result.check.diff)
+    sys.stderr.write(report_text(result, llm, ctx.relative(file)))
+    if args.apply:
+        write_if_unchanged(file, original, stamp, apply_edits(original, result.fix.edits))
+        print(f"perfpilot: wrote {ctx.relative(file)}", file=sys.stderr)
+    return EXIT_FIXED
+
+
+def _context(root: Path, profiles: list[str], file: Path, text: str) -> ToolContext:
+    settings = load_settings(root)
+    session = ProfileSession(str(root), settings)
+    if profiles:
+        session.load_explicit([str((Path.cwd() / p).resolve()) for p in profiles])
+    else:
+        session.reload()
+    if session.loaded is None:
+        print("perfpilot: note: no profile loaded; the agent has no evidence", file=sys.stderr)
+    skills = discover(root)
+    return ToolContext(
+        root=root,
+        loaded=session.loaded,
+        skills=skills,
+        texts={str(file): text},
+        python=project_python(str(root)),
+    )
+
+
+def _progress(message: str) -> None:
+    print(f"perfpilot: {message}", file=sys.stderr)
+
+
+def report_text(result: AgentResult, llm: LLMSettings, display: str) -> str:
+    """The validation report: attempts, stages, applicability, refused calls, usage."""
+    tokens = result.input_tokens + result.output_tokens
+    lines = [
+        f"perfpilot: optimize `{result.qualname}` ({display}) with {llm.model}:"
+        f" {result.turns} turn{'s' if result.turns != 1 else ''},"
+        f" {len(result.tool_calls)} tool call{'s' if len(result.tool_calls) != 1 else ''},"
+        f" {tokens:,} tokens"
+    ]
+    for attempt in result.attempts:
+        verdict = "passed validation" if attempt.ok else f"refused: {attempt.reason}"
+        lines.append(f"  proposal {attempt.number}: {verdict}")
+    if result.refused_calls:
+        lines.append(f"  refused tool calls: {'; '.join(result.refused_calls)}")
+    if result.fix is not None and result.fix.applicable:
+        for stage in result.fix.stages:
+            lines.append(
+                f"  {stage.stage}: {'passed' if stage.passed else 'FAILED'}: {stage.reason}"
+            )
+        level = result.fix.applicability.name.lower().replace("_", "-")
+        lines.append(f"  applicability: {level} (a person must review it; run the tests)")
+        if result.explanation:
+            lines.append(f"  why: {result.explanation}")
+    else:
+        lines.append(f"perfpilot: no edit for `{result.qualname}`: {result.error or 'refused'}")
+    return "\n".join(lines) + "\n"

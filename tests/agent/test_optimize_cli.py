@@ -1,0 +1,136 @@
+"""`perfpilot optimize PATH::FUNCTION`: the diff, the report, --apply, and refusing to send."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pytest
+
+from perfpilot.server.optimize_cli import register_optimize, run_optimize
+from tests.agent.conftest import FAST, ORDERS, ORDERS_TEXT
+from tests.agent.fake_api import FakeMessagesAPI, error, message, tool_use
+
+
+def run(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="perfpilot")
+    register_optimize(parser.add_subparsers(dest="command", required=True))
+    return run_optimize(parser.parse_args(argv))
+
+
+def enable(root: Path, api: FakeMessagesAPI, extra: str = "") -> None:
+    (root / "pyproject.toml").write_text(
+        "[project]\nname = 'shop'\n\n[tool.perfpilot.llm]\nenabled = true\n"
+        f"base_url = '{api.base_url}'\nmodel = 'claude-test'\nbackoff = 0.01\n{extra}"
+    )
+
+
+@pytest.fixture
+def in_shop(shop: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(shop)
+    monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-from-env")
+    return shop
+
+
+def propose(source: str) -> dict:
+    return tool_use(
+        "propose_edit", {"path": ORDERS, "qualname": "count_known", "new_source": source}
+    )
+
+
+def test_prints_the_diff_and_the_report(
+    in_shop: Path, api: FakeMessagesAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enable(in_shop, api)
+    api.add(message(propose(FAST)))
+    assert run(["optimize", f"{ORDERS}::count_known"]) == 0
+    out, err = capsys.readouterr()
+    assert out.startswith(f"--- a/{ORDERS}\n+++ b/{ORDERS}\n")
+    assert "+    known_set = set(known)" in out and "-        if item in known:" in out
+    assert "proposal 1: passed validation" in err
+    assert "style: passed: no new ruff violation" in err
+    assert "applicability: unsafe" in err
+    assert "sk-from-env" not in out + err
+    assert (in_shop / ORDERS).read_text() == ORDERS_TEXT  # no --apply: nothing written
+    # The stored profile was found and sent as evidence.
+    assert '"own_percent"' in api.messages_requests()[0]["system"]
+
+
+def test_apply_writes_the_validated_edit(
+    in_shop: Path, api: FakeMessagesAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enable(in_shop, api)
+    api.add(message(propose(FAST)))
+    assert run(["optimize", f"{ORDERS}::count_known", "--apply"]) == 0
+    written = (in_shop / ORDERS).read_text()
+    assert "known_set = set(known)" in written and "def describe" in written
+    compile(written, ORDERS, "exec")
+    assert f"wrote {ORDERS}" in capsys.readouterr().err
+
+
+def test_refused_proposals_exit_1_with_the_reasons(
+    in_shop: Path, api: FakeMessagesAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enable(in_shop, api, "attempts = 2\n")
+    api.add(message(propose("not code at all")), message(propose("def count_known(:")))
+    assert run(["optimize", f"{ORDERS}::count_known", "--apply"]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert "proposal 1: refused: parse: new_source is not Python code" in err
+    assert "no edit for `count_known`: 2 proposals refused" in err
+    assert (in_shop / ORDERS).read_text() == ORDERS_TEXT
+
+
+def test_an_api_failure_exits_2(
+    in_shop: Path, api: FakeMessagesAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enable(in_shop, api, "retries = 1\n")
+    api.add(
+        error(529, "overloaded_error", "Overloaded"), error(529, "overloaded_error", "Overloaded")
+    )
+    assert run(["optimize", f"{ORDERS}::count_known"]) == 2
+    assert "the API failed with status 529 (after 1 retries): Overloaded" in capsys.readouterr().err
+
+
+def test_disabled_llm_sends_nothing(
+    in_shop: Path, api: FakeMessagesAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    (in_shop / "pyproject.toml").write_text(
+        f"[project]\nname = 'shop'\n\n[tool.perfpilot.llm]\nbase_url = '{api.base_url}'\n"
+    )
+    api.add(message(propose(FAST)))
+    assert run(["optimize", f"{ORDERS}::count_known"]) == 2
+    assert "the LLM is disabled" in capsys.readouterr().err
+    assert api.requests == []
+
+
+@pytest.mark.parametrize(
+    ("target", "expected"),
+    [
+        ("shop/orders.py", "expected PATH::FUNCTION"),
+        ("shop/missing.py::f", "shop/missing.py: no such file"),
+        (f"{ORDERS}::count", "no function `count`"),
+    ],
+)
+def test_bad_targets_are_usage_errors(
+    in_shop: Path,
+    api: FakeMessagesAPI,
+    capsys: pytest.CaptureFixture[str],
+    target: str,
+    expected: str,
+) -> None:
+    enable(in_shop, api)
+    assert run(["optimize", target]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("perfpilot: error: ") and expected in err and err.count("\n") == 1
+    assert api.requests == []
+
+
+def test_an_api_key_in_pyproject_is_refused(
+    in_shop: Path, api: FakeMessagesAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enable(in_shop, api, "api_key = 'sk-oops'\n")
+    assert run(["optimize", f"{ORDERS}::count_known"]) == 2
+    err = capsys.readouterr().err
+    assert "an API key does not belong in a file" in err and "sk-oops" not in err
+    assert api.requests == []

@@ -1,0 +1,405 @@
+"""The tools perfpilot offers (to the LLM agent, later to MCP): read-only, except propose_edit.
+
+None of them runs the user's code: sources are parsed (tree-sitter, ast, jedi's static
+analysis), history comes from `git blame`, validation runs ruff and compile().
+"""
+
+from __future__ import annotations
+
+import ast
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+from perfpilot.tools.function_edit import EditCheck, check_function_edit
+from perfpilot.tools.git_history import LineHistory, blame_lines
+from perfpilot.tools.mapping import MappedFunction
+from perfpilot.tools.profile_session import LoadedProfiles
+from perfpilot.tools.registry import ToolError, ToolRegistry
+from perfpilot.tools.source_index import SourceFunction, index_source
+
+if TYPE_CHECKING:  # skills sit above tools: only the type is needed here
+    from perfpilot.skills.registry import SkillSet
+
+MAX_FILE_BYTES = 2 * 1024 * 1024
+TOOLS = ToolRegistry()
+
+Path_ = Annotated[str, "a workspace file, relative to the workspace root (e.g. pkg/mod.py)"]
+Qualname = Annotated[str, "the function's qualified name, e.g. `parse` or `Parser.feed`"]
+NewSource = Annotated[
+    str, "the complete new definition of the function: decorators, def line and body"
+]
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionRef:
+    """A function by file (absolute) and qualified name."""
+
+    path: str
+    qualname: str
+
+
+@dataclass
+class ToolContext:
+    """What the tools read: the workspace, its loaded profiles and skills, unsaved buffers.
+
+    `target`, when set, is the only function validate_edit and propose_edit accept.
+    """
+
+    root: Path
+    loaded: LoadedProfiles | None = None
+    skills: SkillSet | None = None
+    texts: dict[str, str] = field(default_factory=dict)  # absolute path -> editor text
+    python: tuple[int, int] | None = None
+    target: FunctionRef | None = None
+    proposals: list[tuple[FunctionRef, EditCheck, str]] = field(default_factory=list)
+
+    def resolve(self, path: str) -> Path:
+        """An absolute path inside the workspace; ToolError for anything else."""
+        root = self.root.resolve()
+        full = (root / path).resolve() if not os.path.isabs(path) else Path(path).resolve()
+        if full != root and root not in full.parents:
+            raise ToolError(f"{path}: outside the workspace")
+        return full
+
+    def relative(self, path: str | Path) -> str:
+        """`path` relative to the root, '/'-separated."""
+        return Path(os.path.relpath(Path(path).resolve(), self.root.resolve())).as_posix()
+
+    def read(self, path: Path) -> str:
+        """The text of a workspace file: the editor's buffer if open, else the file."""
+        for candidate in (str(path), os.path.realpath(path)):
+            if candidate in self.texts:
+                return self.texts[candidate]
+        try:
+            if path.stat().st_size > MAX_FILE_BYTES:
+                raise ToolError(f"{self.relative(path)}: larger than {MAX_FILE_BYTES} bytes")
+            return path.read_bytes().decode("utf-8", "replace")
+        except OSError as exc:
+            raise ToolError(f"{self.relative(path)}: cannot read ({exc.strerror})") from None
+
+    def function(self, path: str, qualname: str) -> tuple[Path, str, SourceFunction]:
+        """(file, text, function) for a path and qualname; ToolError naming the candidates."""
+        file = self.resolve(path)
+        if file.suffix != ".py":
+            raise ToolError(f"{path}: not a Python file")
+        text = self.read(file)
+        module = index_source(text, str(file), python_version=self.python)
+        found = [f for f in module.by_qualname(qualname) if not f.is_lambda]
+        if not found:
+            names = [f.qualname for f in module.functions if not f.is_lambda]
+            close = [n for n in names if n.rsplit(".", 1)[-1] == qualname.rsplit(".", 1)[-1]]
+            hint = f"; did you mean {', '.join(close)}" if close else ""
+            raise ToolError(f"{path}: no function `{qualname}`{hint}")
+        return file, text, found[-1]
+
+
+@dataclass(frozen=True, slots=True)
+class HotEntry:
+    """One hot function of the loaded profiles."""
+
+    rank: int
+    path: str
+    qualname: str
+    own_percent: float
+    self_percent: float
+    total_percent: float
+    calls: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class Share:
+    """A caller, callee or line with its share of the profile (percent)."""
+
+    name: str
+    percent: float
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionProfile:
+    """What the profiles measured for one function."""
+
+    path: str
+    qualname: str
+    rank: int | None
+    own_percent: float
+    self_percent: float
+    library_percent: float
+    total_percent: float
+    calls: int | None
+    callers: list[Share]
+    callees: list[Share]
+    hot_lines: list[Share]  # name = line number as text, as profiled
+    changed_since_profile: bool
+    profiles: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class FunctionText:
+    """A function's source with the imports of its module."""
+
+    path: str
+    qualname: str
+    first_line: int
+    end_line: int
+    source: str
+    imports: list[str]
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    """A place that names the function (call site, import, or the definition itself)."""
+
+    path: str
+    line: int
+    column: int
+    code: str
+    is_definition: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SkillSummary:
+    """A skill's name and when to use it."""
+
+    name: str
+    code: str | None
+    origin: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class SkillText:
+    """A skill's full text (SKILL.md body)."""
+
+    name: str
+    origin: str
+    description: str
+    body: str
+
+
+@TOOLS.tool()
+def hot_functions(
+    ctx: ToolContext, limit: Annotated[int, "at most this many"] = 20
+) -> list[HotEntry]:
+    """The hot functions of the loaded profiles, hottest first (by own time)."""
+    loaded = _loaded(ctx)
+    return [
+        HotEntry(
+            rank=hot.rank,
+            path=ctx.relative(hot.mapped.function.path),
+            qualname=hot.mapped.function.qualname,
+            own_percent=round(hot.own_share, 2),
+            self_percent=round(hot.self_share, 2),
+            total_percent=round(hot.total_share, 2),
+            calls=hot.mapped.calls,
+        )
+        for hot in loaded.hot[: max(1, limit)]
+    ]
+
+
+@TOOLS.tool()
+def function_profile(ctx: ToolContext, path: Path_, qualname: Qualname) -> FunctionProfile:
+    """Self/total time, calls, callers, callees and hot lines of one function, from the profiles."""
+    loaded = _loaded(ctx)
+    file, _, current = ctx.function(path, qualname)
+    mapped = _mapped(loaded, file, qualname)
+    if mapped is None:
+        raise ToolError(f"{path}: `{qualname}` does not appear in the loaded profiles")
+    share = loaded.profile.share
+    rank = next((h.rank for h in loaded.hot if h.mapped is mapped), None)
+
+    def top(edges: dict[str, float]) -> list[Share]:
+        best = sorted(edges.items(), key=lambda kv: -kv[1])[:8]
+        return [Share(name, round(share(t), 2)) for name, t in best]
+
+    lines = sorted(mapped.line_times.items(), key=lambda kv: -kv[1])[:8]
+    return FunctionProfile(
+        path=ctx.relative(file),
+        qualname=qualname,
+        rank=rank,
+        own_percent=round(share(mapped.own_time), 2),
+        self_percent=round(share(mapped.self_time), 2),
+        library_percent=round(share(mapped.library_time), 2),
+        total_percent=round(share(mapped.total_time), 2),
+        calls=mapped.calls,
+        callers=top(mapped.callers),
+        callees=top(mapped.callees),
+        hot_lines=[Share(str(line), round(share(t), 2)) for line, t in lines],
+        changed_since_profile=current.body_hash != mapped.function.body_hash,
+        profiles=[os.path.basename(p) for p in loaded.paths],
+    )
+
+
+@TOOLS.tool()
+def function_source(ctx: ToolContext, path: Path_, qualname: Qualname) -> FunctionText:
+    """The source of one function (with line numbers) and the import statements of its module."""
+    file, text, function = ctx.function(path, qualname)
+    lines = text.splitlines()
+    source = "".join(f"{line}\n" for line in lines[function.first_line - 1 : function.end_line])
+    return FunctionText(
+        path=ctx.relative(file),
+        qualname=function.qualname,
+        first_line=function.first_line,
+        end_line=function.end_line,
+        source=source,
+        imports=module_imports(text),
+    )
+
+
+@TOOLS.tool()
+def references(
+    ctx: ToolContext,
+    path: Path_,
+    qualname: Qualname,
+    limit: Annotated[int, "at most this many"] = 30,
+) -> list[Reference]:
+    """Call sites and other references of a function across the workspace (static, jedi)."""
+    import jedi
+    from jedi.api.environment import InterpreterEnvironment
+
+    root = str(ctx.root.resolve())
+
+    class Environment(InterpreterEnvironment):
+        def get_sys_path(self) -> list[str]:  # compiled modules load only from these
+            return [p for p in super().get_sys_path() if p and not _inside(p, root)]
+
+    file, text, function = ctx.function(path, qualname)
+    # No subprocess, no extension module from the workspace: jedi only reads and parses here.
+    project = jedi.Project(root, load_unsafe_extensions=False, added_sys_path=(root,))
+    script = jedi.Script(text, path=str(file), project=project, environment=Environment())
+    try:
+        names = script.get_references(function.name_line, function.name_column - 1, scope="project")
+    except Exception as exc:  # noqa: BLE001 - jedi's failures on odd code must not stop the agent
+        raise ToolError(f"references of `{qualname}` could not be computed ({exc})") from None
+    found = []
+    for name in names[: max(1, limit)]:
+        module = name.module_path
+        if module is None:
+            continue
+        try:
+            relative = ctx.relative(module)
+        except ValueError:
+            continue
+        if relative.startswith(".."):
+            continue
+        found.append(
+            Reference(
+                path=relative,
+                line=name.line or 0,
+                column=(name.column or 0) + 1,
+                code=name.get_line_code().strip()[:200],
+                is_definition=name.is_definition(),
+            )
+        )
+    return found
+
+
+@TOOLS.tool()
+def git_history(
+    ctx: ToolContext,
+    path: Path_,
+    qualname: Qualname,
+    limit: Annotated[int, "at most this many commits"] = 10,
+) -> LineHistory:
+    """The commits that last changed the function's lines (git blame), newest first."""
+    file, text, function = ctx.function(path, qualname)
+    return blame_lines(ctx.root, file, function.first_line, function.end_line, text, limit)
+
+
+@TOOLS.tool()
+def list_skills(ctx: ToolContext) -> list[SkillSummary]:
+    """The performance skills available (built-in, installed, and the project's own)."""
+    skills = ctx.skills.skills if ctx.skills else []
+    return [SkillSummary(s.name, s.code, s.origin, s.description) for s in skills]
+
+
+@TOOLS.tool()
+def skill_text(ctx: ToolContext, name: Annotated[str, "the skill's name"]) -> SkillText:
+    """The full text of one skill: when a pattern is worth fixing and how to fix it."""
+    skill = ctx.skills.by_name(name) if ctx.skills else None
+    if skill is None:
+        known = ", ".join(s.name for s in ctx.skills.skills) if ctx.skills else "none"
+        raise ToolError(f"no skill named {name!r} (known: {known})")
+    return SkillText(skill.name, skill.origin, skill.description, skill.body)
+
+
+@TOOLS.tool()
+def validate_edit(
+    ctx: ToolContext, path: Path_, qualname: Qualname, new_source: NewSource
+) -> EditCheck:
+    """Run the validation pipeline on a replacement of the function, without proposing it."""
+    return _check(ctx, path, qualname, new_source)
+
+
+@TOOLS.tool(read_only=False)
+def propose_edit(
+    ctx: ToolContext,
+    path: Path_,
+    qualname: Qualname,
+    new_source: NewSource,
+    explanation: Annotated[str, "why the new version is faster, in two sentences"] = "",
+) -> EditCheck:
+    """Propose the final replacement of the function; it is validated and shown to a person."""
+    check = _check(ctx, path, qualname, new_source)
+    if check.ok:
+        ref = FunctionRef(str(ctx.resolve(path)), qualname)
+        ctx.proposals.append((ref, check, explanation))
+    return check
+
+
+def _check(ctx: ToolContext, path: str, qualname: str, new_source: str) -> EditCheck:
+    file, text, function = ctx.function(path, qualname)
+    target = ctx.target
+    if target is not None and (
+        os.path.realpath(target.path) != str(file) or target.qualname != qualname
+    ):
+        raise ToolError(
+            f"refused: only `{target.qualname}` in {ctx.relative(target.path)} may be edited;"
+            f" `{qualname}` in {ctx.relative(file)} is not the function being optimized"
+        )
+    return check_function_edit(
+        text,
+        str(file),
+        function,
+        new_source,
+        display_path=ctx.relative(file),
+        root=str(ctx.root),
+        python=ctx.python,
+    )
+
+
+def module_imports(text: str) -> list[str]:
+    """The module-level import statements of a file, as written."""
+    try:
+        tree = ast.parse(text)
+    except (SyntaxError, ValueError, RecursionError):
+        return [
+            line.strip()
+            for line in text.splitlines()
+            if line.startswith(("import ", "from ")) and " import " in line + " "
+        ]
+    found = []
+    for node in tree.body:
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.append(ast.get_source_segment(text, node) or ast.unparse(node))
+    return found
+
+
+def _inside(path: str, root: str) -> bool:
+    real = os.path.realpath(path)
+    return real == root or real.startswith(root.rstrip(os.sep) + os.sep)
+
+
+def _loaded(ctx: ToolContext) -> LoadedProfiles:
+    if ctx.loaded is None:
+        raise ToolError("no profile is loaded: profile evidence is not available")
+    return ctx.loaded
+
+
+def _mapped(loaded: LoadedProfiles, file: Path, qualname: str) -> MappedFunction | None:
+    real = os.path.realpath(file)
+    for function, mapped in loaded.result.functions.items():
+        if function.qualname == qualname and os.path.realpath(function.path) == real:
+            return mapped
+    return None
