@@ -19,7 +19,7 @@ from perfpilot.tools.annotate import FunctionAnnotation, annotate
 from perfpilot.tools.config import ConfigError, Settings
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Fix, ProfileError
-from perfpilot.tools.module_facts import facts_of_tree
+from perfpilot.tools.module_facts import ModuleFacts, facts_of_tree
 from perfpilot.tools.profile_session import ProfileSession
 
 log = logging.getLogger(__name__)
@@ -38,6 +38,7 @@ class PerfpilotServer(LanguageServer):
         self._opportunities: dict[str, tuple[int, int, list[Found]]] = {}
         self.skills: SkillSet | None = None
         self.find_cache = FindCache()  # an edit re-runs the skills on the function it touched
+        self._facts: dict[str, tuple[str, ModuleFacts]] = {}
         # (uri, version, generation, skill, qualname, key) -> validated fix, built once per version.
         self.fix_cache: dict[tuple[str, int, int, str, str, str], Fix] = {}
         self._pending: dict[str, asyncio.Task[None]] = {}
@@ -165,13 +166,25 @@ class PerfpilotServer(LanguageServer):
         if annotations:
             targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in annotations]
             text = document.text
-            facts = facts_of_tree(document.tree(), text)
+            facts = self._facts_of(uri, document)
             skills = self.skill_set().with_transforms()
             found = find_opportunities(
                 text, document.path, targets, skills, facts, cache=self.find_cache
             )
         self._opportunities[uri] = (document.version, self.generation, found)
         return found
+
+    def _facts_of(self, uri: str, document: LiveDocument) -> ModuleFacts:
+        """The module facts of the document's text; a reopened file skips its tree-sitter parse."""
+        text = document.text
+        cached = self._facts.get(uri)
+        if cached is not None and cached[0] == text:
+            return cached[1]
+        facts = facts_of_tree(document.tree(), text)
+        if len(self._facts) > 256:  # kept across close/reopen, but not for every file ever seen
+            self._facts.clear()
+        self._facts[uri] = (text, facts)
+        return facts
 
     def publish(self, uri: str) -> None:
         """Publish diagnostics computed for the document's current version."""
