@@ -4,7 +4,7 @@ import * as vscode from "vscode";
 
 /** Keys the server reads (camelCase, as in the `perfpilot` settings section). */
 const SERVER_KEYS = ["profiles", "threshold", "unsafeFixes"] as const;
-const LLM_KEYS = ["provider", "model", "apiKeyEnv"] as const;
+const LLM_KEYS = ["enabled", "provider", "model", "apiKeyEnv"] as const;
 
 interface Inspected {
   globalValue?: unknown;
@@ -30,8 +30,10 @@ export function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
   }
   const llm: Record<string, unknown> = {};
   for (const key of LLM_KEYS) {
+    // Only what the user set: a default (e.g. enabled: false) must not override pyproject.
+    const inspected = config.inspect(`llm.${key}`);
     const value = config.get(`llm.${key}`);
-    if (value !== undefined && value !== "") {
+    if (inspected && isSet(inspected) && value !== undefined && value !== "") {
       llm[key] = value;
     }
   }
