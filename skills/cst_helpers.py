@@ -1,4 +1,4 @@
-"""Small libcst queries the transforms share: own nodes, bound names, literals, dotted names."""
+"""Small libcst queries the transforms share: traversals, parents, bindings, literals, names."""
 
 from __future__ import annotations
 
@@ -7,7 +7,12 @@ from collections.abc import Iterator
 
 import libcst as cst
 
-_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
+LOOPS = (cst.For, cst.While)
+COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+# Statements that can catch or swallow an exception raised inside them.
+CATCHING = (cst.Try, cst.TryStar, cst.With)
+Parents = dict[cst.CSTNode, cst.CSTNode]
 # Node type -> its dataclass field names: read once per type.
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -41,9 +46,49 @@ def own_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, _SCOPES):
+        if isinstance(node, SCOPES):
             continue
         stack.extend(reversed(children(node)))
+
+
+def all_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """`root` and every node under it (depth first, source order), nested scopes included."""
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        stack.extend(reversed(children(node)))
+
+
+def parent_map(root: cst.CSTNode, *, nested: bool = True) -> Parents:
+    """Child → parent for the nodes under `root`; `nested=False` does not enter nested scopes."""
+    parents: Parents = {}
+    nodes = all_nodes(root) if nested else [root, *own_nodes(root)]
+    for node in nodes:
+        if nested or not isinstance(node, SCOPES):
+            for child in children(node):
+                parents[child] = node
+    return parents
+
+
+def ancestors(node: cst.CSTNode, parents: Parents) -> Iterator[cst.CSTNode]:
+    """The parents of `node`, innermost first, up to the root of the parent map."""
+    current = parents.get(node)
+    while current is not None:
+        yield current
+        current = parents.get(current)
+
+
+def has_ancestor(
+    node: cst.CSTNode, parents: Parents, kinds: tuple[type, ...], stop: cst.CSTNode
+) -> bool:
+    """Some ancestor of `node` strictly below `stop` is an instance of one of `kinds`."""
+    for ancestor in ancestors(node, parents):
+        if ancestor is stop:
+            return False
+        if isinstance(ancestor, kinds):
+            return True
+    return False
 
 
 def body_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
@@ -73,7 +118,7 @@ def dotted_name(node: cst.CSTNode) -> str | None:
     return None
 
 
-def parameter_names(function: cst.FunctionDef) -> list[str]:
+def parameter_names(function: cst.FunctionDef | cst.Lambda) -> list[str]:
     """The names of every parameter, in order (positional-only, regular, *args, kw-only, **kw)."""
     params = function.params
     names = [p.name.value for p in (*params.posonly_params, *params.params)]
@@ -83,6 +128,47 @@ def parameter_names(function: cst.FunctionDef) -> list[str]:
     if params.star_kwarg is not None:
         names.append(params.star_kwarg.name.value)
     return names
+
+
+def variable_names(root: cst.CSTNode) -> Iterator[str]:
+    """Every variable Name under `root`, one per use: not attribute names, not keyword names."""
+    stack: list[cst.CSTNode] = [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Name):
+            yield node.value
+        elif isinstance(node, cst.Attribute | cst.Arg):
+            stack.append(node.value)
+        else:
+            stack.extend(children(node))
+
+
+def nested_scope_names(function: cst.FunctionDef) -> set[str]:
+    """Names used inside the defs/lambdas/classes nested in the function (closures included)."""
+    names: set[str] = set()
+    for node in body_nodes(function):
+        if isinstance(node, SCOPES):
+            names |= names_in(node)
+    return names
+
+
+def is_name(node: cst.CSTNode, name: str) -> bool:
+    """`node` is the Name `name`."""
+    return isinstance(node, cst.Name) and node.value == name
+
+
+def has_comment(node: cst.CSTNode) -> bool:
+    """A comment anywhere under `node` (it would be lost if the node were rebuilt)."""
+    return any(isinstance(n, cst.Comment) for n in all_nodes(node))
+
+
+def target_parts(target: cst.CSTNode) -> list[cst.CSTNode]:
+    """The single targets of a (tuple/list/starred) assignment target, in order."""
+    if isinstance(target, cst.Tuple | cst.List):
+        return [p for e in target.elements for p in target_parts(e.value)]
+    if isinstance(target, cst.StarredElement):
+        return target_parts(target.value)
+    return [target]
 
 
 def target_names(target: cst.CSTNode) -> set[str]:
@@ -122,6 +208,49 @@ def bound_names(root: cst.CSTNode) -> set[str]:
     return bound
 
 
+def declared_names(root: cst.CSTNode) -> set[str]:
+    """Names declared global/nonlocal anywhere under `root`, nested functions included."""
+    names: set[str] = set()
+    for node in all_nodes(root):
+        if isinstance(node, cst.Global | cst.Nonlocal):
+            names |= {item.name.value for item in node.names}
+    return names
+
+
+def binding_sites(function: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
+    """Name → the nodes binding it in the function's own scope (comprehension targets too)."""
+    found: dict[str, list[cst.CSTNode]] = {}
+
+    def add(names: set[str], node: cst.CSTNode) -> None:
+        for name in names:
+            found.setdefault(name, []).append(node)
+
+    for node in body_nodes(function):
+        if isinstance(node, cst.Assign):
+            for target in node.targets:
+                add(target_names(target.target), node)
+        elif isinstance(node, cst.AnnAssign | cst.AugAssign):
+            add(target_names(node.target), node)
+        elif isinstance(node, cst.For | cst.CompFor):
+            add(target_names(node.target), node)
+        elif isinstance(node, cst.AsName):
+            add(target_names(node.name), node)
+        elif isinstance(node, cst.NamedExpr):
+            add(target_names(node.target), node)
+        elif isinstance(node, cst.FunctionDef | cst.ClassDef):
+            add({node.name.value}, node)
+        elif isinstance(node, cst.Del):
+            add(target_names(node.target), node)
+        elif isinstance(node, cst.ImportAlias):
+            bound = node.asname.name if node.asname else node.name
+            add({(dotted_name(bound) or "").split(".")[0]}, node)
+        elif isinstance(node, cst.MatchAs | cst.MatchStar) and node.name is not None:
+            add({node.name.value}, node)
+        elif isinstance(node, cst.MatchMapping) and node.rest is not None:
+            add({node.rest.value}, node)
+    return found
+
+
 def is_constant(node: cst.CSTNode) -> bool:
     """A literal of strings (no f-strings), numbers, True/False/None, or tuples of them."""
     if isinstance(node, cst.SimpleString | cst.Integer | cst.Float | cst.Imaginary):
@@ -139,19 +268,7 @@ def is_constant(node: cst.CSTNode) -> bool:
     return False
 
 
-def replace_nodes(module: cst.Module, replacements: dict[cst.CSTNode, cst.CSTNode]) -> cst.Module:
-    """`module` with each key node (by identity, from this same parse) swapped for its value."""
-    result = module.visit(_Replace(replacements))
-    assert isinstance(result, cst.Module)
-    return result
-
-
-class _Replace(cst.CSTTransformer):
-    def __init__(self, replacements: dict[cst.CSTNode, cst.CSTNode]) -> None:
-        super().__init__()
-        self.replacements = replacements
-
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel | cst.FlattenSentinel[cst.CSTNode]:
-        return self.replacements.get(original_node, updated_node)
+def shorten(code: str) -> str:
+    """The code on one line, cut to 40 characters for a title."""
+    flat = " ".join(code.split())
+    return flat if len(flat) <= 40 else flat[:37] + "..."

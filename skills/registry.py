@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import importlib.machinery
 import importlib.util
 import re
 import sys
@@ -26,6 +28,7 @@ _APPLICABILITY = {
     "display-only": Applicability.DISPLAY_ONLY,
 }
 MAX_SKILL_BYTES = 256 * 1024
+_LOADED = "perfpilot.skills._loaded"  # the packages made for trusted skill folders
 
 
 @dataclass(frozen=True)
@@ -180,21 +183,32 @@ def _effect(value: object, where: Path) -> float:
 
 
 def _load_transform(path: Path, name: str) -> Transform:
-    """Import a transform.py by path (skill folders are kebab-case, not importable names)."""
-    module_name = f"perfpilot.skills._loaded.{name.replace('-', '_')}"
-    module = sys.modules.get(module_name)
-    if module is None or getattr(module, "__file__", None) != str(path):
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        if spec is None or spec.loader is None:
-            raise SkillError(f"{path}: cannot be imported")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
+    """Import a transform.py as `<package>.transform` of a package made for its skill folder.
+
+    Skill folders are kebab-case, not importable names: the folder becomes the package
+    `perfpilot.skills._loaded.<name_underscored>` (so a transform can import its sibling
+    modules relatively), reused while it is the same folder, replaced when it is another.
+    """
+    package_name = f"{_LOADED}.{name.replace('-', '_')}"
+    module_name = f"{package_name}.transform"
+    package, module = sys.modules.get(package_name), sys.modules.get(module_name)
+    if module is None or getattr(package, "__path__", None) != [str(path.parent)]:
+        _forget(package_name)
+        spec = importlib.machinery.ModuleSpec(package_name, None, is_package=True)
+        spec.submodule_search_locations = [str(path.parent)]
+        sys.modules[package_name] = importlib.util.module_from_spec(spec)
         try:
-            spec.loader.exec_module(module)
+            module = importlib.import_module(module_name)
         except Exception as exc:  # noqa: BLE001 - a broken transform must not stop the others
-            del sys.modules[module_name]
+            _forget(package_name)
             raise SkillError(f"{path}: import failed: {type(exc).__name__}: {exc}") from None
     return _transform_of(module, path)
+
+
+def _forget(package_name: str) -> None:
+    """Drop a loaded skill package and its modules, so that the next load starts afresh."""
+    for loaded in [m for m in sys.modules if m == package_name or m.startswith(f"{package_name}.")]:
+        del sys.modules[loaded]
 
 
 def _transform_of(module: ModuleType, path: Path) -> Transform:

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import keyword
 import re
-import sys
 
 import libcst as cst
 
 from perfpilot.skills.api import Parsed
+from perfpilot.skills.cst_edits import Edit, statement_index
 from perfpilot.skills.cst_helpers import own_nodes
 from perfpilot.tools.module_facts import ModuleFacts
 
-# Loaded by transform.py before this module (skill folders are not packages).
-effects = sys.modules[__name__.rsplit("_", 1)[0] + "_effects"]
+from . import effects
 
 
 def bare(node: cst.BaseExpression) -> cst.BaseExpression:
@@ -32,12 +31,6 @@ def call_name(call: cst.Call) -> str:
     if isinstance(func, cst.Attribute):
         return func.attr.value
     return func.value if isinstance(func, cst.Name) else ""
-
-
-def shorten(code: str) -> str:
-    """The expression on one line, cut to 40 characters for a title."""
-    flat = " ".join(code.split())
-    return flat if len(flat) <= 40 else flat[:37] + "..."
 
 
 def name_for(node: cst.CSTNode, facts: ModuleFacts) -> str:
@@ -96,65 +89,27 @@ def name_at(parsed: Parsed, node: cst.BaseExpression, name: str) -> cst.BaseExpr
     return cst.Name(name)
 
 
-def parent_block(function: cst.FunctionDef, loop: cst.CSTNode) -> cst.IndentedBlock | None:
-    """The indented block whose statements include `loop`."""
-    for node in (function.body, *own_nodes(function.body)):
-        if isinstance(node, cst.IndentedBlock) and any(s is loop for s in node.body):
-            return node
-    return None
+def hoist(
+    block: cst.IndentedBlock, loop: cst.CSTNode, name: str, value: cst.BaseExpression
+) -> Edit:
+    """An edit of `block` putting `name = value` before the loop in it."""
+    index = statement_index(block, loop)
 
-
-def single_assign(statement: cst.CSTNode | None) -> tuple[str, cst.BaseExpression] | None:
-    """(name, value) of a `name = value` line."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    assign = statement.body[0]
-    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
-        return None
-    target = assign.targets[0].target
-    return (target.value, assign.value) if isinstance(target, cst.Name) else None
-
-
-class Hoist(cst.CSTTransformer):
-    """Replace the occurrences and put `name = value` before the loop in its block."""
-
-    def __init__(
-        self,
-        replacements: dict[cst.CSTNode, cst.CSTNode],
-        block: cst.IndentedBlock,
-        loop: cst.CSTNode,
-        name: str,
-        value: cst.BaseExpression,
-    ) -> None:
-        super().__init__()
-        self.replacements = replacements
-        self.block = block
-        self.index = next(i for i, s in enumerate(block.body) if s is loop)
-        self.name = name
-        self.value = value
-
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode:
-        if original_node in self.replacements:
-            return self.replacements[original_node]
-        if original_node is not self.block:
-            return updated_node
-        assert isinstance(updated_node, cst.IndentedBlock)
-        body = list(updated_node.body)
-        loop = body[self.index]
-        assert isinstance(loop, cst.For | cst.While)
+    def edit(updated: cst.CSTNode) -> cst.CSTNode:
+        assert isinstance(updated, cst.IndentedBlock)
+        body = list(updated.body)
+        moved = body[index]
+        assert isinstance(moved, cst.For | cst.While)
         # Blank lines above the loop go above the new line; its comments stay on the loop.
-        leading = list(loop.leading_lines)
+        leading = list(moved.leading_lines)
         blank = 0
         while blank < len(leading) and leading[blank].comment is None:
             blank += 1
         assign = cst.SimpleStatementLine(
-            body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(self.name))], value=self.value)],
+            body=[cst.Assign(targets=[cst.AssignTarget(cst.Name(name))], value=value)],
             leading_lines=leading[:blank],
         )
-        body[self.index : self.index + 1] = [
-            assign,
-            loop.with_changes(leading_lines=leading[blank:]),
-        ]
-        return updated_node.with_changes(body=body)
+        body[index : index + 1] = [assign, moved.with_changes(leading_lines=leading[blank:])]
+        return updated.with_changes(body=body)
+
+    return edit

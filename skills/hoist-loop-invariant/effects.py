@@ -12,7 +12,15 @@ from dataclasses import dataclass, field
 
 import libcst as cst
 
-from perfpilot.skills.cst_helpers import bound_names, children, dotted_name, own_nodes, target_names
+from perfpilot.skills.cst_helpers import (
+    bound_names,
+    declared_names,
+    dotted_name,
+    names_in,
+    own_nodes,
+    target_names,
+    target_parts,
+)
 from perfpilot.tools.module_facts import ModuleFacts
 
 # Builtins whose result depends only on their arguments and that do not mutate them.
@@ -78,19 +86,20 @@ def loop_changes(
     function: cst.FunctionDef, loop: cst.For | cst.While, facts: ModuleFacts, receivers: set[str]
 ) -> Changes:
     """What `loop` may change, `receivers` being names (`self`) any method call may change."""
-    found = Changes(changed=bound_names(loop) | _declared_anywhere(function))
+    # Names under `global`/`nonlocal` anywhere in the function: any call may rebind them.
+    found = Changes(changed=bound_names(loop) | declared_names(function.body))
     if isinstance(loop, cst.For):
         found.changed |= target_names(loop.target)
     contains: list[tuple[str, str]] = []  # (container, name a part of which it stores)
     for node in own_nodes(loop):
         if isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
-            captured = _all_names(node)  # a closure may change what it captures, later
+            captured = names_in(node)  # a closure may change what it captures, later
             found.mutated |= captured
             found.deep |= captured
         elif isinstance(node, cst.CompFor):
             found.changed |= target_names(node.target)
         elif isinstance(node, cst.Del | cst.AssignTarget | cst.AugAssign | cst.AnnAssign):
-            for part in parts(node.target):
+            for part in target_parts(node.target):
                 if isinstance(part, cst.Name):
                     found.changed.add(part.value)
                     if isinstance(node, cst.AugAssign):  # `x += y` extends a list in place
@@ -100,7 +109,7 @@ def loop_changes(
                     if _depth(part) > 1:  # `a[i][j] = v` changes the object `a[i]`
                         found.deep.add(name)
         elif isinstance(node, cst.MatchCase):
-            found.changed |= _all_names(node.pattern)
+            found.changed |= names_in(node.pattern)
         elif isinstance(node, cst.Call):
             contains += _call_effects(node, receivers, facts, found)
     aliases, stores = _alias_edges(function, facts)
@@ -171,7 +180,7 @@ def _alias_edges(
             pairs = [(node.asname.name, node.item)]
         for target, value in pairs:
             sources = exposed(value, facts)
-            for part in parts(target):
+            for part in target_parts(target):
                 name = root(part)
                 if name is None:
                     continue
@@ -228,15 +237,6 @@ def pure_target(target: str) -> bool:
     return module in _PURE_MODULES or target in _PURE_FUNCTIONS
 
 
-def parts(target: cst.CSTNode) -> list[cst.CSTNode]:
-    """The single targets of a (tuple) assignment target."""
-    if isinstance(target, cst.Tuple | cst.List):
-        return [p for e in target.elements for p in parts(e.value)]
-    if isinstance(target, cst.StarredElement):
-        return parts(target.value)
-    return [target]
-
-
 def root(node: cst.CSTNode) -> str | None:
     """`a` for `a`, `a.b`, `a[i].c`; None for anything else."""
     while isinstance(node, cst.Attribute | cst.Subscript):
@@ -251,26 +251,3 @@ def _depth(node: cst.CSTNode) -> int:
         node = node.value
         steps += 1
     return steps
-
-
-def _all_names(node: cst.CSTNode) -> set[str]:
-    found: set[str] = set()
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Name):
-            found.add(current.value)
-        stack.extend(children(current))
-    return found
-
-
-def _declared_anywhere(function: cst.FunctionDef) -> set[str]:
-    """Names under `global`/`nonlocal` anywhere in the function: any call may rebind them."""
-    found: set[str] = set()
-    stack: list[cst.CSTNode] = [function.body]
-    while stack:
-        current = stack.pop()
-        if isinstance(current, cst.Global | cst.Nonlocal):
-            found |= {item.name.value for item in current.names}
-        stack.extend(children(current))
-    return found

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass, field
-from pathlib import Path
-from types import ModuleType
 
 import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
+from perfpilot.skills.cst_edits import Edit, apply_edits, parent_block, single_assign, swap
 from perfpilot.skills.cst_helpers import (
+    COMPREHENSIONS,
+    LOOPS,
     body_nodes,
     bound_names,
     children,
@@ -19,28 +18,14 @@ from perfpilot.skills.cst_helpers import (
     is_constant,
     own_nodes,
     parameter_names,
+    shorten,
     target_names,
+    target_parts,
 )
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.module_facts import ModuleFacts
 
-
-def _sibling(name: str) -> ModuleType:
-    """A module beside this file (skill folders are not packages: import it by path)."""
-    module_name = f"{__name__}_{name}"
-    if module_name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(
-            module_name, Path(__file__).with_name(f"{name}.py")
-        )
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-effects = _sibling("effects")
-edit = _sibling("edit")
+from . import edit, effects
 
 # Results that are new mutable objects: hoisted, one object would be shared by every iteration.
 _FRESH_MUTABLE_CALLS = frozenset({"list", "set", "sorted", "dict", "bytearray"})
@@ -50,7 +35,6 @@ _COSTLY = frozenset(
     "sorted set frozenset sum min max any all tuple list join split median mean fmean stdev"
     " pstdev variance pvariance mode quantiles".split()
 )
-_LOOPS = (cst.For, cst.While)
 
 
 @dataclass
@@ -94,7 +78,7 @@ class HoistLoopInvariant(Transform):
             line, column, end_line, end_column = parsed.location(first)
             loop_line = parsed.location(group.loop)[0]
             kind = "while" if isinstance(group.loop, cst.While) else "for"
-            shown = edit.shorten(group.code)
+            shown = shorten(group.code)
             costly = any(edit.call_name(n) in _COSTLY for n in edit.calls_in(first))
             opportunities.append(
                 Opportunity(
@@ -121,7 +105,7 @@ class HoistLoopInvariant(Transform):
         if group is None:
             return Rewrite.failed("the expression is no longer invariant in that loop")
         function = parsed.function
-        block = edit.parent_block(function, group.loop)
+        block = parent_block(function.body, group.loop)
         if block is None:
             return Rewrite.failed("the loop is not in an indented block")
         name = parsed.source.module.fresh_name(
@@ -133,11 +117,11 @@ class HoistLoopInvariant(Transform):
             cst.parse_statement(f"{name} = {parsed.code(value)}\n")
         except cst.ParserSyntaxError:
             value = value.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-        replacements: dict[cst.CSTNode, cst.CSTNode] = {}
-        for occurrence in group.occurrences:
-            replacements[occurrence.node] = edit.name_at(parsed, occurrence.node, name)
-        module = parsed.module.visit(edit.Hoist(replacements, block, group.loop, name, value))
-        assert isinstance(module, cst.Module)
+        edits: dict[cst.CSTNode, Edit] = {
+            o.node: swap(edit.name_at(parsed, o.node, name)) for o in group.occurrences
+        }
+        edits[block] = edit.hoist(block, group.loop, name, value)
+        module = apply_edits(parsed.module, edits)
         return Rewrite(function_text=parsed.render(module))
 
     def guard(self, before: Parsed, after: Parsed, opportunity: Opportunity) -> str | None:
@@ -145,16 +129,16 @@ class HoistLoopInvariant(Transform):
         group = _group_for(before, opportunity.key)
         if group is None:
             return "the opportunity is not found again in the original"
-        loops = [n for n in body_nodes(after.function) if isinstance(n, _LOOPS)]
+        loops = [n for n in body_nodes(after.function) if isinstance(n, LOOPS)]
         if group.loop_index >= len(loops):
             return "the loop is gone"
         loop = loops[group.loop_index]
-        block = edit.parent_block(after.function, loop)
+        block = parent_block(after.function.body, loop)
         if block is None:
             return "the loop is not in an indented block"
         position = list(block.body).index(loop)
         statement = block.body[position - 1] if position else None
-        assign = edit.single_assign(statement)
+        assign = single_assign(statement)
         if assign is None:
             return "no assignment of the hoisted value just before the loop"
         name, value = assign
@@ -242,7 +226,7 @@ class _LoopFacts:
 
 def _groups(parsed: Parsed) -> list[_Group]:
     """Invariant expressions per loop, outer loops first; a node is claimed by one loop only."""
-    loops = [n for n in body_nodes(parsed.function) if isinstance(n, _LOOPS)]
+    loops = [n for n in body_nodes(parsed.function) if isinstance(n, LOOPS)]
     claimed: set[int] = set()
     groups: list[_Group] = []
     for index, loop in enumerate(loops):
@@ -312,7 +296,7 @@ def _children(node: cst.CSTNode, every: bool) -> list[tuple[cst.CSTNode, bool]]:
         return [(node.left, every), (node.right, False)]
     if isinstance(node, cst.IfExp):
         return [(node.test, every), (node.body, False), (node.orelse, False)]
-    if isinstance(node, cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp):
+    if isinstance(node, COMPREHENSIONS):
         return [(node.for_in.iter, every)]  # the rest runs per element, with its own names
     if isinstance(node, cst.Assign):
         stores = [(p, every) for t in node.targets for p in _store_loads(t.target)]
@@ -330,7 +314,7 @@ def _children(node: cst.CSTNode, every: bool) -> list[tuple[cst.CSTNode, bool]]:
 def _store_loads(target: cst.CSTNode) -> list[cst.CSTNode]:
     """The parts of an assignment target that are evaluated: subscript indexes only."""
     loads: list[cst.CSTNode] = []
-    for part in effects.parts(target):
+    for part in target_parts(target):
         if isinstance(part, cst.Subscript):
             loads += [p for e in part.slice for p in _slice_parts(e.slice)]
     return loads
@@ -345,7 +329,7 @@ def _read_only_use(candidate: _Candidate, analysis: _LoopFacts) -> bool:
         return True
     if isinstance(parent, cst.For | cst.CompFor):
         return parent.iter is node
-    if isinstance(parent, cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp):
+    if isinstance(parent, COMPREHENSIONS):
         return True  # the first iterable of a comprehension
     if isinstance(parent, cst.Subscript):
         return parent.value is node

@@ -3,24 +3,37 @@
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
-from perfpilot.skills.cst_helpers import body_nodes, children, names_in
+from perfpilot.skills.cst_edits import (
+    Edit,
+    apply_edits,
+    insert_after,
+    single_assign,
+    statement_index,
+)
+from perfpilot.skills.cst_helpers import (
+    CATCHING,
+    LOOPS,
+    SCOPES,
+    Parents,
+    all_nodes,
+    ancestors,
+    body_nodes,
+    children,
+    declared_names,
+    has_ancestor,
+    names_in,
+    nested_scope_names,
+    parent_map,
+)
 from perfpilot.tools.model import Applicability
 
-_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
-_LOOPS = (cst.For, cst.While)
-# Statements that can catch or swallow an exception raised in the loop, so that code of this
-# function runs on with the string half built (or, after the rewrite, unbound).
-_CATCHING = (cst.Try, cst.TryStar, cst.With)
 # Calls that can read the local variables by name.
 _INTROSPECTION = frozenset({"locals", "vars", "eval", "exec", "dir"})
-
-Edit = Callable[[cst.CSTNode], cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]]
 
 
 @dataclass(frozen=True)
@@ -84,9 +97,8 @@ class JoinStringConcat(Transform):
             edits[augmented] = lambda node, n=parts: _append(n, node)  # type: ignore[misc]
         quote = _quote_of(assign.value)
         join = cst.parse_statement(f"{concat.name} = {quote}{quote}.join({parts})\n")
-        edits[concat.loop] = lambda node: cst.FlattenSentinel([node, join])  # type: ignore[list-item]
-        module = parsed.module.visit(_Edits(edits))
-        assert isinstance(module, cst.Module)
+        edits[concat.loop] = insert_after(join)
+        module = apply_edits(parsed.module, edits)
         return Rewrite(function_text=parsed.render(module))
 
     def guard(self, before: Parsed, after: Parsed, opportunity: Opportunity) -> str | None:
@@ -101,28 +113,14 @@ class JoinStringConcat(Transform):
         return _check_parts(after.function, parts)
 
 
-class _Edits(cst.CSTTransformer):
-    """Apply edits keyed by original node to the updated node (inner edits are kept)."""
-
-    def __init__(self, edits: dict[cst.CSTNode, Edit]) -> None:
-        super().__init__()
-        self.edits = edits
-
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.FlattenSentinel[cst.CSTNode]:
-        edit = self.edits.get(original_node)
-        return edit(updated_node) if edit is not None else updated_node
-
-
 def _concats(function: cst.FunctionDef) -> list[_Concat]:
     """The qualifying (init, loop) pairs of the function, in source order."""
     own = list(body_nodes(function))
     if any(isinstance(n, cst.Yield) for n in own):
         return []  # a generator: left alone (a paused loop is observable from outside)
-    parents = _parent_map(function)
-    declared = _declared(function)
-    nested = _names_in_nested_scopes(function)
+    parents = parent_map(function)
+    declared = declared_names(function.body)
+    nested = nested_scope_names(function)
     found = []
     for block in (n for n in [function.body, *own] if isinstance(n, cst.IndentedBlock)):
         statements = list(block.body)
@@ -132,7 +130,7 @@ def _concats(function: cst.FunctionDef) -> list[_Concat]:
                 continue
             later = [s for s in statements[position + 1 :] if name in names_in(s)]
             loop = later[0] if later else None
-            if not isinstance(loop, _LOOPS) or _caught(loop, parents, function):
+            if not isinstance(loop, LOOPS) or _caught(loop, parents, function):
                 continue
             appends = _appends(loop, name, parents)
             if appends and _read_elsewhere(function, name, (statement, loop)):
@@ -143,15 +141,8 @@ def _concats(function: cst.FunctionDef) -> list[_Concat]:
 
 def _string_init(statement: cst.BaseStatement) -> str | None:
     """`name` when the statement is exactly `name = <str literal>`."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
-        return None
-    assign = statement.body[0]
-    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
-        return None
-    target = assign.targets[0].target
-    if not isinstance(target, cst.Name) or not _is_str_literal(assign.value):
-        return None
-    return target.value
+    assigned = single_assign(statement)
+    return assigned[0] if assigned and _is_str_literal(assigned[1]) else None
 
 
 def _is_str_literal(node: cst.BaseExpression) -> bool:
@@ -183,9 +174,7 @@ def _quote_of(node: cst.BaseExpression) -> str:
     return '"'
 
 
-def _appends(
-    loop: cst.For | cst.While, name: str, parents: dict[cst.CSTNode, cst.CSTNode]
-) -> list[cst.AugAssign]:
+def _appends(loop: cst.For | cst.While, name: str, parents: Parents) -> list[cst.AugAssign]:
     """The loop's `name += x` statements, or [] when the loop uses `name` any other way."""
     if isinstance(loop.orelse, cst.Else) and name in names_in(loop.orelse):
         return []
@@ -193,7 +182,7 @@ def _appends(
         return []
     appends = []
     uses = 0
-    for node in _all_nodes(loop):
+    for node in all_nodes(loop):
         if isinstance(node, cst.Name) and node.value == name:
             uses += 1
         if (
@@ -202,7 +191,7 @@ def _appends(
             and node.target.value == name
             and isinstance(node.operator, cst.AddAssign)
         ):
-            if _caught(node, parents, loop) or _in_scope(node, parents, loop):
+            if _caught(node, parents, loop) or has_ancestor(node, parents, SCOPES, loop):
                 return []
             if isinstance(node.value, cst.Tuple) and not node.value.lpar:
                 return []  # `s += a, b` (a TypeError anyway) would become two arguments
@@ -227,26 +216,10 @@ def _append(parts: str, node: cst.CSTNode) -> cst.Expr:
     return cst.Expr(call, semicolon=node.semicolon)
 
 
-def _caught(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode], stop: cst.CSTNode) -> bool:
-    """A try/with between `node` and `stop` could catch what the `+=` or the loop raises."""
-    current = parents.get(node)
-    while current is not None and current is not stop:
-        if isinstance(current, _CATCHING):
-            return True
-        current = parents.get(current)
-    return False
-
-
-def _in_scope(
-    node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode], stop: cst.CSTNode
-) -> bool:
-    """`node` is inside a nested def/lambda/class below `stop`."""
-    current = parents.get(node)
-    while current is not None and current is not stop:
-        if isinstance(current, _SCOPES):
-            return True
-        current = parents.get(current)
-    return False
+def _caught(node: cst.CSTNode, parents: Parents, stop: cst.CSTNode) -> bool:
+    """A try/with between `node` and `stop` could catch what the `+=` or the loop raises: code
+    of this function would run on with the string half built (or, rewritten, unbound)."""
+    return has_ancestor(node, parents, CATCHING, stop)
 
 
 def _read_elsewhere(function: cst.FunctionDef, name: str, skip: tuple[cst.CSTNode, ...]) -> bool:
@@ -266,9 +239,9 @@ def _read_elsewhere(function: cst.FunctionDef, name: str, skip: tuple[cst.CSTNod
 def _check_parts(function: cst.FunctionDef, parts: str) -> str | None:
     """`parts = [...]` once, `parts.append(x)` statements in one loop, then one join right
     after that loop: the parts are collected exactly where the `+=` were, and read once."""
-    parents = _parent_map(function)
+    parents = parent_map(function)
     assigned, loops, joins = 0, set(), []
-    for use in _all_nodes(function.body):
+    for use in all_nodes(function.body):
         if not (isinstance(use, cst.Name) and use.value == parts):
             continue
         parent = parents.get(use)
@@ -303,63 +276,26 @@ def _is_join(call: cst.Call) -> bool:
     )
 
 
-def _enclosing_loop(
-    node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]
-) -> cst.CSTNode | None:
+def _enclosing_loop(node: cst.CSTNode, parents: Parents) -> cst.CSTNode | None:
     """The outermost loop holding `node` below the function."""
     outermost = None
-    current = parents.get(node)
-    while current is not None and not isinstance(current, _SCOPES):
-        if isinstance(current, _LOOPS):
-            outermost = current
-        current = parents.get(current)
+    for ancestor in ancestors(node, parents):
+        if isinstance(ancestor, SCOPES):
+            break
+        if isinstance(ancestor, LOOPS):
+            outermost = ancestor
     return outermost
 
 
-def _follows(call: cst.Call, loop: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
+def _follows(call: cst.Call, loop: cst.CSTNode, parents: Parents) -> bool:
     """The join is `name = "".join(parts)`, the statement right after `loop` in its block."""
     assign = parents.get(call)
     line = parents.get(assign) if assign is not None else None
     block = parents.get(line) if line is not None else None
     if not isinstance(assign, cst.Assign) or not isinstance(block, cst.IndentedBlock):
         return False
-    body = list(block.body)
-    position = next(i for i, s in enumerate(body) if s is line)
-    return position > 0 and body[position - 1] is loop
-
-
-def _all_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack: list[cst.CSTNode] = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(children(node)))
-
-
-def _parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
-    for node in _all_nodes(root):
-        for child in children(node):
-            parents[child] = node
-    return parents
-
-
-def _declared(function: cst.FunctionDef) -> set[str]:
-    """Names declared global/nonlocal anywhere in the function, nested functions included."""
-    names: set[str] = set()
-    for node in _all_nodes(function.body):
-        if isinstance(node, cst.Global | cst.Nonlocal):
-            names |= {item.name.value for item in node.names}
-    return names
-
-
-def _names_in_nested_scopes(function: cst.FunctionDef) -> set[str]:
-    """Names used inside nested defs/lambdas/classes: closures could read the string."""
-    names: set[str] = set()
-    for node in body_nodes(function):
-        if isinstance(node, _SCOPES):
-            names |= names_in(node)
-    return names
+    position = statement_index(block, line)  # type: ignore[arg-type]
+    return position > 0 and block.body[position - 1] is loop
 
 
 TRANSFORM = JoinStringConcat()

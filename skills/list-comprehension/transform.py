@@ -4,29 +4,38 @@ from __future__ import annotations
 
 import ast
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
-from perfpilot.skills.cst_helpers import body_nodes, children, names_in, parameter_names
+from perfpilot.skills.cst_edits import Edit, apply_edits, single_assign
+from perfpilot.skills.cst_helpers import (
+    CATCHING,
+    COMPREHENSIONS,
+    Parents,
+    all_nodes,
+    ancestors,
+    body_nodes,
+    children,
+    declared_names,
+    has_ancestor,
+    has_comment,
+    names_in,
+    nested_scope_names,
+    parameter_names,
+    parent_map,
+    variable_names,
+)
 from perfpilot.tools.model import Applicability
 
-_SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
-# Statements that can catch or swallow an exception raised by the loop: after one, code of
-# this function could read the list half built (after the rewrite: its previous binding).
-_CATCHING = (cst.Try, cst.TryStar, cst.With)
+from .layout import Clause, comprehension, indentation
+
 # Names that behave differently inside a comprehension's own scope: zero-argument super()
 # and __class__ need the method's frame; locals()/vars()/dir()/eval()/exec() see the
 # comprehension's variables, not the function's (Python < 3.12).
 _SCOPE_SENSITIVE = frozenset({"super", "__class__", "locals", "vars", "dir", "eval", "exec"})
-# What cannot stand unparenthesized as a comprehension's iterable or condition.
-_NEEDS_PARENS = (cst.IfExp, cst.Lambda, cst.NamedExpr, cst.Yield)
 LINE_LENGTH = 88  # ruff's and black's default; a longer result is laid out one clause a line
-
-# ("for", target, iterable) or ("if", condition, None)
-Clause = tuple[str, cst.BaseExpression, cst.BaseExpression | None]
 
 
 @dataclass(frozen=True)
@@ -88,16 +97,19 @@ class ListComprehension(Transform):
         loop = loops[index]
         assign = loop.init.body[0]
         assert isinstance(assign, cst.Assign)
-        indent = _indentation(parsed, loop.init)
+        indent = indentation(parsed, loop.init)
         comment = loop.init.trailing_whitespace.comment
         used = len(indent) + len(f"{loop.name} = ") + (len(comment.value) + 2 if comment else 0)
         try:
-            text = _comprehension(parsed, loop, LINE_LENGTH - used)
+            text = comprehension(parsed, loop.element, loop.clauses, LINE_LENGTH - used)
             value = cst.parse_expression(text)
         except cst.ParserSyntaxError:
             return Rewrite.failed("the comprehension does not parse")
-        module = parsed.module.visit(_Replace(assign, value, loop.loop))
-        assert isinstance(module, cst.Module)
+        edits: dict[cst.CSTNode, Edit] = {
+            loop.loop: lambda _node: cst.RemovalSentinel.REMOVE,
+            assign: lambda node: node.with_changes(value=value),  # type: ignore[attr-defined]
+        }
+        module = apply_edits(parsed.module, edits)
         return Rewrite(function_text=parsed.render(module))
 
     def guard(self, before: Parsed, after: Parsed, opportunity: Opportunity) -> str | None:
@@ -116,29 +128,12 @@ class ListComprehension(Transform):
         return None
 
 
-class _Replace(cst.CSTTransformer):
-    """Swap the initial `[]` for the comprehension and remove the loop."""
-
-    def __init__(self, assign: cst.Assign, value: cst.BaseExpression, loop: cst.For) -> None:
-        super().__init__()
-        self.assign, self.value, self.loop = assign, value, loop
-
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode | cst.RemovalSentinel:
-        if original_node is self.loop:
-            return cst.RemovalSentinel.REMOVE
-        if original_node is self.assign:
-            return updated_node.with_changes(value=self.value)  # type: ignore[attr-defined]
-        return updated_node
-
-
 def _loops(function: cst.FunctionDef) -> list[_Loop]:
     """The qualifying `name = []` + loop pairs of the function, in source order."""
     own = list(body_nodes(function))
-    parents = _parent_map(function)
-    declared = _declared(function)
-    nested = set().union(*(names_in(n) for n in own if isinstance(n, _SCOPES)))
+    parents = parent_map(function)
+    declared = declared_names(function.body)
+    nested = nested_scope_names(function)
     found = []
     for block in (n for n in [function.body, *own] if isinstance(n, cst.IndentedBlock)):
         statements = list(block.body)
@@ -153,29 +148,27 @@ def _loops(function: cst.FunctionDef) -> list[_Loop]:
                 continue
             element, clauses = shape
             assert isinstance(init, cst.SimpleStatementLine)
-            caught = _caught(loop, parents, function)
+            # A try/with could catch what the loop raises: after it, code of this function
+            # could read the list half built (after the rewrite: its previous binding).
+            caught = has_ancestor(loop, parents, CATCHING, function)
             found.append(_Loop(name, init, loop, element, clauses, caught))
     return found
 
 
 def _empty_list_init(statement: cst.BaseStatement) -> str | None:
     """`name` when the statement is exactly `name = []` (no comment inside the brackets)."""
-    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+    assigned = single_assign(statement)
+    if assigned is None:
         return None
-    assign = statement.body[0]
-    if not isinstance(assign, cst.Assign) or len(assign.targets) != 1:
+    name, value = assigned
+    if not isinstance(value, cst.List) or value.elements or has_comment(value):
         return None
-    target, value = assign.targets[0].target, assign.value
-    if not isinstance(target, cst.Name) or not isinstance(value, cst.List) or value.elements:
-        return None
-    if any(isinstance(n, cst.Comment) for n in _all_nodes(value)):
-        return None
-    return target.value
+    return name
 
 
 def _shape(loop: cst.For, name: str) -> tuple[cst.BaseExpression, tuple[Clause, ...]] | None:
     """(element, clauses) when the loop nest only appends one value to `name`, else None."""
-    if any(isinstance(n, cst.Comment) for n in _all_nodes(loop)):
+    if has_comment(loop):
         return None  # a comment in the loop would be lost
     clauses: list[Clause] = []
     node: cst.CSTNode = loop
@@ -242,21 +235,21 @@ def _contained(
     name: str,
     function: cst.FunctionDef,
     declared: set[str],
-    parents: dict[cst.CSTNode, cst.CSTNode],
+    parents: Parents,
 ) -> bool:
     """The loop's variables live only in the loop, and the loop only appends to `name`."""
-    inside = list(_variables(loop))
+    inside = list(variable_names(loop))
     if sum(1 for n in inside if n == name) != 1:
         return False  # `name` is read in the loop (or appended to twice)
     if any(n in _SCOPE_SENSITIVE for n in inside):
         return False
-    for node in _all_nodes(loop):
+    for node in all_nodes(loop):
         if isinstance(node, cst.Yield | cst.Await | cst.NamedExpr):
             return False
         if isinstance(node, cst.CompFor) and node.asynchronous is not None:
             return False
     targets: set[str] = set()
-    for node in _all_nodes(loop):
+    for node in all_nodes(loop):
         if isinstance(node, cst.For):
             targets |= names_in(node.target)
     if targets & (declared | set(parameter_names(function))):
@@ -265,9 +258,7 @@ def _contained(
     return not any(_read_outside(t, loop, function, parents) for t in targets)
 
 
-def _read_outside(
-    name: str, loop: cst.For, function: cst.FunctionDef, parents: dict[cst.CSTNode, cst.CSTNode]
-) -> bool:
+def _read_outside(name: str, loop: cst.For, function: cst.FunctionDef, parents: Parents) -> bool:
     """`name` is used outside `loop` where it could still hold the loop's last value.
 
     Uses inside another for loop that binds `name` (its target and body, when it does not
@@ -275,11 +266,7 @@ def _read_outside(
     the body of a nested function/lambda having it as a parameter see their own binding.
     Anything else (code after the loop, a closure, another loop's `else`) counts as a read.
     """
-    holders: set[int] = set()
-    current: cst.CSTNode | None = loop
-    while current is not None:
-        holders.add(id(current))
-        current = parents.get(current)
+    holders = {id(loop)} | {id(a) for a in ancestors(loop, parents)}
     stack: list[tuple[cst.CSTNode, bool]] = [(function.body, False)]
     while stack:
         node, shielded = stack.pop()
@@ -300,7 +287,7 @@ def _read_outside(
                 stack.append((node.orelse, shielded))
             stack += [(node.target, shielded or binds), (node.body, shielded or binds)]
             continue
-        if isinstance(node, cst.ListComp | cst.SetComp | cst.GeneratorExp | cst.DictComp):
+        if isinstance(node, COMPREHENSIONS):
             first = node.for_in
             binds = name in names_in(first.target)
             for child in (*children(node), *children(first)):
@@ -308,88 +295,11 @@ def _read_outside(
                     stack.append((child, shielded or (binds and child is not first.iter)))
             continue
         if isinstance(node, cst.FunctionDef | cst.Lambda):
-            binds = name in _parameters(node.params)
+            binds = name in parameter_names(node)
             stack += [(c, shielded or (binds and c is node.body)) for c in children(node)]
             continue
         stack += [(c, shielded) for c in children(node)]
     return False
-
-
-def _parameters(params: cst.Parameters) -> set[str]:
-    names = {p.name.value for p in (*params.posonly_params, *params.params)}
-    names |= {p.name.value for p in params.kwonly_params}
-    for extra in (params.star_arg, params.star_kwarg):
-        if isinstance(extra, cst.Param):
-            names.add(extra.name.value)
-    return names
-
-
-def _indentation(parsed: Parsed, statement: cst.CSTNode) -> str:
-    """The whitespace before the statement on its first line."""
-    start = parsed.position(statement).start
-    line = parsed.module.code.split("\n")[start.line - 1]
-    return line[: len(line) - len(line.lstrip())]
-
-
-def _comprehension(parsed: Parsed, loop: _Loop, room: int) -> str:
-    """The comprehension's text: on one line when it fits in `room`, else a clause a line
-    (libcst indents the lines inside the brackets by the statement's own indentation)."""
-    indent = parsed.module.default_indent
-    pieces: list[str] = []
-    for kind, first, second in (("", loop.element, None), *loop.clauses):
-        if kind == "for":
-            assert second is not None
-            head = f"for {parsed.code(first)} in "
-            pieces.append(head + _placed(parsed, second, len(indent) + len(head)))
-        elif kind == "if":
-            pieces.append("if " + _placed(parsed, first, len(indent) + 3))
-        else:
-            pieces.append(_placed(parsed, first, len(indent)))
-    line = f"[{' '.join(pieces)}]"
-    if "\n" not in line and len(line) <= room:
-        return line
-    inner = "\n".join(f"{indent}{piece}" for piece in pieces)
-    return f"[\n{inner}\n]"
-
-
-def _placed(parsed: Parsed, node: cst.BaseExpression, at: int) -> str:
-    """The code of an element, iterable or condition, parenthesized where a comprehension
-    needs it; a multi-line one keeps its shape, its first line now at column `at` past the
-    statement's indentation."""
-    code = parsed.code(node)
-    wrap = isinstance(node, (*_NEEDS_PARENS, cst.GeneratorExp, cst.Tuple)) and not node.lpar
-    if "\n" in code:
-        code = _reflowed(parsed, node, at + (1 if wrap else 0))
-    # `append(x for x in y)` borrowed the call's parentheses; `for x in a, b` needs some.
-    return f"({code})" if wrap else code
-
-
-def _reflowed(parsed: Parsed, node: cst.BaseExpression, at: int) -> str:
-    """The node's source lines, re-indented so that they keep their offsets from its first
-    line. Inside the comprehension's brackets no backslash is needed: they are dropped, so
-    every line break is one that libcst indents with the statement. A multi-line string
-    would change: then the code is returned as libcst renders it."""
-    code = parsed.code(node)
-    for inner in _all_nodes(node):
-        if isinstance(inner, cst.SimpleString | cst.FormattedString) and "\n" in parsed.code(inner):
-            return code
-    where = parsed.position(node)
-    lines = parsed.module.code.split("\n")[where.start.line - 1 : where.end.line]
-    lines[-1] = lines[-1][: where.end.column]
-    lines[0] = lines[0][where.start.column :]
-    if " ".join("\n".join(lines).split()) != " ".join(code.split()) or "\t" in "".join(lines):
-        return code  # positions and rendering disagree, or tabs: keep libcst's rendering
-    first = where.start.column
-    out = []
-    for number, line in enumerate(lines):
-        line = line.rstrip()
-        if line.endswith("\\"):
-            line = line[:-1].rstrip()
-        if number and line:
-            spaces = len(line) - len(line.lstrip(" "))
-            line = " " * max(0, spaces - first + at) + line.lstrip(" ")
-        out.append(line)
-    return "\n".join(out)
 
 
 def _signature(parsed: Parsed, loop: _Loop) -> tuple[object, ...]:
@@ -427,56 +337,6 @@ def _dump(code: str) -> str:
         return ast.dump(ast.parse(f"(\n{code}\n)", mode="eval"))
     except SyntaxError:
         return code  # a mismatch shows up as a guard refusal, never as a crash
-
-
-def _caught(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode], stop: cst.CSTNode) -> bool:
-    """A try/with between `node` and `stop` could catch what the loop raises."""
-    current = parents.get(node)
-    while current is not None and current is not stop:
-        if isinstance(current, _CATCHING):
-            return True
-        current = parents.get(current)
-    return False
-
-
-def _variables(root: cst.CSTNode) -> Iterator[str]:
-    """Every variable name used under `root`: Names that are not attribute or keyword names."""
-    stack: list[cst.CSTNode] = [root]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, cst.Name):
-            yield node.value
-        elif isinstance(node, cst.Attribute):
-            stack.append(node.value)
-        elif isinstance(node, cst.Arg):
-            stack.append(node.value)
-        else:
-            stack.extend(children(node))
-
-
-def _all_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
-    stack: list[cst.CSTNode] = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        stack.extend(reversed(children(node)))
-
-
-def _parent_map(root: cst.CSTNode) -> dict[cst.CSTNode, cst.CSTNode]:
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
-    for node in _all_nodes(root):
-        for child in children(node):
-            parents[child] = node
-    return parents
-
-
-def _declared(function: cst.FunctionDef) -> set[str]:
-    """Names declared global/nonlocal anywhere in the function, nested functions included."""
-    names: set[str] = set()
-    for node in _all_nodes(function.body):
-        if isinstance(node, cst.Global | cst.Nonlocal):
-            names |= {item.name.value for item in node.names}
-    return names
 
 
 TRANSFORM = ListComprehension()

@@ -10,12 +10,13 @@ import libcst as cst
 
 from perfpilot.skills.api import Parsed
 from perfpilot.skills.cst_helpers import (
+    all_nodes,
     bound_names,
-    children,
     dotted_name,
     is_constant,
     names_in,
     target_names,
+    target_parts,
 )
 from perfpilot.tools.module_facts import ModuleFacts
 
@@ -270,7 +271,7 @@ def _write_problem(node: cst.CSTNode, fresh: set[str], kinds: dict[str, str]) ->
     else:
         targets = [node.target]  # type: ignore[attr-defined]
     for target in targets:
-        for part in _target_parts(target):
+        for part in target_parts(target):
             if isinstance(part, cst.Name):
                 if isinstance(node, cst.AugAssign) and part.value in kinds:
                     if kinds[part.value] != "value":
@@ -280,17 +281,6 @@ def _write_problem(node: cst.CSTNode, fresh: set[str], kinds: dict[str, str]) ->
             if root not in fresh:
                 return f"it writes to `{root or 'an object'}`, which it did not create"
     return None
-
-
-def _target_parts(target: cst.CSTNode) -> list[cst.CSTNode]:
-    if isinstance(target, cst.Tuple | cst.List):
-        parts: list[cst.CSTNode] = []
-        for element in target.elements:
-            parts += _target_parts(element.value)
-        return parts
-    if isinstance(target, cst.StarredElement):
-        return _target_parts(target.value)
-    return [target]
 
 
 def _fresh_locals(function: cst.FunctionDef, kinds: dict[str, str]) -> set[str]:
@@ -400,14 +390,3 @@ def root_name(node: cst.CSTNode) -> str | None:
             node = node.func
         else:
             return None
-
-
-def all_nodes(root: cst.CSTNode) -> list[cst.CSTNode]:
-    """Every node under `root`, nested scopes included (purity is about everything it runs)."""
-    found: list[cst.CSTNode] = []
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        found.append(node)
-        stack.extend(reversed(children(node)))
-    return found[1:]

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from dataclasses import dataclass
-from pathlib import Path
-from types import ModuleType
 
 import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
-from perfpilot.skills.cst_helpers import bound_names, dotted_name, parameter_names
+from perfpilot.skills.cst_helpers import all_nodes, bound_names, dotted_name, parameter_names
 from perfpilot.tools.model import Applicability
 
-
-def _sibling(name: str) -> ModuleType:
-    """A module beside this file (skill folders are not packages: import it by path)."""
-    module_name = f"{__name__}_{name}"
-    if module_name not in sys.modules:
-        path = Path(__file__).with_name(f"{name}.py")
-        spec = importlib.util.spec_from_file_location(module_name, path)
-        assert spec is not None and spec.loader is not None
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[module_name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[module_name]
-
-
-purity = _sibling("purity")
+from . import purity
 
 LRU_MAXSIZE = 4096
 # Without a profile a non-recursive function is not worth a cache; with one, it must be hot.
@@ -117,7 +99,7 @@ class MemoizePureFunction(Transform):
 
 def _does_work(parsed: Parsed) -> bool:
     """A loop, or a call that is not a cheap builtin: else a cache lookup costs as much."""
-    for node in purity.all_nodes(parsed.function.body):
+    for node in all_nodes(parsed.function.body):
         if isinstance(node, cst.For | cst.While | cst.CompFor):
             return True
         if isinstance(node, cst.Call):

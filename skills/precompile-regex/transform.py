@@ -9,7 +9,8 @@ from dataclasses import dataclass
 import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
-from perfpilot.skills.cst_helpers import body_nodes, bound_names, is_constant, replace_nodes
+from perfpilot.skills.cst_edits import replace_nodes
+from perfpilot.skills.cst_helpers import body_nodes, bound_names, is_constant, parameter_names
 from perfpilot.tools.model import Applicability
 
 # re function → index of its positional `flags` argument (the pattern is always first).
@@ -115,7 +116,7 @@ class PrecompileRegex(Transform):
         alias = facts.binding_for("re")
         if alias is None or alias in bound_names(parsed.function.body):
             return {}
-        if alias in {p.name.value for p in _all_params(parsed.function)}:
+        if alias in parameter_names(parsed.function):
             return {}
         groups: dict[tuple[str, str], list[_Use]] = {}
         for node in body_nodes(parsed.function):
@@ -207,15 +208,6 @@ def _layout(code: str) -> str:
     if len(lines) == 1 or '"""' in code or "'''" in code:
         return code
     return "\n    ".join([lines[0], *(line.strip() for line in lines[1:])])
-
-
-def _all_params(function: cst.FunctionDef) -> list[cst.Param]:
-    params = function.params
-    found = [*params.posonly_params, *params.params, *params.kwonly_params]
-    for extra in (params.star_arg, params.star_kwarg):
-        if isinstance(extra, cst.Param):
-            found.append(extra)
-    return found
 
 
 TRANSFORM = PrecompileRegex()

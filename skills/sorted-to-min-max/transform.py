@@ -7,12 +7,15 @@ from dataclasses import dataclass
 import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
+from perfpilot.skills.cst_edits import replace_nodes
 from perfpilot.skills.cst_helpers import (
+    Parents,
     body_nodes,
     bound_names,
     children,
     names_in,
     parameter_names,
+    parent_map,
 )
 from perfpilot.tools.model import Applicability
 
@@ -116,8 +119,7 @@ class SortedToMinMax(Transform):
             lpar=use.subscript.lpar,
             rpar=use.subscript.rpar,
         )
-        module = parsed.module.visit(_Swap(use.subscript, replacement))
-        assert isinstance(module, cst.Module)
+        module = replace_nodes(parsed.module, {use.subscript: replacement})
         return Rewrite(function_text=parsed.render(module))
 
     def guard(self, before: Parsed, after: Parsed, opportunity: Opportunity) -> str | None:
@@ -160,24 +162,12 @@ def _without(args: list[cst.Arg], removed: cst.Arg) -> list[cst.Arg]:
     return rest
 
 
-class _Swap(cst.CSTTransformer):
-    def __init__(self, old: cst.CSTNode, new: cst.CSTNode) -> None:
-        super().__init__()
-        self.old = old
-        self.new = new
-
-    def on_leave(  # type: ignore[override]
-        self, original_node: cst.CSTNode, updated_node: cst.CSTNode
-    ) -> cst.CSTNode:
-        return self.new if original_node is self.old else updated_node
-
-
 def _uses(parsed: Parsed) -> list[_Use]:
     """The function's `sorted(x, key=..., reverse=<literal>)[0 or -1]`, where it can be proved."""
     if _shadowed(parsed):
         return []
     function = parsed.function
-    parents = _parents(function)
+    parents = parent_map(function.body, nested=False)
     targets = _target_nodes(function)
     uses = []
     for node in body_nodes(function):
@@ -258,15 +248,6 @@ def _extreme_calls(parsed: Parsed) -> int:
     )
 
 
-def _parents(function: cst.FunctionDef) -> dict[cst.CSTNode, cst.CSTNode]:
-    parents: dict[cst.CSTNode, cst.CSTNode] = {}
-    for node in [function.body, *body_nodes(function)]:
-        if not isinstance(node, cst.FunctionDef | cst.Lambda | cst.ClassDef):
-            for child in children(node):
-                parents[child] = node
-    return parents
-
-
 def _target_nodes(function: cst.FunctionDef) -> set[int]:
     """ids of every node inside something assigned or deleted (`sorted(x)[0] = 1` is legal)."""
     roots: list[cst.CSTNode] = []
@@ -285,7 +266,7 @@ def _target_nodes(function: cst.FunctionDef) -> set[int]:
     return found
 
 
-def _index_error_caught(node: cst.CSTNode, parents: dict[cst.CSTNode, cst.CSTNode]) -> bool:
+def _index_error_caught(node: cst.CSTNode, parents: Parents) -> bool:
     """Inside a `try` whose handler names IndexError/LookupError, or `suppress(IndexError)`."""
     child, parent = node, parents.get(node)
     while parent is not None:
