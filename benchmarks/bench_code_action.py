@@ -77,8 +77,7 @@ def build_workspace(root: Path) -> Path:
     driver += [f"for _ in range(20): big.parse_{i}(lines)" for i in range(FUNCTIONS)]
     (root / "drive.py").write_text("\n".join(driver) + "\n")
     done = subprocess.run(
-        [sys.executable, "-m", "perfpilot.server", "profile", "--"]
-        + [sys.executable, "drive.py"],
+        [sys.executable, "-m", "perfpilot.server", "profile", "--"] + [sys.executable, "drive.py"],
         cwd=root,
         capture_output=True,
         text=True,

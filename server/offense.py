@@ -12,6 +12,7 @@ from pathlib import Path
 from perfpilot.server.render import FixSummary, display_path
 from perfpilot.skills.fixing import Evidence, FileReport, process_file
 from perfpilot.skills.registry import discover
+from perfpilot.tools.hotspots import under_any
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.source_index import WorkspaceIndex
 from perfpilot.tools.validate.syntax import project_python
@@ -49,7 +50,7 @@ def run_offense(
     else:
         files = sorted(hot_by_file)
     for path in files:
-        if paths is not None and not _under_any(path, paths):
+        if paths is not None and not under_any(path, paths):
             continue
         hot = None if args.all_functions else hot_by_file[path]
         report = process_file(
@@ -80,7 +81,3 @@ def _count(summary: FixSummary, report: FileReport) -> None:
     summary.hidden_unsafe += len(fixes.hidden_unsafe)
     summary.display_only += len(fixes.display_only)
     summary.refused += [(report.path, title, reason) for title, reason in fixes.refused]
-
-
-def _under_any(path: str, roots: Sequence[str]) -> bool:
-    return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)

@@ -6,6 +6,7 @@ import json
 import os
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
+from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
@@ -207,14 +208,19 @@ def _sarif(findings: Sequence[Finding], root: Path) -> str:
 
 def _rule(code: str) -> tuple[str, str]:
     """A code's rule name and description: fixed ones, else the skill that reports it."""
-    if code in RULES:
-        return RULES[code]
-    from perfpilot.skills.registry import discover  # only SARIF output needs skill texts
+    return RULES.get(code) or _skill_rules().get(code) or (code.lower(), code)
 
-    skill = discover(packages=False).by_code(code)
-    if skill is None:
-        return code.lower(), code
-    return skill.name, skill.description.split(". ")[0].rstrip(".") + "."
+
+@lru_cache(maxsize=1)
+def _skill_rules() -> dict[str, tuple[str, str]]:
+    """PP1xx rules from the built-in skills' SKILL.md (read once; only SARIF needs them)."""
+    from perfpilot.skills.registry import discover
+
+    return {
+        skill.code: (skill.name, skill.description.split(". ")[0].rstrip(".") + ".")
+        for skill in discover(packages=False).skills
+        if skill.code
+    }
 
 
 def _github(findings: Sequence[Finding], root: Path) -> str:

@@ -134,8 +134,8 @@ def fix_text(
                     continue
             level = fix.applicability if fix is not None else candidate.claim
             if level < minimum:
-                below = result.display_only if level < Applicability.UNSAFE else None
-                (below if below is not None else result.hidden_unsafe).append(title)
+                shown_only = level is Applicability.DISPLAY_ONLY
+                (result.display_only if shown_only else result.hidden_unsafe).append(title)
                 continue
             assert fix is not None
             result.text = apply_edits(result.text, fix.edits)

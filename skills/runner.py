@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 import sys
 from collections import OrderedDict
 from collections.abc import Sequence
@@ -15,13 +14,12 @@ from perfpilot.skills.api import FunctionSource, Opportunity, Parsed, Rewrite, p
 from perfpilot.skills.registry import Skill
 from perfpilot.tools.edits import line_edits, split_lines
 from perfpilot.tools.model import Applicability, Finding, Fix, Severity, StageResult
-from perfpilot.tools.module_facts import ModuleFacts
+from perfpilot.tools.module_facts import ModuleFacts, identifiers_in
 from perfpilot.tools.source_index import SourceFunction
 from perfpilot.tools.suppression import is_suppressed
 from perfpilot.tools.validate import validate_edit
 
 log = logging.getLogger(__name__)
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,7 +92,7 @@ class FindCache:
         """What a cached answer depends on."""
         facts = source.module
         # A fix adds module names (a compiled pattern): only those this function mentions count.
-        mentioned = facts.rebound & frozenset(_IDENTIFIER.findall(source.text))
+        mentioned = facts.rebound & identifiers_in(source.text)
         return (
             source.text,
             source.qualname,
@@ -288,17 +286,7 @@ def _runs_on(skill: Skill, version: tuple[int, int]) -> bool:
 
 def _replaced(function: FunctionSource, text: str) -> FunctionSource:
     end = function.first_line + len(split_lines(text)) - 1
-    return FunctionSource(
-        path=function.path,
-        qualname=function.qualname,
-        first_line=function.first_line,
-        end_line=end,
-        text=text,
-        module=function.module,
-        in_class=function.in_class,
-        own_share=function.own_share,
-        calls=function.calls,
-    )
+    return replace(function, text=text, end_line=end)
 
 
 def _same_signature(before: Parsed, after: Parsed) -> str | None:

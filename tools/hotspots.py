@@ -62,7 +62,7 @@ def hot_function_findings(
     findings = []
     for hot in hot_functions(result, threshold):
         function = hot.mapped.function
-        if paths is None or _under_any(function.path, paths):
+        if paths is None or under_any(function.path, paths):
             findings.append(hot_finding(hot, result.profile))
     return findings
 
@@ -181,5 +181,6 @@ def _top(edges: dict[str, float], share: Callable[[float], float]) -> list[dict[
     return [{"name": name, "percent": round(share(t), 2)} for name, t in best]
 
 
-def _under_any(path: str, roots: Collection[str]) -> bool:
+def under_any(path: str, roots: Collection[str]) -> bool:
+    """True when `path` is one of `roots` (absolute) or inside one of them."""
     return any(path == root or path.startswith(root.rstrip(os.sep) + os.sep) for root in roots)

@@ -49,6 +49,11 @@ class ModuleFacts:
         return name
 
 
+def identifiers_in(text: str) -> frozenset[str]:
+    """Every identifier-shaped word of `text` (strings and comments included: conservative)."""
+    return frozenset(_IDENTIFIER.findall(text))
+
+
 def facts_of_source(source: str) -> ModuleFacts:
     """Facts of a module given as text (parses it with tree-sitter)."""
     data = source.encode("utf-8")
@@ -93,7 +98,7 @@ def facts_of_tree(tree: Tree, source: str) -> ModuleFacts:
     return ModuleFacts(
         imports=imports,
         rebound=frozenset(rebound),
-        identifiers=frozenset(_IDENTIFIER.findall(source)),
+        identifiers=identifiers_in(source),
         import_line=import_line,
         definition_line=import_line,
         has_imports=last_import_end is not None,

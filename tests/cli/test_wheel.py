@@ -69,7 +69,8 @@ def test_installed_wheel_imports_every_module_and_runs(wheel: Path, tmp_path: Pa
     modules = sorted(
         name[: -len(".py")].replace("/", ".").removesuffix(".__init__")
         for name in zipfile.ZipFile(wheel).namelist()
-        if name.endswith(".py") and not name.endswith("__main__.py")
+        if name.endswith(".py")
+        and not name.endswith("__main__.py")
         # Skill folders are kebab-case: their transforms load by path (checked below).
         and "-" not in name.split("/")[-2]
     )

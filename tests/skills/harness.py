@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from perfpilot.skills.api import FunctionSource, parse_function
 from perfpilot.skills.registry import Skill, discover
 from perfpilot.skills.runner import Found, Target, build_fix, find_opportunities
 from perfpilot.tools.edits import apply_edits
@@ -77,6 +78,17 @@ def run_case(skill: Skill, case: Case, tmp_path: Path) -> tuple[str, Fix | None]
     if case.call is not None:
         assert _evaluate(before, case.call) == _evaluate(after, case.call), f"{case}: behaviour"
     return after, fix
+
+
+def guard_verdict(name: str, before: str, after: str) -> str | None:
+    """Skill `name`'s guard on a hand-written rewrite of the first opportunity in `before`."""
+    transform = skill_named(name).transform
+    assert transform is not None
+    old, new = textwrap.dedent(before), textwrap.dedent(after)
+    source = FunctionSource("m.py", "f", 1, old.count("\n"), old, facts_of_source(old))
+    parsed = parse_function(source)
+    rewritten = parse_function(replace(source, text=new, end_line=new.count("\n")))
+    return transform.guard(parsed, rewritten, transform.find(parsed)[0])
 
 
 def _evaluate(source: str, expression: str) -> object:

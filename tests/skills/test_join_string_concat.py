@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from perfpilot.skills.api import FunctionSource, parse_function
-from perfpilot.tools.module_facts import facts_of_source
-from tests.skills.harness import Case, run_case, skill_named
+from tests.skills.harness import Case, guard_verdict, run_case, skill_named
 
 POSITIVE = [
     Case(
@@ -365,17 +361,6 @@ def test_join_string_concat(case: Case, tmp_path: Path) -> None:
     run_case(skill_named("join-string-concat"), case, tmp_path)
 
 
-def _guard(before: str, after: str) -> str | None:
-    """The skill's guard on a hand-written rewrite of the first opportunity in `before`."""
-    transform = skill_named("join-string-concat").transform
-    assert transform is not None
-    old, new = textwrap.dedent(before), textwrap.dedent(after)
-    source = FunctionSource("m.py", "f", 1, old.count("\n"), old, facts_of_source(old))
-    parsed = parse_function(source)
-    rewritten = parse_function(replace(source, text=new, end_line=new.count("\n")))
-    return transform.guard(parsed, rewritten, transform.find(parsed)[0])
-
-
 GUARDED = """\
     def f(parts):
         s = ""
@@ -395,7 +380,7 @@ GOOD = """\
 
 def test_guard_accepts_the_joined_parts() -> None:
     """The rewrite the transform makes passes its own guard."""
-    assert _guard(GUARDED, GOOD) is None
+    assert guard_verdict("join-string-concat", GUARDED, GOOD) is None
 
 
 JOIN = '        s = "".join(s_parts)\n'
@@ -412,4 +397,4 @@ BAD = {
 @pytest.mark.parametrize("name", BAD)
 def test_guard_refuses_other_uses_of_the_parts(name: str) -> None:
     """The list may only be appended to in the loop and joined once, right after it."""
-    assert _guard(GUARDED, BAD[name]) is not None
+    assert guard_verdict("join-string-concat", GUARDED, BAD[name]) is not None

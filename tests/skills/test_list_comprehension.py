@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from perfpilot.skills.api import FunctionSource, parse_function
 from perfpilot.tools.model import Applicability
-from perfpilot.tools.module_facts import facts_of_source
-from tests.skills.harness import Case, run_case, skill_named
+from tests.skills.harness import Case, guard_verdict, run_case, skill_named
 
 POSITIVE = [
     Case(
@@ -476,17 +472,6 @@ def test_list_comprehension(case: Case, tmp_path: Path) -> None:
     run_case(skill_named("list-comprehension"), case, tmp_path)
 
 
-def _guard(before: str, after: str) -> str | None:
-    """The skill's guard on a hand-written rewrite of the first opportunity in `before`."""
-    transform = skill_named("list-comprehension").transform
-    assert transform is not None
-    old, new = textwrap.dedent(before), textwrap.dedent(after)
-    source = FunctionSource("m.py", "f", 1, old.count("\n"), old, facts_of_source(old))
-    parsed = parse_function(source)
-    rewritten = parse_function(replace(source, text=new, end_line=new.count("\n")))
-    return transform.guard(parsed, rewritten, transform.find(parsed)[0])
-
-
 GUARDED = """\
     def f(xs):
         out = []
@@ -508,7 +493,7 @@ def test_guard_accepts_the_comprehension() -> None:
             ]
             return out
         """
-    assert _guard(GUARDED, good) is None
+    assert guard_verdict("list-comprehension", GUARDED, good) is None
 
 
 @pytest.mark.parametrize(
@@ -523,4 +508,4 @@ def test_guard_accepts_the_comprehension() -> None:
 )
 def test_guard_refuses_a_different_comprehension(bad: str) -> None:
     """The comprehension must compute exactly what the loop appended, and the loop go."""
-    assert _guard(GUARDED, bad) is not None
+    assert guard_verdict("list-comprehension", GUARDED, bad) is not None

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from perfpilot.skills.api import FunctionSource, parse_function
 from perfpilot.tools.model import Applicability
-from perfpilot.tools.module_facts import facts_of_source
-from tests.skills.harness import Case, run_case, skill_named
+from tests.skills.harness import Case, guard_verdict, run_case, skill_named
 
 UNSAFE = Applicability.UNSAFE
 
@@ -334,17 +330,6 @@ def test_set_membership(case: Case, tmp_path: Path) -> None:
     run_case(skill_named("set-membership"), case, tmp_path)
 
 
-def _guard(before: str, after: str) -> str | None:
-    """The skill's guard on a hand-written rewrite of the first opportunity in `before`."""
-    transform = skill_named("set-membership").transform
-    assert transform is not None
-    old, new = textwrap.dedent(before), textwrap.dedent(after)
-    source = FunctionSource("m.py", "f", 1, old.count("\n"), old, facts_of_source(old))
-    parsed = parse_function(source)
-    rewritten = parse_function(replace(source, text=new, end_line=new.count("\n")))
-    return transform.guard(parsed, rewritten, transform.find(parsed)[0])
-
-
 GUARDED = """\
     def f(items, names: list[str]):
         n = 0
@@ -358,7 +343,10 @@ GUARDED = """\
 def test_guard_accepts_the_hoisted_set() -> None:
     """The rewrite the transform makes passes its own guard."""
     after = GUARDED.replace("        n = 0\n", "        n = 0\n        names_set = set(names)\n")
-    assert _guard(GUARDED, after.replace("in names:", "in names_set:")) is None
+    assert (
+        guard_verdict("set-membership", GUARDED, after.replace("in names:", "in names_set:"))
+        is None
+    )
 
 
 def test_guard_refuses_a_set_beside_a_list_still_used() -> None:
@@ -367,7 +355,10 @@ def test_guard_refuses_a_set_beside_a_list_still_used() -> None:
     after = after.replace("in names:", "in names_set:").replace(
         "n += 1", "n += 1\n                names.append(item)"
     )
-    assert _guard(GUARDED, after) == "the loop still uses `names`, which may change under the set"
+    assert (
+        guard_verdict("set-membership", GUARDED, after)
+        == "the loop still uses `names`, which may change under the set"
+    )
 
 
 def test_guard_refuses_a_set_built_in_the_loop() -> None:
@@ -375,4 +366,4 @@ def test_guard_refuses_a_set_built_in_the_loop() -> None:
     after = GUARDED.replace(
         "if item in names:", "names_set = set(names)\n            if item in names_set:"
     )
-    assert _guard(GUARDED, after) is not None
+    assert guard_verdict("set-membership", GUARDED, after) is not None

@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import textwrap
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
 
-from perfpilot.skills.registry import Skill
-from perfpilot.skills.runner import build_fix
-from perfpilot.tools.model import Applicability, Fix
-from tests.skills.harness import Case, opportunities, run_case, skill_named
+from perfpilot.tools.model import Applicability
+from tests.skills.harness import Case, run_case, skill_named
 
 CASES = [
     Case(
@@ -258,26 +254,10 @@ CASES = [
 ]
 
 
-def check(skill: Skill, case: Case, tmp_path: Path) -> tuple[str, Fix | None]:
-    """run_case, also for display-only cases.
-
-    The harness compares against `case.applicability or skill.applicability`, and DISPLAY_ONLY
-    is 0 (falsy): such a case runs against a display-only copy of the skill, after checking
-    that the real skill's fix is display-only.
-    """
-    if case.applicability != Applicability.DISPLAY_ONLY:
-        return run_case(skill, case, tmp_path)
-    before = textwrap.dedent(case.before)
-    found = opportunities(skill, before, tmp_path / "module.py")
-    assert found and found[0].claim == Applicability.DISPLAY_ONLY
-    assert build_fix(before, found[0]).applicability == Applicability.DISPLAY_ONLY
-    return run_case(replace(skill, applicability=Applicability.DISPLAY_ONLY), case, tmp_path)
-
-
 @pytest.mark.parametrize("case", CASES, ids=str)
 def test_sorted_to_min_max(case: Case, tmp_path: Path) -> None:
     """Each case through the real pipeline: find, rewrite, validate, compare behaviour."""
-    check(skill_named("sorted-to-min-max"), case, tmp_path)
+    run_case(skill_named("sorted-to-min-max"), case, tmp_path)
 
 
 def test_empty_input_changes_the_exception(tmp_path: Path) -> None:

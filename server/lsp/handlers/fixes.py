@@ -96,8 +96,21 @@ def _quick_fixes(
     ls: PerfpilotServer, uri: str, document: LiveDocument, found: Found
 ) -> list[types.CodeAction]:
     """The quick fix (or its diff, or why it is refused) and the ignore action."""
-    code = found.skill.code
     diagnostic = _diagnostic_of(document, found)
+    actions = _fix_actions(ls, uri, document, found, diagnostic)
+    ignore = _ignore_action(document, uri, found, diagnostic)
+    return [*actions, ignore] if ignore is not None else actions
+
+
+def _fix_actions(
+    ls: PerfpilotServer,
+    uri: str,
+    document: LiveDocument,
+    found: Found,
+    diagnostic: types.Diagnostic,
+) -> list[types.CodeAction]:
+    """The fix as a quick fix, a "Show diff", or a disabled action with its refusal."""
+    code = found.skill.code
     data = {
         "uri": uri,
         "version": document.version,
@@ -108,9 +121,7 @@ def _quick_fixes(
     actions: list[types.CodeAction] = []
     if found.claim is Applicability.DISPLAY_ONLY:
         # Shown, never applied: the diff is built and validated when the user asks for it.
-        actions.append(_show_diff_action(code, fix_title(found), diagnostic, data))
-        ignore = _ignore_action(document, uri, found, diagnostic)
-        return [*actions, ignore] if ignore is not None else actions
+        return [_show_diff_action(code, fix_title(found), diagnostic, data)]
     fix = _fix(ls, uri, document, found)
     title = f"perfpilot ({code}): {fix.title}"
     if not fix.applicable:
@@ -138,9 +149,6 @@ def _quick_fixes(
         if not _supports_resolve(ls):
             action.edit = _workspace_edit(document, uri, fix)
         actions.append(action)
-    ignore = _ignore_action(document, uri, found, diagnostic)
-    if ignore is not None:
-        actions.append(ignore)
     return actions
 
 
