@@ -8,20 +8,10 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
 from pathlib import Path
 
-from perfpilot.server.offense import run_offense
-from perfpilot.server.optimize_cli import register_optimize, run_optimize
-from perfpilot.server.render import (
-    OUTPUT_FORMATS,
-    Summary,
-    display_path,
-    package_version,
-    render,
-)
-from perfpilot.skills.fixing import Evidence, hot_evidence
-from perfpilot.skills.registry import discover
+from perfpilot.server.optimize_cli import register_optimize
+from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
 from perfpilot.tools.config import (
     PROFILES_DIR,
     ConfigError,
@@ -29,13 +19,11 @@ from perfpilot.tools.config import (
     load_settings,
     parse_path_mapping,
 )
-from perfpilot.tools.hotspots import hot_function_findings, input_findings
-from perfpilot.tools.mapping import map_profile
 from perfpilot.tools.model import ProfileError
-from perfpilot.tools.profiles import load_profile
-from perfpilot.tools.profiles.merge import merge_profiles
 from perfpilot.tools.profiling import SAMPLERS, ProfilingError, default_output, run_profiled
-from perfpilot.tools.source_index import WorkspaceIndex
+
+# The heavier modules (libcst skills, profile loaders, the LLM client) are imported by the
+# subcommand that needs them: `perfpilot mcp` must answer its client within a few hundred ms.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -110,6 +98,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "skills":
             return run_skills(args)
         if args.command == "optimize":
+            from perfpilot.server.optimize_cli import run_optimize
+
             return run_optimize(args)
         return run_profile(args)
     except (UsageError, ConfigError, ProfileError, ProfilingError) as exc:
@@ -130,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     """`perfpilot check`: map profiles onto the workspace, find opportunities, maybe fix them."""
+    from perfpilot.server.check_core import CheckOptions, check_workspace
+    from perfpilot.server.render import render
+
     cwd = Path.cwd()
     root = find_workspace_root(cwd)
     settings = load_settings(root)
@@ -147,27 +140,18 @@ def run_check(args: argparse.Namespace) -> int:
         if not args.all_functions or args.run or args.profile:
             raise
         profile_paths = []  # --all without any profile: opportunities only
-    findings = []
-    summary = Summary(profiles=[], formats=[], threshold=threshold, duration=None)
-    index = WorkspaceIndex(str(root))
-    hot_by_file: dict[str, dict[str, Evidence]] = {}
-    if profile_paths:
-        profiles = [load_profile(path) for path in profile_paths]
-        merged = merge_profiles(profiles)
-        result = map_profile(merged, index, mappings, min_share=threshold)
-        findings = hot_function_findings(result, threshold, paths)
-        findings += input_findings(result, profile_paths[0])
-        hot_by_file = hot_evidence(result, threshold)
-        summary = Summary(
-            profiles=[display_path(p, root) for p in profile_paths],
-            formats=sorted({p.format for p in profiles}),
-            threshold=threshold,
-            duration=merged.duration,
-        )
-
-    offense = run_offense(args, root, index, hot_by_file, paths, settings.unsafe_fixes)
-    findings += [f for report in offense.reports for f in report.findings]
-    summary = replace(summary, fixes=offense.summary)
+    options = CheckOptions(
+        threshold=threshold,
+        mappings=mappings,
+        paths=paths,
+        fix=args.fix,
+        diff=args.diff,
+        unsafe_fixes=args.unsafe_fixes,
+        all_functions=args.all_functions,
+        unsafe_setting=settings.unsafe_fixes,
+    )
+    outcome = check_workspace(root, profile_paths, options)
+    findings, summary, offense = outcome.findings, outcome.summary, outcome.offense
     if args.diff:
         sys.stdout.write("".join(report.diff for report in offense.reports))
         sys.stderr.write(render("text", [], summary, root).splitlines()[-1] + "\n")
@@ -202,6 +186,8 @@ def run_profile(args: argparse.Namespace) -> int:
 
 def run_skills(args: argparse.Namespace) -> int:
     """`perfpilot skills [NAME]`: one line per skill, or one skill's text."""
+    from perfpilot.skills.registry import discover
+
     root = find_workspace_root(Path.cwd())
     found = discover(root)
     for problem in found.problems:

@@ -11,17 +11,17 @@ import argparse
 import asyncio
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from perfpilot.skills.agent import AgentResult, run_agent
-from perfpilot.skills.registry import discover
 from perfpilot.tools.agent_tools import FunctionRef, ToolContext
 from perfpilot.tools.config import ConfigError, find_workspace_root, load_settings
 from perfpilot.tools.edits import StaleFileError, apply_edits, read_for_update, write_if_unchanged
 from perfpilot.tools.llm_config import LLMSettings, llm_settings
 from perfpilot.tools.model import ProfileError
-from perfpilot.tools.profile_session import ProfileSession
 from perfpilot.tools.registry import ToolError
-from perfpilot.tools.validate.syntax import project_python
+
+if TYPE_CHECKING:  # the agent (anthropic) loads only when `optimize` runs
+    from perfpilot.skills.agent import AgentResult
 
 EXIT_FIXED, EXIT_NO_FIX, EXIT_ERROR = 0, 1, 2
 
@@ -54,6 +54,8 @@ def run_optimize(args: argparse.Namespace) -> int:
 
 
 def _optimize(args: argparse.Namespace) -> int:
+    from perfpilot.skills.agent import run_agent
+
     cwd = Path.cwd()
     root = find_workspace_root(cwd)
     llm = llm_settings(root)
@@ -94,6 +96,10 @@ def _optimize(args: argparse.Namespace) -> int:
 
 
 def _context(root: Path, profiles: list[str], file: Path, text: str) -> ToolContext:
+    from perfpilot.skills.registry import discover
+    from perfpilot.tools.profile_session import ProfileSession
+    from perfpilot.tools.validate.syntax import project_python
+
     settings = load_settings(root)
     session = ProfileSession(str(root), settings)
     if profiles:

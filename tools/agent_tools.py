@@ -12,15 +12,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from perfpilot.tools.function_edit import EditCheck, check_function_edit
-from perfpilot.tools.git_history import LineHistory, blame_lines
-from perfpilot.tools.mapping import MappedFunction
-from perfpilot.tools.profile_session import LoadedProfiles
 from perfpilot.tools.registry import ToolError, ToolRegistry
-from perfpilot.tools.source_index import SourceFunction, index_source
 
-if TYPE_CHECKING:  # skills sit above tools: only the type is needed here
-    from perfpilot.skills.registry import SkillSet
+if TYPE_CHECKING:
+    # Types only: listing the tools (an MCP client's first request) must not pay for
+    # tree-sitter, the validation pipeline or the profile loaders; the tools import them.
+    from perfpilot.skills.registry import SkillSet  # skills sit above tools
+    from perfpilot.tools.function_edit import EditCheck
+    from perfpilot.tools.git_history import LineHistory
+    from perfpilot.tools.mapping import MappedFunction
+    from perfpilot.tools.profile_session import LoadedProfiles
+    from perfpilot.tools.source_index import SourceFunction
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 TOOLS = ToolRegistry()
@@ -81,6 +83,8 @@ class ToolContext:
 
     def function(self, path: str, qualname: str) -> tuple[Path, str, SourceFunction]:
         """(file, text, function) for a path and qualname; ToolError naming the candidates."""
+        from perfpilot.tools.source_index import index_source
+
         file = self.resolve(path)
         if file.suffix != ".py":
             raise ToolError(f"{path}: not a Python file")
@@ -303,6 +307,8 @@ def git_history(
     limit: Annotated[int, "at most this many commits"] = 10,
 ) -> LineHistory:
     """The commits that last changed the function's lines (git blame), newest first."""
+    from perfpilot.tools.git_history import blame_lines
+
     file, text, function = ctx.function(path, qualname)
     return blame_lines(ctx.root, file, function.first_line, function.end_line, text, limit)
 
@@ -332,7 +338,8 @@ def validate_edit(
     return _check(ctx, path, qualname, new_source)
 
 
-@TOOLS.tool(read_only=False)
+# It records a proposal for a person to review; nothing is written.
+@TOOLS.tool(read_only=False, destructive=False)
 def propose_edit(
     ctx: ToolContext,
     path: Path_,
@@ -349,6 +356,8 @@ def propose_edit(
 
 
 def _check(ctx: ToolContext, path: str, qualname: str, new_source: str) -> EditCheck:
+    from perfpilot.tools.function_edit import check_function_edit
+
     file, text, function = ctx.function(path, qualname)
     target = ctx.target
     if target is not None and (
