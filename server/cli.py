@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from perfpilot.server.mcp.cli import McpUsageError, register_mcp
 from perfpilot.server.optimize_cli import register_optimize
 from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
 from perfpilot.tools.config import (
@@ -71,8 +72,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="look for fix opportunities in every function, not only the hot ones",
     )
 
-    skills = commands.add_parser("skills", help="list the skills (built-in, installed, workspace)")
-    skills.add_argument("name", nargs="?", help="print this skill's SKILL.md")
+    skills = commands.add_parser(
+        "skills",
+        help="list the skills, print one, or `skills export DIR` (Agent Skills folders)",
+    )
+    skills.add_argument("name", nargs="?", help="print this skill's SKILL.md, or `export`")
+    skills.add_argument("directory", nargs="?", help="with `export`: where to write the folders")
 
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument(
@@ -84,6 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--sampler", choices=SAMPLERS, default="cprofile")
     profile.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
     register_optimize(commands)
+    register_mcp(commands)
     return parser
 
 
@@ -97,12 +103,16 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(args)
         if args.command == "skills":
             return run_skills(args)
+        if args.command == "mcp":
+            from perfpilot.server.mcp.cli import run_mcp
+
+            return run_mcp(args)
         if args.command == "optimize":
             from perfpilot.server.optimize_cli import run_optimize
 
             return run_optimize(args)
         return run_profile(args)
-    except (UsageError, ConfigError, ProfileError, ProfilingError) as exc:
+    except (UsageError, McpUsageError, ConfigError, ProfileError, ProfilingError) as exc:
         print(f"perfpilot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -189,6 +199,10 @@ def run_skills(args: argparse.Namespace) -> int:
     from perfpilot.skills.registry import discover
 
     root = find_workspace_root(Path.cwd())
+    if args.name == "export":
+        return run_skills_export(args, root)
+    if args.directory:
+        raise UsageError(f"unexpected argument {args.directory!r}")
     found = discover(root)
     for problem in found.problems:
         print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
@@ -205,6 +219,32 @@ def run_skills(args: argparse.Namespace) -> int:
             f"{skill.code or '-':6} {skill.name:28} {applicability:12} {how:10} {skill.origin}"
             f"  {skill.description.split('. ')[0].rstrip('.')}"
         )
+    return EXIT_CLEAN
+
+
+def run_skills_export(args: argparse.Namespace, root: Path) -> int:
+    """`perfpilot skills export DIR`: the built-in and installed skills as Agent Skills."""
+    from perfpilot.skills.agent_skills import export_skills
+    from perfpilot.skills.registry import discover
+
+    if not args.directory:
+        raise UsageError("skills export: where to? perfpilot skills export DIR")
+    found = discover(root, transforms=False)
+    for problem in found.problems:
+        print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
+    skills = [s for s in found.skills if s.origin != "workspace"]
+    target = Path(args.directory)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{args.directory}: not a directory")
+    try:
+        folders = export_skills(skills, target)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"skills export: {exc}") from None
+    for folder in folders:
+        print(display_path(str(folder), Path.cwd()))
+    print(
+        f"perfpilot: wrote {len(folders)} Agent Skills folders to {args.directory}", file=sys.stderr
+    )
     return EXIT_CLEAN
 
 

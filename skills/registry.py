@@ -11,11 +11,14 @@ from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import yaml
 
-from perfpilot.skills.api import Transform
 from perfpilot.tools.model import Applicability
+
+if TYPE_CHECKING:  # libcst loads with the first transform, not with a skill listing
+    from perfpilot.skills.api import Transform
 
 ENTRY_POINT_GROUP = "perfpilot.skills"
 WORKSPACE_SKILLS = Path(".perfpilot") / "skills"
@@ -71,11 +74,14 @@ class SkillError(Exception):
     """A SKILL.md (or its transform) that cannot be used; the message names the file."""
 
 
-def discover(workspace: Path | None = None, packages: bool = True) -> SkillSet:
+def discover(
+    workspace: Path | None = None, packages: bool = True, transforms: bool = True
+) -> SkillSet:
     """All skills: built-in, then installed packages', then the workspace's (words only).
 
     A later skill whose name or code is already taken is reported and skipped, so nothing
-    found in a workspace can replace a built-in skill.
+    found in a workspace can replace a built-in skill. With `transforms=False` only the
+    words are read (no transform is imported): enough to list or show skills.
     """
     found = SkillSet()
     sources: list[tuple[Path, str, bool]] = [(BUILTIN_DIR, "built-in", True)]
@@ -86,7 +92,7 @@ def discover(workspace: Path | None = None, packages: bool = True) -> SkillSet:
     for directory, origin, trusted in sources:
         for skill_md in sorted(directory.glob("*/SKILL.md")) if directory.is_dir() else []:
             try:
-                skill = load_skill(skill_md, origin, trusted)
+                skill = load_skill(skill_md, origin, trusted and transforms)
             except SkillError as exc:
                 found.problems.append(str(exc))
                 continue
@@ -212,6 +218,8 @@ def _forget(package_name: str) -> None:
 
 
 def _transform_of(module: ModuleType, path: Path) -> Transform:
+    from perfpilot.skills.api import Transform
+
     transform = getattr(module, "TRANSFORM", None)
     if not isinstance(transform, Transform):
         raise SkillError(f"{path}: defines no TRANSFORM (an instance of skills.api.Transform)")
