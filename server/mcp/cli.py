@@ -96,6 +96,16 @@ def parse_address(text: str) -> tuple[str, int]:
     if not sep or not port.isdigit() or not 0 < int(port) < 65536:
         raise McpUsageError(f"--http {text}: expected HOST:PORT or :PORT")
     host = host.strip("[]") or "127.0.0.1"
+    try:
+        unspecified = ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        unspecified = False
+    if unspecified:
+        # Host-header checks need the name clients will use; "every interface" has none.
+        raise McpUsageError(
+            f"--http {text}: name the address to listen on (e.g. 127.0.0.1:{port} or this"
+            f" machine's LAN address), not {host}"
+        )
     return host, int(port)
 
 

@@ -129,11 +129,15 @@ def test_every_tool_on_the_example_agrees_with_the_cli_and_read_only_tools_write
             checked = await call(client, "validate_edit", {**where, "new_source": memoized})
             assert checked["ok"] is False and "F821" in checked["reason"]
             assert "functools" in checked["reason"]
-            commented = source["source"].replace(":\n", ":\n    # the cheap cases first\n", 1)
-            valid = await call(client, "validate_edit", {**where, "new_source": commented})
+            faster = source["source"].replace(
+                "    if abs(len(a) - len(b)) > limit:",
+                "    if a == b:\n        return 0\n    if abs(len(a) - len(b)) > limit:",
+                1,
+            )
+            valid = await call(client, "validate_edit", {**where, "new_source": faster})
             assert valid["ok"] is True, valid["reason"]
-            assert "+    # the cheap cases first" in valid["diff"]
-            proposed = await call(client, "propose_edit", {**where, "new_source": commented})
+            assert "+    if a == b:" in valid["diff"]
+            proposed = await call(client, "propose_edit", {**where, "new_source": faster})
             assert proposed["ok"] is True and proposed["diff"] == valid["diff"]
 
             # Fix opportunities: the same PP1xx findings the CLI reports, each with its diff.
@@ -271,7 +275,8 @@ def test_perfpilot_mcp_refuses_bad_options_in_one_line(tmp_path: Path, config_ho
     env = isolated_env(config_home)
     for args, message in (
         (["--http", "nonsense"], "expected HOST:PORT"),
-        (["--http", "0.0.0.0:8765", "--allow-run"], "refusing to let the network run commands"),
+        (["--http", "10.1.2.3:8765", "--allow-run"], "refusing to let the network run commands"),
+        (["--http", "0.0.0.0:8765"], "name the address to listen on"),
         (["--root", str(tmp_path / "missing")], "not a directory"),
     ):
         done = perfpilot("mcp", *args, cwd=tmp_path, env=env)
