@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from perfpilot.server.mcp.workspace import Workspace
 from perfpilot.tools.registry import ToolError, to_data
+
+if TYPE_CHECKING:
+    from perfpilot.skills.registry import SkillSet
 
 PROFILES_URI = "perfpilot://profiles"
 HOT_FUNCTIONS_URI = "perfpilot://hot-functions"
@@ -126,7 +130,7 @@ def render_prompt(workspace: Workspace, name: str, arguments: dict[str, str]) ->
     )
 
 
-def _skills(workspace: Workspace):  # noqa: ANN202 - SkillSet, imported lazily
+def _skills(workspace: Workspace) -> SkillSet:
     from perfpilot.skills.registry import discover
 
     return discover(workspace.root, transforms=False)

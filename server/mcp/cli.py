@@ -9,6 +9,10 @@ import argparse
 import ipaddress
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mcp.server.transport_security import TransportSecuritySettings
 
 LOOPBACK_NAMES = ("127.0.0.1", "localhost", "::1")
 
@@ -119,7 +123,7 @@ def is_loopback(host: str) -> bool:
         return False
 
 
-def transport_security(host: str, port: int, extra_origins: list[str]):  # noqa: ANN201
+def transport_security(host: str, port: int, extra_origins: list[str]) -> TransportSecuritySettings:
     """DNS-rebinding protection: only this server's own Host names and Origins are accepted."""
     from mcp.server.transport_security import TransportSecuritySettings
 

@@ -152,6 +152,10 @@ def test_every_tool_on_the_example_agrees_with_the_cli_and_read_only_tools_write
                 assert fix["applicable"] == bool(fix["diff"]) or fix["refusal"]
                 assert fix["sha256"]
 
+            # Every function, not only the hot ones (without evidence, local-alias only shows).
+            everywhere = await call(client, "fix_opportunities", {"all_functions": True})
+            shown = next(o for o in everywhere if o["applicability"] == "display-only")
+
             hot_resource = await client.read_resource("perfpilot://hot-functions")
             assert json.loads(hot_resource.contents[0].text)["hot_functions"] == hot
             profiles_resource = await client.read_resource("perfpilot://profiles")
@@ -180,6 +184,12 @@ def test_every_tool_on_the_example_agrees_with_the_cli_and_read_only_tools_write
                 {**{k: unsafe[k] for k in ("path", "qualname", "skill", "key", "sha256")}},
             )
             assert "unsafe=true" in error_text(refused_unsafe)
+            refused_shown = await client.call_tool(
+                "apply_fix",
+                {**{k: shown[k] for k in ("path", "qualname", "skill", "key", "sha256")}}
+                | {"unsafe": True},
+            )
+            assert "display-only fixes are never applied" in error_text(refused_shown)
 
         assert seen | {"profile_command"} == {t.name for t in [*TOOLS, *WORKSPACE_TOOLS]}
 
@@ -282,3 +292,9 @@ def test_perfpilot_mcp_refuses_bad_options_in_one_line(tmp_path: Path, config_ho
         done = perfpilot("mcp", *args, cwd=tmp_path, env=env)
         assert done.returncode == 2, done.stderr
         assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
+    # A broken user configuration is named, in one line.
+    (config_home / "perfpilot").mkdir()
+    (config_home / "perfpilot" / "config.toml").write_text("[mcp]\nallow_run = 'yes'\n")
+    done = perfpilot("mcp", cwd=tmp_path, env=env)
+    assert done.returncode == 2 and "allow_run: expected true or false" in done.stderr
+    assert str(config_home / "perfpilot" / "config.toml") in done.stderr
