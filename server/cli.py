@@ -9,8 +9,10 @@ import shlex
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
+from perfpilot.server.fetch_cli import register_fetch, run_fetch
 from perfpilot.server.offense import run_offense
 from perfpilot.server.optimize_cli import register_optimize, run_optimize
 from perfpilot.server.render import (
@@ -31,9 +33,10 @@ from perfpilot.tools.config import (
 )
 from perfpilot.tools.hotspots import hot_function_findings, input_findings
 from perfpilot.tools.mapping import map_profile
-from perfpilot.tools.model import ProfileError
+from perfpilot.tools.model import Profile, ProfileError
 from perfpilot.tools.profiles import load_profile
 from perfpilot.tools.profiles.merge import merge_profiles
+from perfpilot.tools.profiles.remote import RemoteSpec, is_remote_spec, load_remote, parse_remote
 from perfpilot.tools.profiling import SAMPLERS, ProfilingError, default_output, run_profiled
 from perfpilot.tools.source_index import WorkspaceIndex
 
@@ -55,7 +58,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="report hot functions from profiles")
     check.add_argument("paths", nargs="*", metavar="PATH", help="only report findings here")
     check.add_argument(
-        "--profile", action="append", default=[], metavar="FILE", help="profile file (repeatable)"
+        "--profile",
+        action="append",
+        default=[],
+        metavar="FILE|SPEC",
+        help="profile file, or a profiler query: pyroscope+https://HOST?query=... (repeatable)",
     )
     check.add_argument("--run", metavar="CMD", help="profile this command now and use the result")
     check.add_argument("--sampler", choices=SAMPLERS, default="cprofile", help="for --run")
@@ -96,6 +103,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("--sampler", choices=SAMPLERS, default="cprofile")
     profile.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
     register_optimize(commands)
+    register_fetch(commands)
     return parser
 
 
@@ -111,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_skills(args)
         if args.command == "optimize":
             return run_optimize(args)
+        if args.command == "fetch":
+            return run_fetch(args)
         return run_profile(args)
     except (UsageError, ConfigError, ProfileError, ProfilingError) as exc:
         print(f"perfpilot: error: {exc}", file=sys.stderr)
@@ -152,14 +162,15 @@ def run_check(args: argparse.Namespace) -> int:
     index = WorkspaceIndex(str(root))
     hot_by_file: dict[str, dict[str, Evidence]] = {}
     if profile_paths:
-        profiles = [load_profile(path) for path in profile_paths]
+        profiles = [_load(source) for source in profile_paths]
         merged = merge_profiles(profiles)
         result = map_profile(merged, index, mappings, min_share=threshold)
         findings = hot_function_findings(result, threshold, paths)
-        findings += input_findings(result, profile_paths[0])
+        first = profile_paths[0]
+        findings += input_findings(result, first.text if isinstance(first, RemoteSpec) else first)
         hot_by_file = hot_evidence(result, threshold)
         summary = Summary(
-            profiles=[display_path(p, root) for p in profile_paths],
+            profiles=[_display(p, root) for p in profile_paths],
             formats=sorted({p.format for p in profiles}),
             threshold=threshold,
             duration=merged.duration,
@@ -239,7 +250,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _choose_profiles(
     args: argparse.Namespace, configured: list[str], root: Path, cwd: Path
-) -> list[str]:
+) -> list[str | RemoteSpec]:
     """Profiles from --run, else --profile, else [tool.perfpilot] profiles, else the newest."""
     if args.run:
         command = shlex.split(args.run)
@@ -251,7 +262,12 @@ def _choose_profiles(
             )
         return [str(run.output)]
     if args.profile:
-        return [p for pattern in args.profile for p in _expand(pattern, cwd, required=True)]
+        now = datetime.now(timezone.utc)  # one `now` for all specs: their windows line up
+        return [
+            parse_remote(pattern, now) if is_remote_spec(pattern) else path
+            for pattern in args.profile
+            for path in ([pattern] if is_remote_spec(pattern) else _expand(pattern, cwd, True))
+        ]
     if configured:
         found = [p for pattern in configured for p in _expand(pattern, root, required=False)]
         if not found:
@@ -267,6 +283,14 @@ def _choose_profiles(
             f" or run `perfpilot profile -- CMD` to fill {display_path(str(directory), cwd)}"
         )
     return [str(max(candidates, key=lambda p: p.stat().st_mtime_ns))]
+
+
+def _load(source: str | RemoteSpec) -> Profile:
+    return load_remote(source) if isinstance(source, RemoteSpec) else load_profile(source)
+
+
+def _display(source: str | RemoteSpec, root: Path) -> str:
+    return source.text if isinstance(source, RemoteSpec) else display_path(source, root)
 
 
 def _expand(pattern: str, base: Path, required: bool) -> list[str]:
