@@ -131,7 +131,8 @@ def _gunzip(data: bytes, spec: RemoteSpec) -> bytes:
 
 
 def _source(text: str) -> str:
-    base = text.strip().partition("?")[0]
+    """The spec as named in its parse errors: up to the query, any user:password@ blanked."""
+    base = re.sub(r"//[^/@]*@", "//***@", text.strip().partition("?")[0], count=1)
     return base if len(base) <= 120 else base[:117] + "..."
 
 

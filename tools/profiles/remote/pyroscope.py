@@ -135,7 +135,9 @@ def _describe_failure(url: str, answer: Response, code: str | None, message: str
     if code is not None:
         detail = f"{code}: {message}" if message else code
         hint = {
-            "unauthenticated": " (set token_env=VAR, or user= and password_env=)",
+            "unauthenticated": " (set tenant=ID for X-Scope-OrgID)"
+            if "org id" in (message or "").lower()
+            else " (set token_env=VAR, or user= and password_env=)",
             "permission_denied": " (does the token allow reading profiles of this tenant?)",
         }.get(code, "")
         return f"{url}: HTTP {answer.status}, {_one_line(detail)}{hint}"
