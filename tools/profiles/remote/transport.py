@@ -109,11 +109,22 @@ def _read_all(answer: object, deadline: float, url: str, timeout: float, source:
         except (OSError, http.client.HTTPException) as error:
             raise RemoteError(source, _network_error(url, error, timeout)) from None
         if not chunk:
+            # read(amt) returns b"" at a premature end instead of raising IncompleteRead.
+            expected = _content_length(answer)
+            if expected is not None and total < expected:
+                raise RemoteError(
+                    source, f"{url}: the answer was cut short ({total} of {expected} bytes arrived)"
+                )
             return b"".join(chunks)
         total += len(chunk)
         if total > MAX_BODY_BYTES:
             raise RemoteError(source, f"{url}: the answer is larger than {MAX_BODY_BYTES} bytes")
         chunks.append(chunk)
+
+
+def _content_length(answer: object) -> int | None:
+    value = (answer.headers.get("Content-Length") or "").strip()  # type: ignore[attr-defined]
+    return int(value) if value.isdigit() else None
 
 
 def _inflate(raw: bytes, headers: Message, url: str, source: str) -> bytes:
