@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 
 from perfpilot.skills.agent import AgentResult, run_agent
@@ -20,6 +22,7 @@ from perfpilot.tools.edits import StaleFileError, apply_edits, read_for_update, 
 from perfpilot.tools.llm_config import LLMSettings, llm_settings
 from perfpilot.tools.model import ProfileError
 from perfpilot.tools.profile_session import ProfileSession
+from perfpilot.tools.profiles.remote import is_remote_spec, parse_remote, save_fetched
 from perfpilot.tools.registry import ToolError
 from perfpilot.tools.validate.syntax import project_python
 
@@ -38,7 +41,11 @@ def register_optimize(commands: argparse._SubParsersAction) -> None:  # type: ig
     )
     optimize.add_argument("target", metavar="PATH::FUNCTION", help="e.g. pkg/mod.py::Cls.method")
     optimize.add_argument(
-        "--profile", action="append", default=[], metavar="FILE", help="profile file (repeatable)"
+        "--profile",
+        action="append",
+        default=[],
+        metavar="FILE|SPEC",
+        help="profile file, or a profiler query: pyroscope+https://HOST?query=... (repeatable)",
     )
     optimize.add_argument("--skill", metavar="NAME", help="the skill to follow (default: general)")
     optimize.add_argument("--apply", action="store_true", help="write the validated edit")
@@ -97,7 +104,17 @@ def _context(root: Path, profiles: list[str], file: Path, text: str) -> ToolCont
     settings = load_settings(root)
     session = ProfileSession(str(root), settings)
     if profiles:
-        session.load_explicit([str((Path.cwd() / p).resolve()) for p in profiles])
+        now = datetime.now(timezone.utc)
+        # A remote source is fetched into a private scratch folder, loaded, and forgotten.
+        with tempfile.TemporaryDirectory(prefix="perfpilot-fetch-") as scratch:
+            session.load_explicit(
+                [
+                    str(save_fetched(parse_remote(p, now), scratch))
+                    if is_remote_spec(p)
+                    else str((Path.cwd() / p).resolve())
+                    for p in profiles
+                ]
+            )
     else:
         session.reload()
     if session.loaded is None:
