@@ -275,3 +275,13 @@ def test_a_fetched_profile_is_saved_under_a_name_recording_source_and_window(
 
 def test_a_remote_error_is_a_profile_error() -> None:
     assert issubclass(RemoteError, ProfileError)
+
+
+def test_a_token_with_a_line_break_is_refused_without_echoing_it(
+    pyroscope: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PYRO_TOKEN", "t0ken\r\nX-Evil: 1")
+    spec = parse_remote(pyro_spec(pyroscope, extra="&token_env=PYRO_TOKEN"), now=NOW)
+    with pytest.raises(RemoteError, match="holds a character HTTP forbids") as caught:
+        fetch_profile(spec)
+    assert "t0ken" not in str(caught.value) and not pyroscope.requests

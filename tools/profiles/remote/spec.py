@@ -120,11 +120,11 @@ def parse_source_spec(text: str, now: datetime | None = None) -> RemoteSpec:
         )
     if parts.fragment:
         raise SpecError(f"unexpected #{parts.fragment} (percent-encode a # as %23)")
-    params = _params(parts.query, text)
+    params = _params(parts.query)
     query = params.pop("query", "").strip()
     if not query:
         raise SpecError("no query=PROFILE_TYPE{LABELS} parameter")
-    _check_query(backend, query, text)
+    _check_query(backend, query)
     start = parse_time(params.pop("from", DEFAULT_FROM), now, "from")
     end = parse_time(params.pop("until", DEFAULT_UNTIL), now, "until")
     if start >= end:
@@ -141,11 +141,11 @@ def parse_source_spec(text: str, now: datetime | None = None) -> RemoteSpec:
         end=end,
         text=text,
         tenant=params.pop("tenant", None) or None,
-        token_env=_env_name(params.pop("token_env", None), "token_env", text),
+        token_env=_env_name(params.pop("token_env", None), "token_env"),
         user=params.pop("user", None) or None,
-        password_env=_env_name(params.pop("password_env", None), "password_env", text),
-        timeout=_timeout(params.pop("timeout", None), text),
-        max_nodes=_max_nodes(params.pop("max_nodes", None), text),
+        password_env=_env_name(params.pop("password_env", None), "password_env"),
+        timeout=_timeout(params.pop("timeout", None)),
+        max_nodes=_max_nodes(params.pop("max_nodes", None)),
     )
     if spec.user and not spec.password_env:
         raise SpecError("user= needs password_env=VAR (the password's variable)")
@@ -197,7 +197,7 @@ def format_time(moment: datetime) -> str:
     return text.replace("+00:00", "Z")
 
 
-def _params(query: str, text: str) -> dict[str, str]:
+def _params(query: str) -> dict[str, str]:
     params: dict[str, str] = {}
     for item in query.split("&"):
         if not item:
@@ -220,7 +220,7 @@ def _params(query: str, text: str) -> dict[str, str]:
     return params
 
 
-def _check_query(backend: str, query: str, text: str) -> None:
+def _check_query(backend: str, query: str) -> None:
     profile_type, brace, selector = query.partition("{")
     profile_type = profile_type.strip()
     parts = profile_type.split(":")
@@ -242,7 +242,7 @@ def _check_query(backend: str, query: str, text: str) -> None:
         raise SpecError(f"query {query!r}: the label selector has no closing }}")
 
 
-def _env_name(value: str | None, name: str, text: str) -> str | None:
+def _env_name(value: str | None, name: str) -> str | None:
     if value is None:
         return None
     if not _ENV_NAME.match(value):
@@ -250,7 +250,7 @@ def _env_name(value: str | None, name: str, text: str) -> str | None:
     return value
 
 
-def _timeout(value: str | None, text: str) -> float:
+def _timeout(value: str | None) -> float:
     if value is None:
         return DEFAULT_TIMEOUT
     try:
@@ -262,7 +262,7 @@ def _timeout(value: str | None, text: str) -> float:
     return seconds
 
 
-def _max_nodes(value: str | None, text: str) -> int | None:
+def _max_nodes(value: str | None) -> int | None:
     if value is None:
         return None
     if not value.isdigit() or not 0 < int(value) < 1 << 31:

@@ -85,6 +85,12 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, source:
         raise RemoteError(source, _network_error(url, error.reason, timeout)) from None
     except (OSError, http.client.HTTPException) as error:
         raise RemoteError(source, _network_error(url, error, timeout)) from None
+    except ValueError:
+        # http.client refuses a header value with a line break or a non-Latin-1 character;
+        # its message quotes the value, which may be the token, so it is not repeated.
+        raise RemoteError(
+            source, f"{url}: a header value (tenant, token or user) holds a character HTTP forbids"
+        ) from None
     with answer:
         status = answer.status if hasattr(answer, "status") else answer.code
         raw = _read_all(answer, deadline, url, timeout, source)
