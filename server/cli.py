@@ -290,7 +290,9 @@ def _load(source: str | RemoteSpec) -> Profile:
 
 
 def _display(source: str | RemoteSpec, root: Path) -> str:
-    return source.text if isinstance(source, RemoteSpec) else display_path(source, root)
+    if isinstance(source, RemoteSpec):  # with the absolute window that `now-1h` stood for
+        return f"{source.text} ({source.window()})"
+    return display_path(source, root)
 
 
 def _expand(pattern: str, base: Path, required: bool) -> list[str]:

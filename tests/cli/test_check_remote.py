@@ -7,6 +7,7 @@ in one line on stderr and exit status 2, never a traceback.
 from __future__ import annotations
 
 import gzip
+import re
 import shutil
 import socket
 import subprocess
@@ -97,6 +98,8 @@ def test_check_merges_two_windows_and_parca_works_the_same(
     )  # fmt: skip
     assert status == 1, err
     assert '"code": "PP001"' in out and "fib" in out
+    # The summary names each source with the absolute window its relative times stood for.
+    assert re.search(r"&from=now-1h \(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\.\.", out), out
     assert [r["path"].rpartition("/")[2] for r in parca.requests] == ["Query"]
 
 
