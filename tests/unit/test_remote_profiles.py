@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from perfpilot.tools.config import ConfigError, load_settings
-from perfpilot.tools.model import ProfileError
+from perfpilot.tools.model import Profile, ProfileError
 from perfpilot.tools.profiles import load_bytes, load_profile
 from perfpilot.tools.profiles.remote import (
     RemoteError,
@@ -285,3 +285,60 @@ def test_a_token_with_a_line_break_is_refused_without_echoing_it(
     with pytest.raises(RemoteError, match="holds a character HTTP forbids") as caught:
         fetch_profile(spec)
     assert "t0ken" not in str(caught.value) and not pyroscope.requests
+
+
+def _pyroscope_python_profile() -> bytes:
+    """The real py-spy run of tests/data as Pyroscope answers it for its Python SDK's data.
+
+    pyroscope-rs sends folded stacks naming each frame `file:line - name`; Pyroscope keeps that
+    string as the function name (no file name, no line in the location), as pprof.FromTree does.
+    """
+    from perfpilot.tools.profiles import pprof_pb2
+
+    profile, strings, locations = pprof_pb2.Profile(), {"": 0}, {}
+    profile.string_table.append("")
+
+    def string(text: str) -> int:
+        if text not in strings:
+            strings[text] = len(strings)
+            profile.string_table.append(text)
+        return strings[text]
+
+    profile.sample_type.add(type=string("cpu"), unit=string("nanoseconds"))
+    for line in (DATA / "pyspy.collapsed.txt").read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        ids = []
+        for frame in filter(None, stack.split(";")):
+            name, _, where = frame.rpartition(" (")
+            folded = f"{where.rstrip(')')} - {name}"
+            if folded not in locations:
+                locations[folded] = len(locations) + 1
+                profile.function.add(id=locations[folded], name=string(folded))
+                profile.location.add(id=locations[folded]).line.add(function_id=locations[folded])
+            ids.append(locations[folded])
+        profile.sample.add(location_id=list(reversed(ids)), value=[int(count) * 10_000_000])
+    return profile.SerializeToString()
+
+
+def test_python_frames_folded_by_pyroscope_find_their_file_and_line(pyroscope: FakeServer) -> None:
+    pyroscope.profiles = [Stored({"service_name": "api"}, _ms(DEPLOY - timedelta(minutes=30)),
+                                 _pyroscope_python_profile())]  # fmt: skip
+    remote = load_remote(parse_remote(pyro_spec(pyroscope), now=NOW))
+    local = load_profile(DATA / "pyspy.collapsed.txt")  # the same run, as py-spy wrote it
+
+    def shares(profile: Profile) -> dict[tuple[str, str], float]:
+        return {
+            (key.file, key.name): round(profile.share(stats.self_time), 6)
+            for key, stats in profile.functions.items()
+            if stats.self_time
+        }
+
+    assert shares(remote) == shares(local)
+    fib = next(key for key in remote.functions if key.name == "fib")
+    assert fib.file == "sample_prog.py"
+    # The executing lines survive the folding (seconds there, samples here: compare shares).
+    lines = {n: round(remote.share(t), 6) for n, t in remote.functions[fib].line_times.items()}
+    assert lines == {
+        n: round(local.share(t), 6) for n, t in local.functions[fib].line_times.items()
+    }
+    assert set(lines) == {9, 10, 12}
