@@ -49,9 +49,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None  # urllib then raises HTTPError with the 3xx status
 
 
-_OPENER = urllib.request.build_opener(_NoRedirect())
-
-
 def auth_headers(credentials: Credentials) -> dict[str, str]:
     """The tenant and authorization headers for `credentials`."""
     headers: dict[str, str] = {}
@@ -73,7 +70,8 @@ def post(url: str, body: bytes, headers: dict[str, str], timeout: float, source:
     for name, value in {**headers, "Accept-Encoding": "gzip"}.items():
         request.add_header(name, value)
     try:
-        answer = _OPENER.open(request, timeout=timeout)
+        # Built per call: the proxy settings are read from the environment as it is now.
+        answer = urllib.request.build_opener(_NoRedirect()).open(request, timeout=timeout)
     except urllib.error.HTTPError as error:
         if 300 <= error.code < 400:
             where = error.headers.get("Location", "elsewhere")
