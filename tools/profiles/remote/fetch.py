@@ -97,16 +97,20 @@ def save_fetched(
     folder = Path(directory)
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        return write_atomic(folder / fetched_name(spec), gzip.compress(data, 6, mtime=0))
+        # In .perfpilot/profiles the temporary file is made one level up: the editor, which
+        # watches that folder and loads its newest file, never sees a half-written one.
+        scratch = folder.parent if folder.name == "profiles" else folder
+        target = folder / fetched_name(spec)
+        return write_atomic(target, gzip.compress(data, 6, mtime=0), scratch)
     except OSError as error:
         raise RemoteError(
             spec.text, f"cannot write to {folder} ({error.strerror or error})"
         ) from None
 
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write `data` to a private temporary file beside `path`, then rename it over `path`."""
-    fd, temporary = tempfile.mkstemp(prefix=".fetch-", suffix=".tmp", dir=path.parent)
+def write_atomic(path: Path, data: bytes, scratch: Path | None = None) -> Path:
+    """Write `data` to a private temporary file in `scratch` (same file system), rename it."""
+    fd, temporary = tempfile.mkstemp(prefix=".fetch-", suffix=".tmp", dir=scratch or path.parent)
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
