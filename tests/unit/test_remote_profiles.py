@@ -271,6 +271,7 @@ def test_a_fetched_profile_is_saved_under_a_name_recording_source_and_window(
     loaded = load_profile(path)
     assert loaded.total == pytest.approx(load_bytes(BEFORE, "b").total)
     assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temporary left behind
+    assert [p.name for p in path.parent.parent.iterdir()] == ["profiles"]
 
 
 def test_a_remote_error_is_a_profile_error() -> None:
