@@ -188,6 +188,10 @@ class _Handler(BaseHTTPRequestHandler):
         fake, mode = self.fake, self.fake.mode
         if mode == "timeout":
             time.sleep(3)
+        if mode == "flaky" and len(fake.requests) == 1:  # a gateway while the querier restarts
+            return self._reply(
+                503, "text/html", b"<html>503 Service Temporarily Unavailable</html>"
+            )
         if mode == "html":
             return self._reply(200, "text/html; charset=utf-8", b"<html><body>Login</body></html>")
         if mode == "redirect":
@@ -232,7 +236,7 @@ class _Handler(BaseHTTPRequestHandler):
         if method == "SelectMergeProfile":
             return self._reply(200, "application/proto", pprof)
         answer = MESSAGES["SelectMergeStacktracesResponse"]()
-        if mode == "modern" and request.format == 4:
+        if mode in ("modern", "flaky") and request.format == 4:
             answer.pprof.profile = pprof
         else:  # a server from before PROFILE_FORMAT_PPROF: the unknown enum value is ignored
             answer.flamegraph.names.append("total")

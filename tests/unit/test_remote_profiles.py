@@ -125,6 +125,7 @@ def test_times_are_rfc3339_unix_seconds_or_relative_and_default_to_the_last_hour
         (f"pyroscope+http://h?query={CPU}&timeout=0", "timeout=0 is outside"),
         (f"pyroscope+http://h?query={CPU}&token_env=MY-VAR", "is not an environment variable"),
         (f"pyroscope+http://h?query={CPU}&user=me", "user= needs password_env=VAR"),
+        (f"parca+http://h?query={CPU}&max_nodes=10", "max_nodes is a Pyroscope parameter"),
         (f"pyroscope+http://h:99999?query={CPU}", "not a valid URL"),
     ],
 )
@@ -187,6 +188,12 @@ def test_an_older_pyroscope_falls_back_to_select_merge_profile(pyroscope: FakeSe
     assert paths == ["SelectMergeStacktraces", "SelectMergeProfile"]
     legacy = MESSAGES["SelectMergeProfileRequest"].FromString(pyroscope.requests[1]["body"])
     assert legacy.label_selector == '{service_name="api"}'
+
+
+def test_a_gateway_503_is_tried_again(pyroscope: FakeServer) -> None:
+    pyroscope.mode = "flaky"
+    assert fetch_profile(parse_remote(pyro_spec(pyroscope), now=NOW)) == BEFORE
+    assert len(pyroscope.requests) == 2
 
 
 def test_a_token_comes_from_the_variable_the_user_named(

@@ -147,6 +147,8 @@ def parse_source_spec(text: str, now: datetime | None = None) -> RemoteSpec:
         timeout=_timeout(params.pop("timeout", None)),
         max_nodes=_max_nodes(params.pop("max_nodes", None)),
     )
+    if spec.max_nodes is not None and backend != "pyroscope":
+        raise SpecError("max_nodes is a Pyroscope parameter; Parca merges every node")
     if spec.user and not spec.password_env:
         raise SpecError("user= needs password_env=VAR (the password's variable)")
     if spec.password_env and not spec.user:

@@ -24,6 +24,8 @@ from perfpilot.tools.profiles.remote.credentials import Credentials
 # (on the wire and after inflating) long before it could exhaust memory.
 MAX_BODY_BYTES = 512 << 20
 _CHUNK = 1 << 20
+RETRIES = 2
+_RETRY_STATUSES = {502, 503, 504}
 
 
 class RemoteError(ProfileError):
@@ -64,14 +66,39 @@ def auth_headers(credentials: Credentials) -> dict[str, str]:
 
 
 def post(url: str, body: bytes, headers: dict[str, str], timeout: float, source: str) -> Response:
-    """POST `body`; the answer of any HTTP status, read within `timeout` seconds in all."""
+    """POST `body`; the answer of any HTTP status, read within `timeout` seconds in all.
+
+    A gateway's 502/503/504 (a querier restarting behind a load balancer) is tried again, up
+    to RETRIES times while the deadline allows, after Retry-After or a doubling delay.
+    """
     deadline = time.monotonic() + timeout
+    for attempt in range(RETRIES + 1):
+        answer = _post_once(url, body, headers, deadline, timeout, source)
+        delay = _retry_delay(answer, attempt)
+        if delay is None or attempt == RETRIES or time.monotonic() + delay >= deadline:
+            return answer
+        time.sleep(delay)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _retry_delay(answer: Response, attempt: int) -> float | None:
+    """Seconds to wait before trying again, or None when the answer is final."""
+    if answer.status not in _RETRY_STATUSES:
+        return None
+    after = (answer.headers.get("Retry-After") or "").strip()
+    return min(float(after), 10.0) if after.isdigit() else 0.5 * 2**attempt
+
+
+def _post_once(
+    url: str, body: bytes, headers: dict[str, str], deadline: float, timeout: float, source: str
+) -> Response:
     request = urllib.request.Request(url, data=body, method="POST")
     for name, value in {**headers, "Accept-Encoding": "gzip"}.items():
         request.add_header(name, value)
     try:
         # Built per call: the proxy settings are read from the environment as it is now.
-        answer = urllib.request.build_opener(_NoRedirect()).open(request, timeout=timeout)
+        opener = urllib.request.build_opener(_NoRedirect())
+        answer = opener.open(request, timeout=max(deadline - time.monotonic(), 0.001))
     except urllib.error.HTTPError as error:
         if 300 <= error.code < 400:
             where = error.headers.get("Location", "elsewhere")
