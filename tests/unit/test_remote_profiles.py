@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import gzip
 import os
 from datetime import datetime, timedelta, timezone
@@ -206,6 +207,19 @@ def test_a_token_comes_from_the_variable_the_user_named(
     monkeypatch.setenv("PYRO_TOKEN", "t0ken")
     assert fetch_profile(spec) == BEFORE
     assert pyroscope.requests[-1]["headers"]["Authorization"] == "Bearer t0ken"
+
+
+def test_basic_auth_takes_the_password_from_the_named_variable(
+    pyroscope: FakeServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GRAFANA_CLOUD_TOKEN", "glc_secret")
+    spec = parse_remote(
+        pyro_spec(pyroscope, extra="&user=123456&password_env=GRAFANA_CLOUD_TOKEN"), now=NOW
+    )
+    assert fetch_profile(spec) == BEFORE
+    expected = "Basic " + base64.b64encode(b"123456:glc_secret").decode()
+    assert pyroscope.requests[-1]["headers"]["Authorization"] == expected
+    assert "glc_secret" not in repr(spec)
 
 
 def test_the_user_config_supplies_tenant_and_token_per_server(
