@@ -12,9 +12,10 @@ from perfpilot.skills.fixing import Evidence, hot_evidence
 from perfpilot.tools.config import PathMapping
 from perfpilot.tools.hotspots import hot_function_findings, input_findings
 from perfpilot.tools.mapping import map_profile
-from perfpilot.tools.model import Finding
+from perfpilot.tools.model import Finding, Profile
 from perfpilot.tools.profiles import load_profile
 from perfpilot.tools.profiles.merge import merge_profiles
+from perfpilot.tools.profiles.remote.spec import RemoteSpec
 from perfpilot.tools.source_index import WorkspaceIndex
 
 
@@ -43,7 +44,7 @@ class CheckOutcome:
 
 def check_workspace(
     root: Path,
-    profile_paths: Sequence[str],
+    profile_paths: Sequence[str | RemoteSpec],
     options: CheckOptions,
     progress: Callable[[int, int, str], None] | None = None,
 ) -> CheckOutcome:
@@ -58,14 +59,15 @@ def check_workspace(
     paths = list(options.paths) if options.paths is not None else None
     hot_by_file: dict[str, dict[str, Evidence]] = {}
     if profile_paths:
-        profiles = [load_profile(path) for path in profile_paths]
+        profiles = [_load(source) for source in profile_paths]
         merged = merge_profiles(profiles)
         result = map_profile(merged, index, list(options.mappings), min_share=options.threshold)
         findings = hot_function_findings(result, options.threshold, paths)
-        findings += input_findings(result, profile_paths[0])
+        first = profile_paths[0]
+        findings += input_findings(result, first.text if isinstance(first, RemoteSpec) else first)
         hot_by_file = hot_evidence(result, options.threshold)
         summary = Summary(
-            profiles=[display_path(p, root) for p in profile_paths],
+            profiles=[_display(p, root) for p in profile_paths],
             formats=sorted({p.format for p in profiles}),
             threshold=options.threshold,
             duration=merged.duration,
@@ -73,3 +75,17 @@ def check_workspace(
     offense = run_offense(options, root, index, hot_by_file, paths, progress)
     findings += [f for report in offense.reports for f in report.findings]
     return CheckOutcome(findings, replace(summary, fixes=offense.summary), offense)
+
+
+def _load(source: str | RemoteSpec) -> Profile:
+    if isinstance(source, RemoteSpec):
+        from perfpilot.tools.profiles.remote import load_remote
+
+        return load_remote(source)
+    return load_profile(source)
+
+
+def _display(source: str | RemoteSpec, root: Path) -> str:
+    if isinstance(source, RemoteSpec):  # with the absolute window that `now-1h` stood for
+        return f"{source.text} ({source.window()})"
+    return display_path(source, root)

@@ -8,8 +8,10 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from datetime import datetime, timezone
 from pathlib import Path
 
+from perfpilot.server.fetch_cli import register_fetch
 from perfpilot.server.mcp.cli import McpUsageError, register_mcp
 from perfpilot.server.optimize_cli import register_optimize
 from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
@@ -21,6 +23,7 @@ from perfpilot.tools.config import (
     parse_path_mapping,
 )
 from perfpilot.tools.model import ProfileError
+from perfpilot.tools.profiles.remote import RemoteSpec, is_remote_spec, parse_remote
 from perfpilot.tools.profiling import SAMPLERS, ProfilingError, default_output, run_profiled
 
 # The heavier modules (libcst skills, profile loaders, the LLM client) are imported by the
@@ -44,7 +47,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="report hot functions from profiles")
     check.add_argument("paths", nargs="*", metavar="PATH", help="only report findings here")
     check.add_argument(
-        "--profile", action="append", default=[], metavar="FILE", help="profile file (repeatable)"
+        "--profile",
+        action="append",
+        default=[],
+        metavar="FILE|SPEC",
+        help="profile file, or a profiler query: pyroscope+https://HOST?query=... (repeatable)",
     )
     check.add_argument("--run", metavar="CMD", help="profile this command now and use the result")
     check.add_argument("--sampler", choices=SAMPLERS, default="cprofile", help="for --run")
@@ -90,6 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
     register_optimize(commands)
     register_mcp(commands)
+    register_fetch(commands)
     return parser
 
 
@@ -111,6 +119,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             from perfpilot.server.optimize_cli import run_optimize
 
             return run_optimize(args)
+        if args.command == "fetch":
+            from perfpilot.server.fetch_cli import run_fetch
+
+            return run_fetch(args)
         return run_profile(args)
     except (UsageError, McpUsageError, ConfigError, ProfileError, ProfilingError) as exc:
         print(f"perfpilot: error: {exc}", file=sys.stderr)
@@ -265,7 +277,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _choose_profiles(
     args: argparse.Namespace, configured: list[str], root: Path, cwd: Path
-) -> list[str]:
+) -> list[str | RemoteSpec]:
     """Profiles from --run, else --profile, else [tool.perfpilot] profiles, else the newest."""
     if args.run:
         command = shlex.split(args.run)
@@ -277,7 +289,12 @@ def _choose_profiles(
             )
         return [str(run.output)]
     if args.profile:
-        return [p for pattern in args.profile for p in _expand(pattern, cwd, required=True)]
+        now = datetime.now(timezone.utc)  # one `now` for all specs: their windows line up
+        return [
+            parse_remote(pattern, now) if is_remote_spec(pattern) else path
+            for pattern in args.profile
+            for path in ([pattern] if is_remote_spec(pattern) else _expand(pattern, cwd, True))
+        ]
     if configured:
         found = [p for pattern in configured for p in _expand(pattern, root, required=False)]
         if not found:

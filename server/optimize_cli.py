@@ -10,6 +10,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,6 +20,7 @@ from perfpilot.tools.config import ConfigError, find_workspace_root, load_settin
 from perfpilot.tools.edits import StaleFileError, apply_edits, read_for_update, write_if_unchanged
 from perfpilot.tools.llm_config import LLMSettings, llm_settings
 from perfpilot.tools.model import ProfileError
+from perfpilot.tools.profiles.remote import is_remote_spec, parse_remote, save_fetched
 from perfpilot.tools.registry import ToolError
 
 if TYPE_CHECKING:  # the agent (anthropic) loads only when `optimize` runs
@@ -38,7 +41,11 @@ def register_optimize(commands: argparse._SubParsersAction) -> None:  # type: ig
     )
     optimize.add_argument("target", metavar="PATH::FUNCTION", help="e.g. pkg/mod.py::Cls.method")
     optimize.add_argument(
-        "--profile", action="append", default=[], metavar="FILE", help="profile file (repeatable)"
+        "--profile",
+        action="append",
+        default=[],
+        metavar="FILE|SPEC",
+        help="profile file, or a profiler query: pyroscope+https://HOST?query=... (repeatable)",
     )
     optimize.add_argument("--skill", metavar="NAME", help="the skill to follow (default: general)")
     optimize.add_argument("--apply", action="store_true", help="write the validated edit")
@@ -103,7 +110,17 @@ def _context(root: Path, profiles: list[str], file: Path, text: str) -> ToolCont
     settings = load_settings(root)
     session = ProfileSession(str(root), settings)
     if profiles:
-        session.load_explicit([str((Path.cwd() / p).resolve()) for p in profiles])
+        now = datetime.now(timezone.utc)
+        # A remote source is fetched into a private scratch folder, loaded, and forgotten.
+        with tempfile.TemporaryDirectory(prefix="perfpilot-fetch-") as scratch:
+            session.load_explicit(
+                [
+                    str(save_fetched(parse_remote(p, now), scratch))
+                    if is_remote_spec(p)
+                    else str((Path.cwd() / p).resolve())
+                    for p in profiles
+                ]
+            )
     else:
         session.reload()
     if session.loaded is None:

@@ -6,6 +6,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfpilot.tools.profiles.remote.spec import is_remote_spec
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -72,6 +74,14 @@ def settings_from_mapping(table: dict[str, object], where: str) -> Settings:
         name = key.replace("-", "_")
         if name == "profiles":
             settings.profiles = _string_list(value, f"{where} profiles")
+            remote = next((p for p in settings.profiles if is_remote_spec(p)), None)
+            if remote is not None:
+                # Trust boundary: a repository (or its editor settings) does not choose which
+                # servers perfpilot connects to, nor which credentials go with the request.
+                raise ConfigError(
+                    f"{where} profiles: {remote.partition('?')[0]} is a remote source; those"
+                    " are given on the command line only (perfpilot check --profile SPEC)"
+                )
         elif name == "threshold":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{where} threshold: expected a number, got {value!r}")

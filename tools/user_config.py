@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,9 +32,11 @@ class UserSettings:
     path: Path | None = None  # the file they came from, when there was one
 
 
-def user_config_path(environ: dict[str, str] | None = None) -> Path:
-    """Where the user's settings file is (it need not exist)."""
+def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    """Where the user's settings file is (it need not exist): $PERFPILOT_CONFIG, else XDG."""
     env = os.environ if environ is None else environ
+    if env.get("PERFPILOT_CONFIG"):
+        return Path(env["PERFPILOT_CONFIG"]).expanduser()
     base = env.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
     return Path(base) / "perfpilot" / "config.toml"
 
