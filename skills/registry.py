@@ -91,6 +91,10 @@ def discover(
         sources.append((workspace / WORKSPACE_SKILLS, "workspace", False))
     for directory, origin, trusted in sources:
         for skill_md in sorted(directory.glob("*/SKILL.md")) if directory.is_dir() else []:
+            if not trusted and workspace is not None and not _inside(skill_md, workspace):
+                # A link to a file elsewhere would hand that file to the LLM as a skill.
+                found.problems.append(f"{skill_md}: skipped: it resolves outside the workspace")
+                continue
             try:
                 skill = load_skill(skill_md, origin, trusted and transforms)
             except SkillError as exc:
@@ -180,6 +184,12 @@ def split_front_matter(text: str, where: Path) -> tuple[dict[str, object], str]:
                 raise SkillError(f"{where}:2: front matter must be a mapping")
             return front, "".join(lines[index + 1 :]).lstrip("\n")
     raise SkillError(f"{where}:1: front matter has no closing `---`")
+
+
+def _inside(path: Path, root: Path) -> bool:
+    """Does `path`, links resolved, lie inside `root` (links resolved)?"""
+    real, base = path.resolve(), root.resolve()
+    return real == base or base in real.parents
 
 
 def _effect(value: object, where: Path) -> float:

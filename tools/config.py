@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from perfpilot.tools.profiles.remote.spec import is_remote_spec
 
@@ -82,6 +82,9 @@ def settings_from_mapping(table: dict[str, object], where: str) -> Settings:
                     f"{where} profiles: {remote.partition('?')[0]} is a remote source; those"
                     " are given on the command line only (perfpilot check --profile SPEC)"
                 )
+            settings.profiles = _workspace_patterns(
+                settings.profiles, f"{where} profiles", settings.warnings
+            )
         elif name == "threshold":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{where} threshold: expected a number, got {value!r}")
@@ -119,6 +122,42 @@ def _string_list(value: object, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
     return list(value)
+
+
+def _workspace_patterns(patterns: list[str], where: str, warnings: list[str]) -> list[str]:
+    """Keep the globs that stay inside the workspace; warn about the others.
+
+    Settings may come with the repository (pyproject.toml, .vscode/settings.json): they must
+    not make perfpilot read files elsewhere on the machine (other projects' data, which would
+    reach the LLM as evidence) or walk the whole disk (`/**`). A profile from elsewhere is
+    loaded explicitly: `--profile FILE`, Load Profile…, `perfpilot.loadProfile`.
+    """
+    kept = []
+    for pattern in patterns:
+        parts = PurePath(pattern.replace("\\", "/")).parts
+        if PurePosixPath(pattern).is_absolute() or PureWindowsPath(pattern).is_absolute():
+            reason = "an absolute path"
+        elif pattern.startswith("~"):
+            reason = "outside the workspace"
+        elif _escapes(parts):
+            reason = "outside the workspace"
+        else:
+            kept.append(pattern)
+            continue
+        warnings.append(
+            f"{where}: {pattern!r} ignored: {reason}; settings name profiles inside the"
+            " workspace (load others explicitly: --profile FILE, or Load Profile in the editor)"
+        )
+    return kept
+
+
+def _escapes(parts: tuple[str, ...]) -> bool:
+    depth = 0
+    for part in parts:
+        depth += -1 if part == ".." else 0 if part in (".", "") else 1
+        if depth < 0:
+            return True
+    return False
 
 
 def _path_mappings(value: object, where: str) -> list[PathMapping]:

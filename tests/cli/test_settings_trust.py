@@ -1,0 +1,83 @@
+"""Settings that came with a repository cannot make perfpilot read files outside it.
+
+`[tool.perfpilot] profiles` globs and `.perfpilot/skills/` are the workspace's; what they name
+must lie inside the workspace. A profile or skill from elsewhere on the machine would end up in
+the findings and in what the LLM is sent; `/**` would walk the whole disk.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_python
+
+PERFPILOT = [sys.executable, "-m", "perfpilot.server"]
+APP = """\
+def spin(n):
+    total = 0
+    for i in range(n):
+        total += i * i % 7
+    return total
+
+
+print(spin(300_000))
+"""
+SKILL = """\
+---
+name: private-notes
+description: Someone's private notes, which must not reach an LLM.
+---
+The secret of the day is canary-5e7.
+"""
+
+
+def perfpilot(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([*PERFPILOT, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
+
+
+@pytest.fixture
+def split(tmp_path: Path) -> tuple[Path, Path]:
+    """A workspace, and a folder beside it holding a real profile of the workspace's code."""
+    workspace, outside = tmp_path / "ws", tmp_path / "outside"
+    workspace.mkdir()
+    outside.mkdir()
+    (workspace / "app.py").write_text(APP)
+    run_python(["-m", "cProfile", "-o", str(outside / "run.prof"), "app.py"], cwd=workspace)
+    return workspace, outside
+
+
+@pytest.mark.parametrize("kind", ["absolute", "parent"])
+def test_profile_globs_outside_the_workspace_are_ignored(
+    split: tuple[Path, Path], kind: str
+) -> None:
+    workspace, outside = split
+    pattern = str(outside / "*.prof") if kind == "absolute" else "../outside/*.prof"
+    (workspace / "pyproject.toml").write_text(f"[tool.perfpilot]\nprofiles = ['{pattern}']\n")
+    done = perfpilot("check", cwd=workspace)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"profiles: '{pattern}' ignored" in done.stderr
+    assert "no profile" in done.stderr and "spin" not in done.stdout
+    # The same profile, named by the user on the command line, is used.
+    explicit = perfpilot("check", "--profile", str(outside / "run.prof"), cwd=workspace)
+    assert explicit.returncode == 1 and "`spin`" in explicit.stdout, explicit.stderr
+
+
+def test_a_workspace_skill_that_links_outside_is_skipped(tmp_path: Path) -> None:
+    workspace, elsewhere = tmp_path / "ws", tmp_path / "home" / "notes" / "private-notes"
+    elsewhere.mkdir(parents=True)
+    (elsewhere / "SKILL.md").write_text(SKILL)
+    skills = workspace / ".perfpilot" / "skills"
+    (skills / "private-notes").mkdir(parents=True)
+    (skills / "private-notes" / "SKILL.md").symlink_to(elsewhere / "SKILL.md")
+    (skills / "linked-folder").symlink_to(elsewhere)  # a linked folder, too
+    (workspace / "pyproject.toml").write_text("[project]\nname = 'ws'\n")
+    listed = perfpilot("skills", cwd=workspace)
+    assert listed.returncode == 0, listed.stderr
+    assert "private-notes" not in listed.stdout
+    assert "resolves outside the workspace" in listed.stderr
+    shown = perfpilot("skills", "private-notes", cwd=workspace)
+    assert shown.returncode == 2 and "canary-5e7" not in shown.stdout
