@@ -4,7 +4,14 @@ import * as vscode from "vscode";
 
 /** Keys the server reads (camelCase, as in the `perfpilot` settings section). */
 const SERVER_KEYS = ["profiles", "threshold", "unsafeFixes"] as const;
-const LLM_KEYS = ["enabled", "provider", "model", "apiKeyEnv"] as const;
+/** LLM keys a workspace may tune (they also come from the workspace's pyproject.toml). */
+const LLM_KEYS = ["model"] as const;
+/**
+ * LLM keys only the user decides: whether code is sent, where, and which variable holds the key.
+ * Declared `"scope": "application"` in package.json, and read here from user settings only,
+ * so a `.vscode/settings.json` that came with a repository cannot set them.
+ */
+const USER_ONLY_LLM_KEYS = ["enabled", "provider", "baseUrl", "apiKeyEnv"] as const;
 
 interface Inspected {
   globalValue?: unknown;
@@ -34,6 +41,12 @@ export function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
     const inspected = config.inspect(`llm.${key}`);
     const value = config.get(`llm.${key}`);
     if (inspected && isSet(inspected) && value !== undefined && value !== "") {
+      llm[key] = value;
+    }
+  }
+  for (const key of USER_ONLY_LLM_KEYS) {
+    const value = config.inspect(`llm.${key}`)?.globalValue;
+    if (value !== undefined && value !== "") {
       llm[key] = value;
     }
   }
