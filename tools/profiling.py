@@ -58,12 +58,22 @@ class ProfileRun:
 
 
 def default_output(root: Path, sampler: str) -> Path:
-    """Return `.perfpilot/profiles/<timestamp>.<ext>` under `root`, unique even within a second."""
+    """Return `.perfpilot/profiles/<timestamp>.<ext>` under `root`, unique even within a second.
+
+    ProfilingError when that folder is a link out of the workspace.
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S")
     directory = root / PROFILES_DIR
+    # The folder may have come with the repository: a link must not lead the write elsewhere.
+    real, base = directory.resolve(), root.resolve()
+    if real != base and base not in real.parents:
+        raise ProfilingError(
+            f"{directory} leads outside the workspace (to {real}); not writing a profile"
+            " there: remove the link, or name the file with -o"
+        )
     candidate = directory / f"{stamp}{_EXTENSIONS[sampler]}"
     counter = 1
-    while candidate.exists():
+    while os.path.lexists(candidate):  # a dangling link counts: the profiler would follow it
         candidate = directory / f"{stamp}-{counter}{_EXTENSIONS[sampler]}"
         counter += 1
     return candidate

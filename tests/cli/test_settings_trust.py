@@ -81,3 +81,21 @@ def test_a_workspace_skill_that_links_outside_is_skipped(tmp_path: Path) -> None
     assert "resolves outside the workspace" in listed.stderr
     shown = perfpilot("skills", "private-notes", cwd=workspace)
     assert shown.returncode == 2 and "canary-5e7" not in shown.stdout
+
+
+def test_profile_does_not_follow_a_profiles_folder_that_links_outside(tmp_path: Path) -> None:
+    workspace, elsewhere = tmp_path / "ws", tmp_path / "elsewhere"
+    (workspace / ".perfpilot").mkdir(parents=True)
+    elsewhere.mkdir()
+    (workspace / ".perfpilot" / "profiles").symlink_to(elsewhere)  # committed by the repository
+    (workspace / "app.py").write_text(APP)
+    (workspace / "pyproject.toml").write_text("[project]\nname = 'ws'\n")
+    done = perfpilot("profile", "--", sys.executable, "app.py", cwd=workspace)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "leads outside the workspace" in done.stderr and done.stderr.count("\n") == 1
+    assert list(elsewhere.iterdir()) == []
+    # Named by the user, a file anywhere is fine.
+    chosen = perfpilot(
+        "profile", "-o", str(elsewhere / "run.prof"), "--", sys.executable, "app.py", cwd=workspace
+    )
+    assert chosen.returncode == 0 and (elsewhere / "run.prof").is_file(), chosen.stderr
