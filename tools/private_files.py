@@ -33,7 +33,8 @@ def private_folder() -> str:
 
 def write_private(stem: str, suffix: str, text: str) -> str:
     """Write `text` to a new private file named like `<stem>-XXXXXXXX<suffix>`; its path."""
-    prefix = (_UNSAFE.sub("_", stem).strip("._") or "perfpilot")[:60] + "-"
+    readable = re.sub(r"\.{2,}", ".", _UNSAFE.sub("_", stem)).strip("._")
+    prefix = (readable or "perfpilot")[:60] + "-"
     handle, path = tempfile.mkstemp(prefix=prefix, suffix=suffix, dir=private_folder(), text=True)
     with os.fdopen(handle, "w", encoding="utf-8") as stream:
         stream.write(text)
