@@ -13,7 +13,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from perfpilot.tools.config import PROFILES_DIR, find_workspace_root
+from perfpilot.tools.config import find_workspace_root, workspace_profiles_dir
 from perfpilot.tools.profiles import load_bytes
 from perfpilot.tools.profiles.remote import fetch_profile, parse_remote, save_fetched
 from perfpilot.tools.profiles.remote.fetch import write_atomic
@@ -43,7 +43,8 @@ def run_fetch(args: argparse.Namespace) -> int:
     now = datetime.now(timezone.utc)
     specs = [parse_remote(text, now) for text in args.specs]
     cwd = Path.cwd()
-    directory = find_workspace_root(cwd) / PROFILES_DIR
+    # Checked before any request: a profiles folder that links out of the workspace is refused.
+    directory = None if args.output else workspace_profiles_dir(find_workspace_root(cwd))
     for spec in specs:
         data = fetch_profile(spec)
         profile = load_bytes(data, spec.text)  # refuse to store what perfpilot cannot read
@@ -57,6 +58,7 @@ def run_fetch(args: argparse.Namespace) -> int:
                 )
                 return EXIT_ERROR
         else:
+            assert directory is not None
             path = save_fetched(spec, directory, data)
         shown = path.relative_to(cwd) if path.is_relative_to(cwd) else path
         print(

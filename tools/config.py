@@ -50,6 +50,22 @@ def find_workspace_root(start: Path) -> Path:
     return start
 
 
+def workspace_profiles_dir(root: Path) -> Path:
+    """`.perfpilot/profiles` of `root`, to write into; ConfigError when a link leads it elsewhere.
+
+    The folder may have come with the repository: a committed symlink must not turn
+    `perfpilot profile` or `perfpilot fetch` into a write anywhere on the machine.
+    """
+    directory = root / PROFILES_DIR
+    real, base = directory.resolve(), root.resolve()
+    if real != base and base not in real.parents:
+        raise ConfigError(
+            f"{directory} leads outside the workspace (to {real}); not writing a profile"
+            " there: remove the link, or name the file with -o"
+        )
+    return directory
+
+
 def load_settings(root: Path) -> Settings:
     """Read `[tool.perfpilot]` from root/pyproject.toml; absent file or table gives defaults."""
     pyproject = root / "pyproject.toml"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from perfpilot.tools.config import PROFILES_DIR
+from perfpilot.tools.config import ConfigError, workspace_profiles_dir
 
 SAMPLERS = ("cprofile", "py-spy")
 _EXTENSIONS = {"cprofile": ".prof", "py-spy": ".speedscope.json"}
@@ -63,14 +63,10 @@ def default_output(root: Path, sampler: str) -> Path:
     ProfilingError when that folder is a link out of the workspace.
     """
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    directory = root / PROFILES_DIR
-    # The folder may have come with the repository: a link must not lead the write elsewhere.
-    real, base = directory.resolve(), root.resolve()
-    if real != base and base not in real.parents:
-        raise ProfilingError(
-            f"{directory} leads outside the workspace (to {real}); not writing a profile"
-            " there: remove the link, or name the file with -o"
-        )
+    try:
+        directory = workspace_profiles_dir(root)
+    except ConfigError as exc:
+        raise ProfilingError(str(exc)) from None
     candidate = directory / f"{stamp}{_EXTENSIONS[sampler]}"
     counter = 1
     while os.path.lexists(candidate):  # a dangling link counts: the profiler would follow it

@@ -27,12 +27,14 @@ def test_the_agent_gets_the_fetched_profile_as_evidence(
     (tmp_path / "pyproject.toml").write_text(
         "[project]\nname = 'sample'\n\n[tool.perfpilot]\n"
         'path_mappings = { "/tmp/perfpilot-sample-pprof" = "." }\n\n'
-        f"[tool.perfpilot.llm]\nenabled = true\nbase_url = '{api.base_url}'\n"
-        "model = 'claude-test'\nattempts = 1\n"
+        "[tool.perfpilot.llm]\nmodel = 'claude-test'\nattempts = 1\n"
     )
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("ANTHROPIC_API_KEY", "sk-from-env")
-    monkeypatch.setenv("PERFPILOT_CONFIG", str(tmp_path / "none.toml"))
+    # The user, not the repository, turns the LLM on and says where it is.
+    user_config = tmp_path / "user-config.toml"
+    user_config.write_text(f"[llm]\nenabled = true\nbase_url = '{api.base_url}'\n")
+    monkeypatch.setenv("PERFPILOT_CONFIG", str(user_config))
     recorded = int((datetime.now(timezone.utc) - timedelta(minutes=30)).timestamp() * 1000)
     server = FakeServer(
         "pyroscope",

@@ -99,3 +99,26 @@ def test_profile_does_not_follow_a_profiles_folder_that_links_outside(tmp_path: 
         "profile", "-o", str(elsewhere / "run.prof"), "--", sys.executable, "app.py", cwd=workspace
     )
     assert chosen.returncode == 0 and (elsewhere / "run.prof").is_file(), chosen.stderr
+
+
+def test_fetch_does_not_follow_a_profiles_folder_that_links_outside(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from perfpilot.server.cli import main
+    from tests.cli.test_check_remote import _stored, pyro
+    from tests.remote_fakes import FakeServer
+
+    workspace, elsewhere = tmp_path / "ws", tmp_path / "elsewhere"
+    (workspace / ".perfpilot").mkdir(parents=True)
+    elsewhere.mkdir()
+    (workspace / ".perfpilot" / "profiles").symlink_to(elsewhere)
+    (workspace / "pyproject.toml").write_text("[project]\nname = 'ws'\n")
+    monkeypatch.chdir(workspace)
+    server = FakeServer("pyroscope", _stored()).start()
+    try:
+        assert main(["fetch", pyro(server)]) == 2
+    finally:
+        server.stop()
+    err = capsys.readouterr().err
+    assert "leads outside the workspace" in err and err.count("\n") == 1
+    assert list(elsewhere.iterdir()) == [] and server.requests == []
