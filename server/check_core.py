@@ -31,6 +31,7 @@ class CheckOptions:
     unsafe_fixes: bool = False
     all_functions: bool = False
     unsafe_setting: bool = False  # [tool.perfpilot] unsafe_fixes
+    include_generated: bool = False  # [tool.perfpilot] include_generated / --include-generated
 
 
 @dataclass

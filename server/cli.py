@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="print the fixes as a unified diff; change nothing"
     )
     check.add_argument(
+        "--include-generated",
+        action="store_true",
+        help="look for fix opportunities in generated files too (skipped by default)",
+    )
+    check.add_argument(
         "--all",
         action="store_true",
         dest="all_functions",
@@ -171,6 +176,7 @@ def run_check(args: argparse.Namespace) -> int:
         unsafe_fixes=args.unsafe_fixes,
         all_functions=args.all_functions,
         unsafe_setting=settings.unsafe_fixes,
+        include_generated=args.include_generated or settings.include_generated,
     )
     outcome = check_workspace(root, profile_paths, options)
     findings, summary, offense = outcome.findings, outcome.summary, outcome.offense

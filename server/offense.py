@@ -26,6 +26,7 @@ class OffenseOptions(Protocol):
     unsafe_fixes: bool
     all_functions: bool
     unsafe_setting: bool
+    include_generated: bool  # fix opportunities in generated files too
 
 
 @dataclass
@@ -76,6 +77,7 @@ def run_offense(
             root=str(root),
             python=python,
             display=display_path(path, root),
+            include_generated=args.include_generated,
         )
         if report.error:
             print(f"perfpilot: error: {report.error}", file=sys.stderr)
@@ -87,6 +89,9 @@ def run_offense(
 
 def _count(summary: FixSummary, report: FileReport) -> None:
     summary.opportunities += len(report.findings)
+    if report.skipped_generated:
+        summary.generated_files += 1
+        summary.skipped_generated += report.skipped_generated
     fixes = report.fixes
     if fixes is None:
         return

@@ -24,6 +24,7 @@ from perfpilot.tools.edits import (
     unified_diff,
     write_if_unchanged,
 )
+from perfpilot.tools.generated import is_generated
 from perfpilot.tools.hotspots import hot_functions
 from perfpilot.tools.mapping import MappingResult
 from perfpilot.tools.model import Applicability, Finding
@@ -164,6 +165,7 @@ class FileReport:
     diff: str = ""
     written: bool = False
     error: str | None = None
+    skipped_generated: int = 0  # opportunities not reported: the file is generated
 
 
 def process_file(
@@ -176,17 +178,22 @@ def process_file(
     root: str | None = None,
     python: tuple[int, int] | None = None,
     display: str | None = None,
+    include_generated: bool = False,
 ) -> FileReport:
     """Scan one file; with mode "fix" write the fixed text atomically, with "diff" show it.
 
     A file that does not decode, or that changes on disk while it is being fixed, is left
-    untouched and reported.
+    untouched and reported. A generated file is only counted, unless `include_generated`.
     """
     file = Path(path)
     try:
         original, stamp = read_for_update(file)
     except (OSError, UnicodeDecodeError) as exc:
         return FileReport(path, [], error=f"{path}: cannot read: {exc}")
+    if not include_generated and is_generated(original):
+        # A fix there is lost at the next generation: say how many were left alone, no more.
+        skipped = len(scan_text(original, path, hot, skills, python))
+        return FileReport(path, [], skipped_generated=skipped)
     if mode == "report":
         return FileReport(path, findings_in(original, path, hot, skills, python))
     fixes = fix_text(original, path, hot, skills, minimum=minimum, root=root, python=python)

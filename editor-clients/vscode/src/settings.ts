@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 
 /** Keys the server reads (camelCase, as in the `perfpilot` settings section). */
-const SERVER_KEYS = ["profiles", "threshold", "unsafeFixes"] as const;
+const SERVER_KEYS = ["profiles", "threshold", "unsafeFixes", "includeGenerated"] as const;
 const LLM_KEYS = ["enabled", "provider", "model", "apiKeyEnv"] as const;
 
 interface Inspected {
