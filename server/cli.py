@@ -73,6 +73,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="print the fixes as a unified diff; change nothing"
     )
     check.add_argument(
+        "--diff-all",
+        action="store_true",
+        help="like --diff, then every fix it leaves out (unsafe, display-only), each marked",
+    )
+    check.add_argument(
         "--include-generated",
         action="store_true",
         help="look for fix opportunities in generated files too (skipped by default)",
@@ -158,6 +163,7 @@ def run_check(args: argparse.Namespace) -> int:
     threshold = settings.threshold if args.threshold is None else args.threshold
     mappings = [*settings.path_mappings, *(parse_path_mapping(m) for m in args.path_mapping)]
     paths = [_existing_path(cwd, p) for p in args.paths] or None
+    args.diff = args.diff or args.diff_all
     if args.unsafe_fixes and not (args.fix or args.diff):
         raise UsageError("--unsafe-fixes needs --fix or --diff")
 
@@ -177,11 +183,13 @@ def run_check(args: argparse.Namespace) -> int:
         all_functions=args.all_functions,
         unsafe_setting=settings.unsafe_fixes,
         include_generated=args.include_generated or settings.include_generated,
+        diff_all=args.diff_all,
     )
     outcome = check_workspace(root, profile_paths, options)
     findings, summary, offense = outcome.findings, outcome.summary, outcome.offense
     if args.diff:
         sys.stdout.write("".join(report.diff for report in offense.reports))
+        sys.stdout.write("".join(report.unapplied_diff for report in offense.reports))
         sys.stderr.write(render("text", [], summary, root).splitlines()[-1] + "\n")
         changed = any(report.diff for report in offense.reports)
         return EXIT_FINDINGS if changed and not args.exit_zero else EXIT_CLEAN

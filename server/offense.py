@@ -27,6 +27,7 @@ class OffenseOptions(Protocol):
     all_functions: bool
     unsafe_setting: bool
     include_generated: bool  # fix opportunities in generated files too
+    diff_all: bool  # with diff: each fix left out, marked, after the patch
 
 
 @dataclass
@@ -78,6 +79,7 @@ def run_offense(
             python=python,
             display=display_path(path, root),
             include_generated=args.include_generated,
+            show_all=args.diff_all,
         )
         if report.error:
             print(f"perfpilot: error: {report.error}", file=sys.stderr)

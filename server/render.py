@@ -106,7 +106,7 @@ def _fix_lines(fixes: FixSummary, root: Path) -> list[str]:
         line += f"; {fixes.hidden_unsafe} unsafe fix{'es' if fixes.hidden_unsafe != 1 else ''}"
         line += " hidden (use --unsafe-fixes)"
     if fixes.display_only:
-        line += f"; {fixes.display_only} shown only (review them in the editor)"
+        line += f"; {fixes.display_only} display-only (see them with --diff-all)"
     if fixes.refused:
         line += f"; {len(fixes.refused)} refused"
     lines = [line + "."]
