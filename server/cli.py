@@ -240,11 +240,13 @@ def run_skills(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     for skill in found.skills:
         how = "transform" if skill.transform is not None else "words only"
-        applicability = skill.applicability.name.lower().replace("_", "-")
+        usual, _, conditions = skill.applicability_rule().partition("; ")
         print(
-            f"{skill.code or '-':6} {skill.name:28} {applicability:12} {how:10} {skill.origin}"
+            f"{skill.code or '-':6} {skill.name:28} {usual:12} {how:10} {skill.origin}"
             f"  {skill.description.split('. ')[0].rstrip('.')}"
         )
+        if conditions:  # what lowers or raises a fix's applicability, from SKILL.md
+            print(f"{'':6} {conditions}")
     return EXIT_CLEAN
 
 

@@ -31,6 +31,7 @@ _APPLICABILITY = {
     "display-only": Applicability.DISPLAY_ONLY,
 }
 MAX_SKILL_BYTES = 256 * 1024
+OTHERWISE = "otherwise"
 _LOADED = "perfpilot.skills._loaded"  # the packages made for trusted skill folders
 
 
@@ -48,6 +49,20 @@ class Skill:
     origin: str  # "built-in", "package <dist>", "workspace"
     transform: Transform | None = None
     metadata: dict[str, object] = field(default_factory=dict)
+    # Each level a fix can get and when (metadata `applicability-when`); one pair, the
+    # ceiling with "otherwise", when every fix gets the same.
+    applicability_when: tuple[tuple[Applicability, str], ...] = ()
+
+    def applicability_rule(self) -> str:
+        """`unsafe; safe when ...`: the usual level first, then when another one applies."""
+        pairs = self.applicability_when or ((self.applicability, OTHERWISE),)
+        usual = [_level_name(level) for level, when in pairs if when.startswith(OTHERWISE)]
+        others = [
+            f"{_level_name(level)} when {when}"
+            for level, when in pairs
+            if not when.startswith(OTHERWISE)
+        ]
+        return "; ".join(usual + others)
 
 
 @dataclass
@@ -140,6 +155,7 @@ def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
             f"{skill_md}: metadata.applicability must be one of {', '.join(_APPLICABILITY)}"
         )
     applicability = _APPLICABILITY[applicability_text]
+    when = _applicability_when(metadata.get("applicability-when"), applicability, skill_md)
     skill = Skill(
         name=name,
         description=description.strip(),
@@ -150,6 +166,7 @@ def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
         path=skill_md,
         origin=origin,
         metadata=dict(metadata),
+        applicability_when=when,
     )
     transform_py = skill_md.parent / "transform.py"
     if trusted and transform_py.is_file():
@@ -180,6 +197,31 @@ def split_front_matter(text: str, where: Path) -> tuple[dict[str, object], str]:
                 raise SkillError(f"{where}:2: front matter must be a mapping")
             return front, "".join(lines[index + 1 :]).lstrip("\n")
     raise SkillError(f"{where}:1: front matter has no closing `---`")
+
+
+def _applicability_when(
+    value: object, ceiling: Applicability, where: Path
+) -> tuple[tuple[Applicability, str], ...]:
+    """`{level: condition}` checked: known levels, one `otherwise`, the highest is the ceiling."""
+    if value is None:
+        return ()
+    field_name = f"{where}: metadata.applicability-when"
+    if not isinstance(value, dict) or not value:
+        raise SkillError(f"{field_name} must map levels to conditions")
+    pairs = []
+    for level, when in value.items():
+        if level not in _APPLICABILITY or not isinstance(when, str) or not when.strip():
+            raise SkillError(f"{field_name}: {level!r} must be a level with a condition")
+        pairs.append((_APPLICABILITY[level], " ".join(when.split())))
+    if sum(when.startswith(OTHERWISE) for _, when in pairs) != 1:
+        raise SkillError(f"{field_name}: exactly one level must be `otherwise`")
+    if max(level for level, _ in pairs) != ceiling:
+        raise SkillError(f"{field_name}: the highest level must be metadata.applicability")
+    return tuple(pairs)
+
+
+def _level_name(level: Applicability) -> str:
+    return level.name.lower().replace("_", "-")
 
 
 def _effect(value: object, where: Path) -> float:

@@ -13,12 +13,12 @@ HEADER = (
     "# source: words.proto\n"
     '"""Generated protocol buffer code."""\n'
 )
-BODY = '''import re
+BODY = """import re
 
 
 def words(text):
     return re.findall(r"\\w+", text)
-'''
+"""
 PROGRAM = """\
 from words_pb2 import words
 

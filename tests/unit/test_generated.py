@@ -55,7 +55,8 @@ NOT_GENERATED = {
         "from django.db import migrations, models\n"
     ),
     "a docstring mentioning generated code further down": (
-        '"""Report rendering."""\n\nimport re\n\n\n' + "X = 1\n" * 25
+        '"""Report rendering."""\n\nimport re\n\n\n'
+        + "X = 1\n" * 25
         + 'def render():\n    """The generated report; DO NOT EDIT it by hand."""\n'
     ),
     "a module docstring about generating things": (

@@ -27,6 +27,9 @@ How to fix it.
 """
 
 
+_WHEN = "---\nname: bad-skill\ndescription: d\nmetadata:\n  applicability: safe\n  {}\n---\n"
+
+
 def write_skill(folder: Path, name: str, text: str | None = None, code: str = "PP150") -> Path:
     skill = folder / name
     skill.mkdir(parents=True)
@@ -58,6 +61,10 @@ def test_builtin_skills_load_with_transforms() -> None:
         ("---\nname: bad-skill\ndescription: d\nmetadata:\n  kind: attack\n---\n", "kind"),
         ("---\nname: bad-skill\ndescription: d\nmetadata:\n  applicability: yes\n---\n", "one of"),
         ("---\nname: bad-skill\ndescription: d\n", "no closing"),
+        (_WHEN.format("applicability-when: unsafe"), "must map levels to conditions"),
+        (_WHEN.format("applicability-when:\n    risky: otherwise"), "must be a level"),
+        (_WHEN.format("applicability-when:\n    unsafe: if x\n    safe: if y"), "one level"),
+        (_WHEN.format("applicability-when:\n    unsafe: otherwise"), "highest level"),
     ],
 )
 def test_invalid_skill_files_are_reported_with_the_file(
