@@ -6,8 +6,15 @@ import bisect
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
-from .parsing import LogRecord, normalize_route
+from .parsing import LogRecord
+
+_ROUTE_RULES = (
+    (re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "/{uuid}"),
+    (re.compile(r"/[0-9a-f]{24,}"), "/{hash}"),
+    (re.compile(r"/\d+(?=/|$)"), "/{id}"),
+)
 
 KNOWN_BOTS: tuple[str, ...] = (
     "googlebot", "bingbot", "yandexbot", "baiduspider", "duckduckbot", "applebot",
@@ -24,7 +31,7 @@ BROWSER_FAMILIES: tuple[tuple[str, str], ...] = (
     ("safari", "Safari"),
 )
 
-FUZZY_MAX_DISTANCE = 2
+FUZZY_MAX_DISTANCE = 3
 FUZZY_MIN_TOKEN = 5
 
 _TOKEN_RE = re.compile(r"[a-z][a-z0-9_-]+")
@@ -143,7 +150,7 @@ def make_geo_lookup(
             return names[index]
         return "other"
 
-    return region_of
+    return lru_cache(maxsize=4096)(region_of)  # clients come back: look each one up once
 
 
 class Enricher:
@@ -154,9 +161,13 @@ class Enricher:
 
     def enrich(self, record: LogRecord) -> EnrichedRecord:
         """Return the enriched form of one record."""
+        # The route: the path without its query, ids and hashes replaced by placeholders.
+        route = record.path.split("?", 1)[0].lower() or "/"
+        for pattern, placeholder in _ROUTE_RULES:
+            route = pattern.sub(placeholder, route)
         return EnrichedRecord(
             record=record,
-            route=normalize_route(record.path),
+            route=route,
             agent=classify_agent(record.user_agent),
             region=self.region_of(record.ip),
         )
