@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import bisect
+import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 
 from .parsing import LogRecord
 
@@ -150,7 +150,7 @@ def make_geo_lookup(
             return names[index]
         return "other"
 
-    return lru_cache(maxsize=4096)(region_of)  # clients come back: look each one up once
+    return functools.lru_cache(maxsize=4096)(region_of)  # clients come back: look each one up once
 
 
 class Enricher:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 
 from .timing import timed
 
@@ -36,7 +36,7 @@ class LogRecord:
     latency_ms: float
 
 
-@lru_cache(maxsize=4096)  # a busy log repeats each second many times
+@functools.lru_cache(maxsize=4096)  # a busy log repeats each second many times
 def parse_timestamp(raw: str) -> datetime:
     """Parse a ``10/Oct/2023:13:55:36 +0000`` timestamp into an aware datetime."""
     try:
