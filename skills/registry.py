@@ -49,8 +49,8 @@ class Skill:
     origin: str  # "built-in", "package <dist>", "workspace"
     transform: Transform | None = None
     metadata: dict[str, object] = field(default_factory=dict)
-    # Each level a fix can get and when (metadata `applicability-when`); one pair, the
-    # ceiling with "otherwise", when every fix gets the same.
+    # Each level a fix can get and when (metadata `applicability-default` and
+    # `applicability-<level>-when`); empty when every fix gets the ceiling.
     applicability_when: tuple[tuple[Applicability, str], ...] = ()
 
     def applicability_rule(self) -> str:
@@ -155,7 +155,7 @@ def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
             f"{skill_md}: metadata.applicability must be one of {', '.join(_APPLICABILITY)}"
         )
     applicability = _APPLICABILITY[applicability_text]
-    when = _applicability_when(metadata.get("applicability-when"), applicability, skill_md)
+    when = _applicability_when(metadata, applicability, skill_md)
     skill = Skill(
         name=name,
         description=description.strip(),
@@ -200,23 +200,33 @@ def split_front_matter(text: str, where: Path) -> tuple[dict[str, object], str]:
 
 
 def _applicability_when(
-    value: object, ceiling: Applicability, where: Path
+    metadata: dict[str, object], ceiling: Applicability, where: Path
 ) -> tuple[tuple[Applicability, str], ...]:
-    """`{level: condition}` checked: known levels, one `otherwise`, the highest is the ceiling."""
-    if value is None:
+    """`applicability-default` and `applicability-<level>-when`, checked; () when absent.
+
+    Flat string values, as the Agent Skills specification wants metadata: known levels, and
+    the highest level named is the ceiling (`applicability`).
+    """
+    conditions = {
+        key[len("applicability-") : -len("-when")]: value
+        for key, value in metadata.items()
+        if key.startswith("applicability-") and key.endswith("-when")
+    }
+    default = metadata.get("applicability-default")
+    if default is None and not conditions:
         return ()
-    field_name = f"{where}: metadata.applicability-when"
-    if not isinstance(value, dict) or not value:
-        raise SkillError(f"{field_name} must map levels to conditions")
-    pairs = []
-    for level, when in value.items():
-        if level not in _APPLICABILITY or not isinstance(when, str) or not when.strip():
-            raise SkillError(f"{field_name}: {level!r} must be a level with a condition")
+    field_name = f"{where}: metadata.applicability-"
+    if default not in _APPLICABILITY or not conditions:
+        raise SkillError(f"{field_name}default must be a level, with at least one <level>-when")
+    pairs = [(_APPLICABILITY[str(default)], OTHERWISE)]
+    for level, when in conditions.items():
+        if level not in _APPLICABILITY or level == default:
+            raise SkillError(f"{field_name}{level}-when: not a level other than the default")
+        if not isinstance(when, str) or not when.strip():
+            raise SkillError(f"{field_name}{level}-when: must be a condition (text)")
         pairs.append((_APPLICABILITY[level], " ".join(when.split())))
-    if sum(when.startswith(OTHERWISE) for _, when in pairs) != 1:
-        raise SkillError(f"{field_name}: exactly one level must be `otherwise`")
     if max(level for level, _ in pairs) != ceiling:
-        raise SkillError(f"{field_name}: the highest level must be metadata.applicability")
+        raise SkillError(f"{field_name}*: the highest level must be metadata.applicability")
     return tuple(pairs)
 
 

@@ -1,8 +1,8 @@
 """`perfpilot skills` states what decides each skill's applicability, and the words are true.
 
-The levels a SKILL.md declares (`applicability-when`) must be exactly the levels its transform
-gives on the skill's own before/after cases in tests/skills/: a new case that reaches another
-level, or a declared level that no case reaches, fails here.
+The levels a SKILL.md declares (`applicability-default`, `applicability-<level>-when`) must be
+exactly the levels its transform gives on the skill's own before/after cases in tests/skills/:
+a new case that reaches another level, or a declared level that no case reaches, fails here.
 """
 
 from __future__ import annotations

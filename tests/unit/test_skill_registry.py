@@ -61,10 +61,13 @@ def test_builtin_skills_load_with_transforms() -> None:
         ("---\nname: bad-skill\ndescription: d\nmetadata:\n  kind: attack\n---\n", "kind"),
         ("---\nname: bad-skill\ndescription: d\nmetadata:\n  applicability: yes\n---\n", "one of"),
         ("---\nname: bad-skill\ndescription: d\n", "no closing"),
-        (_WHEN.format("applicability-when: unsafe"), "must map levels to conditions"),
-        (_WHEN.format("applicability-when:\n    risky: otherwise"), "must be a level"),
-        (_WHEN.format("applicability-when:\n    unsafe: if x\n    safe: if y"), "one level"),
-        (_WHEN.format("applicability-when:\n    unsafe: otherwise"), "highest level"),
+        (_WHEN.format("applicability-default: risky\n  applicability-safe-when: x"), "a level"),
+        (_WHEN.format("applicability-safe-when: if x"), "default must be a level"),
+        (_WHEN.format("applicability-default: unsafe\n  applicability-odd-when: x"), "odd-when"),
+        (
+            _WHEN.format("applicability-default: unsafe\n  applicability-display-only-when: x"),
+            "highest level",
+        ),
     ],
 )
 def test_invalid_skill_files_are_reported_with_the_file(
