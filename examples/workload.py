@@ -156,7 +156,7 @@ def generate(count: int, seed: int) -> tuple[list[str], list[str]]:
     rng = random.Random(seed)
     clients = make_clients(rng, max(50, count // 25))
     attackers = rng.sample(clients, k=len(clients) // 40)
-    blocklist = [ip for ip, _ in attackers] + [random_ip(rng) for _ in range(900)]
+    blocklist = [ip for ip, _ in attackers] + [random_ip(rng) for _ in range(300)]
     rng.shuffle(blocklist)
     # A pool of distinct requests, drawn from repeatedly: the analysis, not the generator,
     # should dominate the profile.
