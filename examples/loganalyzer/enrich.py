@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import bisect
-import functools
 import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -150,7 +149,7 @@ def make_geo_lookup(
             return names[index]
         return "other"
 
-    return functools.lru_cache(maxsize=4096)(region_of)  # clients come back: look each one up once
+    return region_of
 
 
 class Enricher:
@@ -158,6 +157,7 @@ class Enricher:
 
     def __init__(self, geo_ranges: Sequence[tuple[str, str, str]] = DEFAULT_GEO_RANGES) -> None:
         self.region_of = make_geo_lookup(geo_ranges)
+        self.regions: dict[str, str] = {}  # clients come back: look each address up once
 
     def enrich(self, record: LogRecord) -> EnrichedRecord:
         """Return the enriched form of one record."""
@@ -169,8 +169,12 @@ class Enricher:
             record=record,
             route=route,
             agent=classify_agent(record.user_agent),
-            region=self.region_of(record.ip),
+            region=self.regions.get(record.ip) or self._new_region(record.ip),
         )
+
+    def _new_region(self, ip: str) -> str:
+        region = self.regions[ip] = self.region_of(ip)
+        return region
 
 
 def enrich_all(records: Iterable[LogRecord], enricher: Enricher) -> list[EnrichedRecord]:

@@ -34,6 +34,17 @@ def readme_example() -> tuple[set[tuple[str, str]], tuple[int, int]]:
     return findings, (int(summary[0]), int(summary[1]))
 
 
+def run_main_command(clone: Path) -> tuple[set[tuple[str, str]], tuple[int, int]]:
+    """(place, code) of every finding the main command prints, and its summary counts."""
+    done = perfpilot("check", "--run", "python3 examples/workload.py", "examples/", cwd=clone)
+    assert done.returncode == 1, done.stderr
+    lines = done.stdout.splitlines()
+    summary = SUMMARY.match(lines[-1])
+    assert summary is not None, lines[-1]
+    printed = {(m["where"], m["code"]) for line in lines if (m := FINDING.match(line))}
+    return printed, (int(summary[1]), int(summary[2]))
+
+
 @pytest.mark.slow
 def test_main_command_prints_what_the_readme_shows(tmp_path: Path) -> None:
     clone = tmp_path / "clone"
@@ -42,14 +53,16 @@ def test_main_command_prints_what_the_readme_shows(tmp_path: Path) -> None:
         REPO / "examples", clone / "examples", ignore=shutil.ignore_patterns("__pycache__")
     )
     shutil.copy(REPO / "pyproject.toml", clone / "pyproject.toml")
-    done = perfpilot("check", "--run", "python3 examples/workload.py", "examples/", cwd=clone)
-    assert done.returncode == 1, done.stderr
-    lines = done.stdout.splitlines()
-    printed = {(m["where"], m["code"]) for line in lines if (m := FINDING.match(line))}
-    summary = SUMMARY.match(lines[-1])
-    assert summary is not None, lines[-1]
-    expected, (hot, opportunities) = readme_example()
-    assert printed == expected, (
-        f"missing: {sorted(expected - printed)}; not in the README: {sorted(printed - expected)}"
+    expected = readme_example()
+    # The example keeps every function well clear of the 2% threshold, but a machine busy
+    # with other work can push one across it (cProfile measures wall time): a second run
+    # must then agree. A README that is wrong fails both.
+    runs = [run_main_command(clone)]
+    if runs[0] != expected:
+        runs.append(run_main_command(clone))
+    (printed, counts) = runs[-1]
+    assert printed == expected[0], (
+        f"missing: {sorted(expected[0] - printed)}; not in the README:"
+        f" {sorted(printed - expected[0])}"
     )
-    assert (int(summary[1]), int(summary[2])) == (hot, opportunities)
+    assert counts == expected[1]
