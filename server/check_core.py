@@ -31,6 +31,8 @@ class CheckOptions:
     unsafe_fixes: bool = False
     all_functions: bool = False
     unsafe_setting: bool = False  # [tool.perfpilot] unsafe_fixes
+    include_generated: bool = False  # [tool.perfpilot] include_generated / --include-generated
+    diff_all: bool = False  # --diff-all: after the patch, every fix it leaves out
 
 
 @dataclass
