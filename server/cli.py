@@ -11,9 +11,16 @@ from collections.abc import Sequence
 from datetime import datetime, timezone
 from pathlib import Path
 
+from perfpilot.server.defense_cli import (
+    DefenseUsageError,
+    register_history_commands,
+    run_history,
+    run_record,
+)
 from perfpilot.server.fetch_cli import register_fetch
 from perfpilot.server.mcp.cli import McpUsageError, register_mcp
 from perfpilot.server.optimize_cli import register_optimize
+from perfpilot.server.regress_cli import register_regress, run_regress
 from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
 from perfpilot.tools.config import (
     PROFILES_DIR,
@@ -22,6 +29,8 @@ from perfpilot.tools.config import (
     load_settings,
     parse_path_mapping,
 )
+from perfpilot.tools.defense.history import HistoryError
+from perfpilot.tools.defense.repo import GitError
 from perfpilot.tools.model import ProfileError
 from perfpilot.tools.profiles.remote import RemoteSpec, is_remote_spec, parse_remote
 from perfpilot.tools.profiling import SAMPLERS, ProfilingError, default_output, run_profiled
@@ -30,6 +39,7 @@ from perfpilot.tools.profiling import SAMPLERS, ProfilingError, default_output, 
 # subcommand that needs them: `perfpilot mcp` must answer its client within a few hundred ms.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+DEFENSE_ERRORS = (DefenseUsageError, HistoryError, GitError)
 
 
 class UsageError(Exception):
@@ -108,6 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     register_optimize(commands)
     register_mcp(commands)
     register_fetch(commands)
+    register_history_commands(commands)
+    register_regress(commands)
     return parser
 
 
@@ -133,8 +145,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             from perfpilot.server.fetch_cli import run_fetch
 
             return run_fetch(args)
+        if args.command == "record":
+            return run_record(args)
+        if args.command == "history":
+            return run_history(args)
+        if args.command == "regress":
+            return run_regress(args)
         return run_profile(args)
-    except (UsageError, McpUsageError, ConfigError, ProfileError, ProfilingError) as exc:
+    except (
+        UsageError,
+        McpUsageError,
+        ConfigError,
+        ProfileError,
+        ProfilingError,
+        *DEFENSE_ERRORS,
+    ) as exc:
         print(f"perfpilot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:

@@ -19,6 +19,9 @@ INFORMATION_URI = "https://github.com/perfpilot/perfpilot"
 # Rule metadata shown by code-scanning UIs; one entry per code perfpilot emits.
 RULES: dict[str, tuple[str, str]] = {
     "PP001": ("hot-function", "A function that takes a large share of the profiled time."),
+    "PP201": ("regressed-function", "A function whose share of the program grew between commits."),
+    "PP202": ("new-hot-function", "A function that became hot between commits."),
+    "PP203": ("improved-function", "A function whose share of the program shrank (a note)."),
     "PP901": ("unmapped-profile-paths", "Profiled files that match no workspace file."),
     "PP902": ("missing-profiled-functions", "Profiled functions no longer in the workspace."),
 }

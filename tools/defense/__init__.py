@@ -1,0 +1,1 @@
+"""Defense: profile history, regression detection, root cause and mitigation."""

@@ -1,0 +1,123 @@
+"""Change points over a history series: where a function's share stepped, and whether it stayed.
+
+The series is the runs at each commit of a first-parent chain, oldest first. A function's
+series is cut into stretches of constant level (binary segmentation with a rank test); the
+change that matters is between the first stretch and the last one. A step that came back
+down (a change reverted, a noisy week) leaves the last stretch at the first one's level:
+that is the went-away filter, and such steps are listed as `went_away`, not reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from statistics import median
+
+from perfpilot.tools.defense.detect import DetectOptions
+from perfpilot.tools.defense.history import Run
+from perfpilot.tools.defense.stats import Level, benjamini_hochberg, mann_whitney, segment
+
+# Binary segmentation's per-split level; the final first-vs-last test is FDR-controlled.
+SEGMENT_ALPHA = 0.01
+
+
+@dataclass(slots=True)
+class SeriesChange:
+    """A function whose level at the end of the series differs from its level at the start."""
+
+    key: str
+    path: str
+    qualname: str
+    def_line: int
+    commit: str  # the first commit of the stretch where the new level began
+    before: float  # share, percent
+    after: float
+    p_value: float
+    q_value: float = 1.0
+    levels: list[Level] = field(default_factory=list)
+    series: list[float] = field(default_factory=list)  # median share per commit (NaN = no run)
+
+    @property
+    def delta(self) -> float:
+        """Change of the own share, percentage points."""
+        return self.after - self.before
+
+
+@dataclass(slots=True)
+class SeriesReport:
+    """Persistent changes, and steps that went away (for the record)."""
+
+    commits: list[str]
+    changes: list[SeriesChange]
+    went_away: list[SeriesChange]
+
+
+def detect_series(
+    chain: Sequence[str], runs: Sequence[Run], options: DetectOptions | None = None
+) -> SeriesReport:
+    """Find persistent share changes over the commits of `chain` (oldest first)."""
+    options = options or DetectOptions()
+    by_commit: dict[str, list[Run]] = {}
+    for run in runs:
+        if run.commit is not None:
+            by_commit.setdefault(run.commit, []).append(run)
+    commits = [sha for sha in chain if sha in by_commit]
+    keys = sorted({k for run in runs if run.commit in by_commit for k in run.functions})
+    found: list[SeriesChange] = []
+    went_away: list[SeriesChange] = []
+    for key in keys:
+        groups = [[run.share(key) for run in by_commit[sha]] for sha in commits]
+        if len(groups) < 2 or max(median(g) for g in groups) < options.floor:
+            continue
+        levels = segment(groups, SEGMENT_ALPHA, options.min_effect)
+        change = _change(key, runs, commits, groups, levels)
+        if len(levels) < 2:
+            continue
+        if _matters(change.delta, change.before, options):
+            found.append(change)
+        else:
+            went_away.append(change)
+    for change, q in zip(found, benjamini_hochberg([c.p_value for c in found])):
+        change.q_value = q
+    changes = [c for c in found if c.q_value <= options.fdr]
+    return SeriesReport(commits, sorted(changes, key=lambda c: -abs(c.delta)), went_away)
+
+
+def _change(
+    key: str,
+    runs: Sequence[Run],
+    commits: list[str],
+    groups: list[list[float]],
+    levels: list[Level],
+) -> SeriesChange:
+    first, last = levels[0], levels[-1]
+    before = [v for g in groups[first.first : first.last + 1] for v in g]
+    after = [v for g in groups[last.first : last.last + 1] for v in g]
+    # The new level began where the series crossed halfway and never came back.
+    midpoint = (first.level + last.level) / 2
+    rising = last.level >= first.level
+    start = last
+    for level in reversed(levels[1:]):
+        if (level.level >= midpoint) == rising:
+            start = level
+        else:
+            break
+    figures = next(r.functions[key] for r in reversed(runs) if key in r.functions)
+    return SeriesChange(
+        key=key,
+        path=figures.path,
+        qualname=figures.qualname,
+        def_line=figures.def_line,
+        commit=commits[start.first],
+        before=first.level,
+        after=last.level,
+        p_value=mann_whitney(before, after).p_value if len(levels) > 1 else 1.0,
+        levels=levels,
+        series=[median(g) for g in groups],
+    )
+
+
+def _matters(delta: float, before: float, options: DetectOptions) -> bool:
+    if abs(delta) < options.min_effect:
+        return False
+    return before <= 0 or abs(delta) >= options.min_relative * before
