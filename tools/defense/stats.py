@@ -167,8 +167,9 @@ def segment(groups: Sequence[Sequence[float]], alpha: float, min_shift: float) -
 
     Binary segmentation: the cut (a step, or a stretch that differs from what surrounds it)
     with the smallest rank-test p-value is kept when it is below `alpha` and the medians
-    differ by at least `min_shift`; each piece is then cut again. A change that reverts shows up as a stretch that returns to the level
-    before it, which is how the went-away filter recognises it.
+    differ by at least `min_shift`; each piece is then cut again. A change that reverts
+    shows up as a stretch that returns to the level before it, which is how the went-away
+    filter recognises it.
     """
     levels: list[Level] = []
     _split(groups, 0, len(groups) - 1, alpha, min_shift, levels)
