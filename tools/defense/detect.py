@@ -10,6 +10,7 @@ functions compared; a minimum effect; the cost-shift filter.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
@@ -97,11 +98,6 @@ def compare_runs(
     warnings = []
     sampled = all(r.unit == "samples" for r in (*base, *head))
     use_counts = sampled and min(len(base), len(head)) < MIN_RANK_RUNS
-    if not use_counts and min(len(base), len(head)) < MIN_RANK_RUNS:
-        warnings.append(
-            f"{len(base)} base and {len(head)} head runs: too few for a rank test to be sure of"
-            f" anything; use --repeat {MIN_RANK_RUNS * 2} or more, or a sampling profiler"
-        )
     keys = sorted({k for run in (*base, *head) for k in run.functions})
     changes = []
     for key in keys:
@@ -110,6 +106,16 @@ def compare_runs(
         if max(median(base_shares), median(head_shares)) < options.floor:
             continue
         changes.append(_change(key, base, head, base_shares, head_shares, use_counts))
+    if not use_counts and changes:
+        # The smallest p-value a rank test can give with these many runs (all of head above
+        # all of base); if even that cannot pass the FDR bar for one of m tests, say so.
+        smallest = 2 / math.comb(len(base) + len(head), len(base))
+        if smallest > options.fdr / len(changes):
+            warnings.append(
+                f"{len(base)} base and {len(head)} head runs cannot show a significant change"
+                f" among {len(changes)} functions (the smallest possible p is {smallest:.2g});"
+                " use --repeat 10 or more, or a sampling profiler with one run per side"
+            )
     for change, q in zip(changes, benjamini_hochberg([c.p_value for c in changes])):
         change.q_value = q
     for change in changes:

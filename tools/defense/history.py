@@ -237,6 +237,7 @@ def open_history(path: Path, create: bool = True) -> History:
         _check_header(path)
     if create:
         path.parent.mkdir(parents=True, exist_ok=True)
+        _ignore_in_git(path)
     try:
         connection = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -258,6 +259,19 @@ def open_history(path: Path, create: bool = True) -> History:
         connection.close()
         raise
     return History(connection, path)
+
+
+def _ignore_in_git(path: Path) -> None:
+    """Keep the database (and this ignore file) out of `git status`, unless the user chose."""
+    ignore = path.parent / ".gitignore"
+    if ignore.exists() or ignore.is_symlink():
+        return
+    lines = ["# perfpilot's local history (perfpilot record)", path.name, f"{path.name}-*"]
+    try:
+        with open(ignore, "x", encoding="utf-8") as handle:
+            handle.write("\n".join([*lines, ".gitignore", ""]))
+    except OSError:
+        pass  # a read-only folder or a race with another writer: only cosmetic
 
 
 def _check_header(path: Path) -> None:

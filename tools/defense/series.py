@@ -67,19 +67,22 @@ def detect_series(
     went_away: list[SeriesChange] = []
     for key in keys:
         groups = [[run.share(key) for run in by_commit[sha]] for sha in commits]
+        times = [[run.seconds(key) for run in by_commit[sha]] for sha in commits]
         if len(groups) < 2 or max(median(g) for g in groups) < options.floor:
             continue
         levels = segment(groups, SEGMENT_ALPHA, options.min_effect)
-        change = _change(key, runs, commits, groups, levels)
         if len(levels) < 2:
             continue
-        if _matters(change.delta, change.before, options):
+        change = _change(key, runs, commits, groups, levels)
+        if _matters(change.delta, change.before, options) and _time_agrees(change, times):
             found.append(change)
         else:
             went_away.append(change)
     for change, q in zip(found, benjamini_hochberg([c.p_value for c in found])):
         change.q_value = q
     changes = [c for c in found if c.q_value <= options.fdr]
+    # A step whose end level is not surely different from its start did not persist either.
+    went_away += [c for c in found if c.q_value > options.fdr]
     return SeriesReport(commits, sorted(changes, key=lambda c: -abs(c.delta)), went_away)
 
 
@@ -115,6 +118,17 @@ def _change(
         levels=levels,
         series=[median(g) for g in groups],
     )
+
+
+def _time_agrees(change: SeriesChange, times: list[list[float | None]]) -> bool:
+    """False when the function's time moved against its share (it only took up the slack
+    of another function's change: shares sum to 100 %)."""
+    first, last = change.levels[0], change.levels[-1]
+    before = [t for g in times[first.first : first.last + 1] for t in g if t is not None]
+    after = [t for g in times[last.first : last.last + 1] for t in g if t is not None]
+    if not before or not after:
+        return True
+    return (median(after) - median(before)) * change.delta >= 0
 
 
 def _matters(delta: float, before: float, options: DetectOptions) -> bool:

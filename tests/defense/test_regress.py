@@ -1,0 +1,129 @@
+"""`perfpilot regress` end to end on a real git repository, with the program really run."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from tests.defense.conftest import commit_all, git, perfpilot
+
+SLOW_LINE = "        total += len(str(i)) * 0\n"
+
+
+def plant_slowdown(root: Path) -> str:
+    """Make `parse` slower in one commit between two harmless ones; return the culprit SHA."""
+    app = root / "app.py"
+    (root / "README.md").write_text("An app.\n")
+    commit_all(root, "docs: a readme")
+    text = app.read_text().replace(
+        "        total += i % 7\n", "        total += i % 7\n" + SLOW_LINE
+    )
+    app.write_text(text)
+    culprit = commit_all(root, "parse: count digits too")
+    app.write_text(app.read_text().replace("def helper(n):\n", "def helper(n):\n    # sum\n"))
+    commit_all(root, "helper: a comment")
+    return culprit
+
+
+def test_run_mode_finds_the_slowed_function_and_its_commit(repo: Path) -> None:
+    culprit = plant_slowdown(repo)
+    before = (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain"))
+    done = perfpilot("regress", "--base", "HEAD~3", "--run", "python3 app.py", "--repeat", "6",
+                     "--output-format", "json", cwd=repo)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    (finding,) = [f for f in report["findings"] if f["code"] in ("PP201", "PP202")]
+    assert finding["code"] == "PP201" and finding["filename"] == "app.py"
+    assert finding["location"]["row"] == 1  # parse's def line
+    data = finding["data"]
+    assert data["qualname"] == "parse" and data["delta_points"] > 5
+    assert data["p_value"] < 0.01 and data["q_value"] < 0.01
+    assert data["head_ms"] > data["base_ms"] and data["commit"] == culprit
+    low, high = data["interval_points"]
+    assert 0 < low <= high
+    causes = report["root_causes"]["app.py:parse"]
+    assert causes[0]["commit"] == culprit and causes[0]["author"] == "Ann Author"
+    assert SLOW_LINE.strip() in causes[0]["hunk"]
+    # The user's branch, HEAD and work tree are as they were; no worktree is left behind.
+    assert (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")) == before
+    assert git(repo, "worktree", "list").count("\n") == 1
+    # The runs were stored: history mode now answers without running anything.
+    text = perfpilot("regress", "--base", "HEAD~3", "--head", "HEAD", cwd=repo)
+    assert text.returncode == 1, text.stderr
+    line = text.stdout.splitlines()[0]
+    assert re.match(
+        r"app\.py:1:1: PP201 `parse` regressed: \+\d+\.\d% of the program \(\d+\.\d -> \d+\.\d"
+        rf" ms/run, p=[\d.e-]+, q=[\d.e-]+\) since {culprit[:7]} 'parse: count digits too'",
+        line,
+    ), line
+    assert "Root cause of `parse`" in text.stdout and SLOW_LINE.strip() in text.stdout
+    github = perfpilot("regress", "--base", "HEAD~3", "--output-format", "github", cwd=repo)
+    assert github.stdout.startswith("::warning title=perfpilot (PP201),file=app.py,line=1")
+    sarif = json.loads(perfpilot("regress", "--base", "HEAD~3", "--output-format", "sarif",
+                                 cwd=repo).stdout)  # fmt: skip
+    (result,) = sarif["runs"][0]["results"]
+    assert result["ruleId"] == "PP201" and result["level"] == "warning"
+
+
+def test_a_renamed_hot_function_is_not_a_regression(repo: Path) -> None:
+    app = repo / "app.py"
+    app.write_text(app.read_text().replace("parse(", "tokenize("))
+    commit_all(repo, "rename parse to tokenize")
+    done = perfpilot("regress", "--base", "HEAD~1", "--run", "python3 app.py", "--repeat", "8",
+                     "--output-format", "json", cwd=repo)  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    report = json.loads(done.stdout)
+    assert not [f for f in report["findings"] if f["code"] in ("PP201", "PP202")]
+    shifts = {s["function"]: s["from"] for s in report["cost_shifts"]}
+    assert "app.py:parse" in shifts["app.py:tokenize"]
+
+
+def test_regress_errors_are_one_line(repo: Path) -> None:
+    for args, words in (
+        (["regress", "--base", "nope", "--run", "python3 app.py"], "'nope' is not a commit"),
+        (["regress", "--base", "HEAD"], "no history yet"),
+        (["regress", "--run", "python3 app.py"], "--run needs --base"),
+    ):
+        done = perfpilot(*args, cwd=repo)
+        assert done.returncode == 2, done.stderr
+        assert done.stderr.count("\n") == 1 and words in done.stderr, done.stderr
+
+
+def test_history_mode_reports_a_step_that_stays_and_not_one_that_went_away(repo: Path) -> None:
+    app = repo / "app.py"
+    original = app.read_text()
+
+    def record(repeat: int = 3) -> None:
+        done = perfpilot("record", "--repeat", str(repeat), "--", "python3", "app.py", cwd=repo)
+        assert done.returncode == 0, done.stderr
+
+    record(5)
+    app.write_text(
+        original.replace("        total += i % 7\n", "        total += i % 7\n" + SLOW_LINE)
+    )
+    culprit = commit_all(repo, "parse: count digits too")
+    record()
+    (repo / "notes.txt").write_text("unrelated\n")
+    step_head = commit_all(repo, "notes")
+    record()
+    app.write_text(original)
+    commit_all(repo, "Revert 'parse: count digits too'")
+    record()
+    (repo / "notes.txt").write_text("still unrelated\n")
+    commit_all(repo, "more notes")
+    record()
+
+    gone = perfpilot("regress", "--output-format", "json", cwd=repo)
+    assert gone.returncode == 0, gone.stdout + gone.stderr
+    report = json.loads(gone.stdout)
+    assert report["findings"] == []
+    assert "app.py:parse" in [w["function"] for w in report["went_away"]]
+    assert "went away" in report["summary"]
+
+    stayed = perfpilot("regress", "--head", step_head, "--output-format", "json", cwd=repo)
+    assert stayed.returncode == 1, stayed.stdout + stayed.stderr
+    report = json.loads(stayed.stdout)
+    (finding,) = [f for f in report["findings"] if f["code"] == "PP201"]
+    assert finding["data"]["qualname"] == "parse"
+    assert finding["data"]["change_commit"] == culprit and finding["data"]["commit"] == culprit
