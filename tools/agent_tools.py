@@ -412,3 +412,7 @@ def _mapped(loaded: LoadedProfiles, file: Path, qualname: str) -> MappedFunction
         if function.qualname == qualname and os.path.realpath(function.path) == real:
             return mapped
     return None
+
+
+# The defense's tools (regressions, root_cause) register on TOOLS, so they come last.
+from perfpilot.tools.defense import tools as _defense_tools  # noqa: E402, F401

@@ -6,6 +6,8 @@ import json
 import re
 from pathlib import Path
 
+from perfpilot.tools.agent_tools import TOOLS, ToolContext
+from perfpilot.tools.registry import to_data
 from tests.defense.conftest import commit_all, git, perfpilot
 
 SLOW_LINE = "        total += len(str(i)) * 0\n"
@@ -64,6 +66,16 @@ def test_run_mode_finds_the_slowed_function_and_its_commit(repo: Path) -> None:
                                  cwd=repo).stdout)  # fmt: skip
     (result,) = sarif["runs"][0]["results"]
     assert result["ruleId"] == "PP201" and result["level"] == "warning"
+    # The same answers through the typed tools (agent, MCP), from the history alone.
+    ctx = ToolContext(root=repo)
+    found = to_data(TOOLS.get("regressions").call(ctx, {"base": "HEAD~3"}))  # type: ignore[union-attr]
+    (entry,) = found["entries"]
+    assert (entry["code"], entry["path"], entry["qualname"]) == ("PP201", "app.py", "parse")
+    assert entry["suspect_commit"] == culprit and entry["q_value"] < 0.01
+    arguments = {"path": "app.py", "qualname": "parse", "base": "HEAD~3"}
+    suspects = to_data(TOOLS.get("root_cause").call(ctx, arguments))  # type: ignore[union-attr]
+    assert [s["sha"] for s in suspects] == [culprit]
+    assert SLOW_LINE.strip() in suspects[0]["hunk"]
 
 
 def test_a_renamed_hot_function_is_not_a_regression(repo: Path) -> None:

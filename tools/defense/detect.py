@@ -26,6 +26,10 @@ from perfpilot.tools.defense.stats import (
 REGRESSION, NEW_HOT, IMPROVEMENT, COST_SHIFT = "regression", "new", "improvement", "cost-shift"
 # Below this many runs per side, a sampled profile's counts are more informative than ranks.
 MIN_RANK_RUNS = 5
+# Level at which absolute time must confirm a share change when shares alone cannot tell.
+TIME_ALPHA = 0.05
+# The unchanged functions must hold this share of the program to serve as the reference.
+STABLE_MIN = 20.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -221,8 +225,15 @@ def _filter_dilution(
             return
         stable_base = [_stable_mass(r, flagged) for r in base]
         stable_head = [_stable_mass(r, flagged) for r in head]
-        if min(median(stable_base), median(stable_head)) < 5.0:
-            return  # almost nothing stayed put: no reference to measure against
+        if min(median(stable_base), median(stable_head)) < STABLE_MIN:
+            # Almost nothing stayed put, so there is no reference to measure against: only
+            # a change that absolute time confirms (significantly, the same way) stands.
+            for change in changes:
+                if change.kind is not None and change.p_time is not None:
+                    agrees = (change.head_ms or 0) - (change.base_ms or 0) > 0
+                    if change.p_time >= TIME_ALPHA or agrees != (change.delta > 0):
+                        change.kind = None
+            return
         changed = False
         for change in changes:
             if change.key not in flagged:
