@@ -78,7 +78,7 @@ def test_two_processes_writing_at_once_lose_nothing(repo: Path, real_profile: Pa
                 str(real_profile),
                 str(repo),
                 name,
-                "25",
+                "15",
             ],
             stderr=subprocess.PIPE,
             text=True,
