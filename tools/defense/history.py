@@ -266,7 +266,7 @@ def _ignore_in_git(path: Path) -> None:
     ignore = path.parent / ".gitignore"
     if ignore.exists() or ignore.is_symlink():
         return
-    lines = ["# perfpilot's local history (perfpilot record)", path.name, f"{path.name}-*"]
+    lines = ["# perfpilot's local state", path.name, f"{path.name}-*", "mitigations/"]
     try:
         with open(ignore, "x", encoding="utf-8") as handle:
             handle.write("\n".join([*lines, ".gitignore", ""]))

@@ -29,7 +29,7 @@ def profile_runs(
     sampler: str = "cprofile",
     git: GitState | None = None,
     mappings: tuple[PathMapping, ...] = (),
-    stdout: TextIO | None = None,
+    stdout: TextIO | int | None = None,
 ) -> list[Run]:
     """Run `command` `repeat` times under the profiler in `cwd`; return the runs (not stored).
 

@@ -1,0 +1,54 @@
+"""`regress --mitigate`: the revert of the culprit's hunk, tested and timed, on a new branch."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tests.defense.conftest import commit_all, git, perfpilot
+from tests.defense.test_regress import SLOW_LINE, plant_slowdown
+
+TESTS = """\
+from app import parse
+
+
+def test_parse():
+    assert parse(10) == sum(i % 7 for i in range(10))
+"""
+
+
+def test_mitigation_branch_reverts_the_hunk_passes_tests_and_leaves_the_user_alone(
+    repo: Path,
+) -> None:
+    (repo / "test_app.py").write_text(TESTS)
+    commit_all(repo, "tests")
+    culprit = plant_slowdown(repo)
+    (repo / "scratch.txt").write_text("the user's uncommitted work\n")
+    head = git(repo, "rev-parse", "HEAD").strip()
+    done = perfpilot("regress", "--base", "HEAD~3", "--run", "python3 app.py", "--repeat", "6",
+                     "--mitigate", "--test-cmd", "python3 -m pytest -q", cwd=repo)  # fmt: skip
+    assert done.returncode == 1, done.stderr
+    assert "mitigation committed on local branch perfpilot/regression-parse" in done.stderr
+    # The user's branch, HEAD, index and files are untouched; no worktree is left.
+    assert git(repo, "rev-parse", "HEAD").strip() == head
+    assert git(repo, "symbolic-ref", "--short", "HEAD").strip() == "main"
+    assert git(repo, "status", "--porcelain") == "?? scratch.txt\n"
+    assert SLOW_LINE in (repo / "app.py").read_text()
+    assert git(repo, "worktree", "list").count("\n") == 1
+    # One commit on the new branch, on top of head, removing exactly the slow line.
+    assert git(repo, "rev-list", "--count", f"{head}..perfpilot/regression-parse").strip() == "1"
+    assert git(repo, "rev-parse", "perfpilot/regression-parse~1").strip() == head
+    diff = git(repo, "diff", head, "perfpilot/regression-parse")
+    changed = [
+        line for line in diff.splitlines() if line[:1] in "+-" and line[:3] not in ("+++", "---")
+    ]
+    assert changed == ["-" + SLOW_LINE.rstrip("\n")]
+    assert "perf: Revert the changes of" in git(
+        repo, "log", "-1", "--format=%B", "perfpilot/regression-parse"
+    )
+    description = (repo / ".perfpilot/mitigations/perfpilot-regression-parse.md").read_text()
+    assert culprit[:10] in description and "passed" in description
+    assert "`python3 -m pytest -q` passed" in description
+    assert "nothing was pushed" in description
+    rows = [line for line in description.splitlines() if line.startswith("| own share")]
+    base, head_share, mitigated = (float(c.strip().rstrip("%")) for c in rows[0].split("|")[2:5])
+    assert mitigated < (base + head_share) / 2  # the time came back
