@@ -6,9 +6,12 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+
 from perfpilot.tools.agent_tools import TOOLS, ToolContext
 from perfpilot.tools.registry import to_data
 from tests.defense.conftest import commit_all, git, perfpilot
+from tests.defense.html_probe import CHROMIUM, render_in_chromium
 
 SLOW_LINE = "        total += len(str(i)) * 0\n"
 
@@ -26,6 +29,24 @@ def plant_slowdown(root: Path) -> str:
     app.write_text(app.read_text().replace("def helper(n):\n", "def helper(n):\n    # sum\n"))
     commit_all(root, "helper: a comment")
     return culprit
+
+
+def check_html_report(report: Path, scratch: Path, culprit: str) -> None:
+    """The report is self-contained and Chromium draws its bars, series and diff."""
+    text = report.read_text()
+    assert "Content-Security-Policy" in text and "<script" not in text
+    assert not re.search(r"(src|href)=|https?://", text)
+    if CHROMIUM is None:
+        pytest.skip("chromium is not installed (Debian: apt-get install chromium)")
+    seen = render_in_chromium(report, scratch)
+    assert seen["sections"] == ["app.py:parse"]
+    base_bar, head_bar = seen["bars"]  # type: ignore[misc]
+    assert 0 < base_bar < head_bar
+    assert seen["points"] == 12  # 6 base and 6 head runs
+    assert seen["seriesHeights"][0] > 100 and seen["changeLines"][0] > 50  # type: ignore[index]
+    assert seen["added"] == ["+" + SLOW_LINE.rstrip("\n")]  # type: ignore[union-attr]
+    assert culprit[:10] in seen["cause"][0]  # type: ignore[index]
+    assert seen["summary"].startswith("1 regression")  # type: ignore[union-attr]
 
 
 def test_run_mode_finds_the_slowed_function_and_its_commit(repo: Path) -> None:
@@ -51,8 +72,10 @@ def test_run_mode_finds_the_slowed_function_and_its_commit(repo: Path) -> None:
     assert (git(repo, "rev-parse", "HEAD"), git(repo, "status", "--porcelain")) == before
     assert git(repo, "worktree", "list").count("\n") == 1
     # The runs were stored: history mode now answers without running anything.
-    text = perfpilot("regress", "--base", "HEAD~3", "--head", "HEAD", cwd=repo)
+    text = perfpilot("regress", "--base", "HEAD~3", "--head", "HEAD", "--html", "out/report.html",
+                     cwd=repo)  # fmt: skip
     assert text.returncode == 1, text.stderr
+    check_html_report(repo / "out" / "report.html", repo.parent, culprit)
     line = text.stdout.splitlines()[0]
     assert re.match(
         r"app\.py:1:1: PP201 `parse` regressed: \+\d+\.\d% of the program \(\d+\.\d -> \d+\.\d"
