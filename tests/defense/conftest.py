@@ -29,15 +29,17 @@ def helper(n):
     return sum(range(n))
 
 
-def main():
-    for _ in range(12):
+def main(rounds=12):
+    for _ in range(rounds):
         parse(20000)
         render(20000)
         helper(20000)
 
 
 if __name__ == "__main__":
-    main()
+    import sys
+
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 12)
 """
 
 

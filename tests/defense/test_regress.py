@@ -162,3 +162,17 @@ def test_history_mode_reports_a_step_that_stays_and_not_one_that_went_away(repo:
     (finding,) = [f for f in report["findings"] if f["code"] == "PP201"]
     assert finding["data"]["qualname"] == "parse"
     assert finding["data"]["change_commit"] == culprit and finding["data"]["commit"] == culprit
+
+
+def test_one_pair_of_sampled_profiles_uses_the_count_test(repo: Path) -> None:
+    culprit = plant_slowdown(repo)
+    done = perfpilot("regress", "--base", "HEAD~3", "--run", "python3 app.py 150", "--repeat", "1",
+                     "--sampler", "py-spy", "--output-format", "json", cwd=repo)  # fmt: skip
+    if "py-spy" in done.stderr and "permission" in done.stderr.lower():
+        pytest.skip("py-spy cannot trace here")
+    assert done.returncode == 1, done.stderr
+    report = json.loads(done.stdout)
+    (finding,) = [f for f in report["findings"] if f["code"] == "PP201"]
+    data = finding["data"]
+    assert data["qualname"] == "parse" and data["method"] == "poisson"
+    assert data["q_value"] < 0.01 and data["commit"] == culprit

@@ -9,6 +9,7 @@ import pytest
 from perfpilot.tools.defense.stats import (
     benjamini_hochberg,
     binomial_p_value,
+    binomial_upper_tail,
     mann_whitney,
     poisson_rate_test,
     segment,
@@ -80,3 +81,19 @@ def test_segment_finds_a_step_and_a_bump_that_returns() -> None:
     assert len(bump) == 3 and bump[0].level == pytest.approx(bump[-1].level)
     flat = segment([low] * 8, alpha=0.01, min_shift=0.5)
     assert len(flat) == 1
+
+
+def test_one_sided_rank_p_values() -> None:
+    # All of y above all of x, 5 vs 5: P(U >= 25) = 1 / 252 (exact); the other tail is 1.
+    result = mann_whitney([1, 2, 3, 4, 5], [6, 7, 8, 9, 10])
+    assert result.p_greater == pytest.approx(1 / 252)
+    assert result.p_less == pytest.approx(1.0)
+    tied = mann_whitney([1, 1, 2, 2, 3], [2, 3, 3, 4, 4])
+    assert tied.p_greater == pytest.approx(tied.p_value / 2)
+
+
+def test_binomial_upper_tail() -> None:
+    # P(X >= 7), X ~ Binomial(10, 1/2) = (120 + 45 + 10 + 1) / 1024
+    assert binomial_upper_tail(7, 10, 0.5) == pytest.approx(176 / 1024)
+    assert binomial_upper_tail(0, 10, 0.3) == 1.0
+    assert binomial_upper_tail(11, 10, 0.3) == 0.0

@@ -18,8 +18,8 @@ from statistics import median
 from perfpilot.tools.defense.history import Run
 from perfpilot.tools.defense.stats import (
     benjamini_hochberg,
+    binomial_upper_tail,
     mann_whitney,
-    poisson_rate_test,
     shift_interval,
 )
 
@@ -39,7 +39,9 @@ class DetectOptions:
     fdr: float = 0.01  # Benjamini-Hochberg level over all the functions compared
     min_effect: float = 0.5  # percentage points of the program
     min_relative: float = 0.05  # and this fraction of the function's own base share
-    floor: float = 0.2  # functions below this share on both sides are not tested
+    # Functions below this share on both sides are not tested: they cannot change by the
+    # minimum effect without reaching it, so skipping them loses nothing and spares tests.
+    floor: float | None = None  # default: min_effect
     # A rise is a cost shift when related functions lost at least this fraction of it.
     shift_fraction: float = 0.6
 
@@ -56,14 +58,16 @@ class FunctionChange:
     head_share: float
     base_ms: float | None
     head_ms: float | None
-    p_value: float
-    q_value: float
+    p_value: float  # one-sided, in the direction of the change
+    q_value: float  # Benjamini-Hochberg, within the regressions or the improvements
     p_time: float | None  # the same test on absolute time, when the unit converts to time
     interval: tuple[float, float]  # confidence interval of the share change (points)
     method: str  # "mann-whitney" or "poisson"
     kind: str | None = None  # REGRESSION, NEW_HOT, IMPROVEMENT, COST_SHIFT or None
     shifted_from: list[str] = field(default_factory=list)
     hot_lines: list[int] = field(default_factory=list)
+    p_up: float = 1.0  # one-sided p-value that the share grew
+    p_down: float = 1.0  # ... that it shrank
 
     @property
     def delta(self) -> float:
@@ -100,14 +104,15 @@ def compare_runs(
     if not base or not head:
         raise ValueError("both sides need at least one run")
     warnings = []
-    sampled = all(r.unit == "samples" for r in (*base, *head))
+    sampled = all(r.samples for r in (*base, *head))
     use_counts = sampled and min(len(base), len(head)) < MIN_RANK_RUNS
     keys = sorted({k for run in (*base, *head) for k in run.functions})
     changes = []
     for key in keys:
         base_shares = [r.share(key) for r in base]
         head_shares = [r.share(key) for r in head]
-        if max(median(base_shares), median(head_shares)) < options.floor:
+        floor = options.min_effect if options.floor is None else options.floor
+        if max(median(base_shares), median(head_shares)) < floor:
             continue
         changes.append(_change(key, base, head, base_shares, head_shares, use_counts))
     if not use_counts and changes:
@@ -120,8 +125,14 @@ def compare_runs(
                 f" among {len(changes)} functions (the smallest possible p is {smallest:.2g});"
                 " use --repeat 10 or more, or a sampling profiler with one run per side"
             )
-    for change, q in zip(changes, benjamini_hochberg([c.p_value for c in changes])):
-        change.q_value = q
+    # Two one-sided families: regressions (what gates CI) and improvements (notes), each
+    # under Benjamini-Hochberg on its own.
+    q_up = benjamini_hochberg([c.p_up for c in changes])
+    q_down = benjamini_hochberg([c.p_down for c in changes])
+    for change, up, down in zip(changes, q_up, q_down):
+        rising = change.delta > 0
+        change.p_value = change.p_up if rising else change.p_down
+        change.q_value = up if rising else down
     for change in changes:
         change.kind = _classify(change, options)
     _filter_dilution(changes, base, head, options)
@@ -143,18 +154,22 @@ def _change(
     base_times = _times(base, key)
     head_times = _times(head, key)
     if use_counts:
-        count_base = sum(round(r.functions[key].own) if key in r.functions else 0 for r in base)
-        count_head = sum(round(r.functions[key].own) if key in r.functions else 0 for r in head)
-        total_base = sum(r.total for r in base)
-        total_head = sum(r.total for r in head)
-        p_value = poisson_rate_test(count_base, total_base, count_head, total_head)
+        count_base = sum(_samples(r, key) for r in base)
+        count_head = sum(_samples(r, key) for r in head)
+        total_base = sum(r.samples or 0 for r in base)
+        total_head = sum(r.samples or 0 for r in head)
+        p_up, p_down = count_tests(count_base, total_base, count_head, total_head)
         interval = _proportion_interval(count_base, total_base, count_head, total_head)
         p_time, method = None, "poisson"
     else:
-        p_value = mann_whitney(base_shares, head_shares).p_value
+        ranks = mann_whitney(base_shares, head_shares)
+        p_up, p_down = ranks.p_greater, ranks.p_less
         _, low, high = shift_interval(base_shares, head_shares)
         interval = (low, high)
-        p_time = mann_whitney(base_times, head_times).p_value if base_times and head_times else None
+        p_time = None
+        if base_times and head_times:
+            timed = mann_whitney(base_times, head_times)
+            p_time = timed.p_greater if median(head_shares) >= median(base_shares) else timed.p_less
         method = "mann-whitney"
     hot = sorted(figures.hot_lines, key=lambda line: -figures.hot_lines[line])
     return FunctionChange(
@@ -166,13 +181,31 @@ def _change(
         head_share=median(head_shares),
         base_ms=median(base_times) * 1000 if base_times else None,
         head_ms=median(head_times) * 1000 if head_times else None,
-        p_value=p_value,
+        p_value=min(p_up, p_down),
         q_value=1.0,
+        p_up=p_up,
+        p_down=p_down,
         p_time=p_time,
         interval=interval,
         method=method,
         hot_lines=hot[:5],
     )
+
+
+def _samples(run: Run, key: str) -> int:
+    figures = run.functions.get(key)
+    return figures.samples or 0 if figures is not None else 0
+
+
+def count_tests(
+    count_base: int, total_base: float, count_head: int, total_head: float
+) -> tuple[float, float]:
+    """One-sided Poisson rate tests (grew, shrank) on one function's sample counts."""
+    trials = count_base + count_head
+    rate = total_head / (total_base + total_head) if total_base + total_head > 0 else 0.5
+    up = binomial_upper_tail(count_head, trials, rate)
+    down = binomial_upper_tail(count_base, trials, 1 - rate)
+    return up, down
 
 
 def _times(runs: Sequence[Run], key: str) -> list[float]:

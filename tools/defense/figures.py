@@ -40,6 +40,20 @@ def _cpu_model() -> str:
     return platform.processor()
 
 
+def sample_interval(profile: Profile) -> float | None:
+    """How much of the profile's unit one stack sample is, for a sampling profile, else None.
+
+    Counts matter because a single pair of sampled profiles is compared with a count test.
+    py-spy's speedscope weights each sample by its interval, so the smallest stack weight is
+    one sample.
+    """
+    if profile.unit == "samples":
+        return 1.0
+    if profile.meta.get("flavour") == "py-spy" and profile.stacks and profile.stacks.stacks:
+        return min(profile.stacks.stacks.values()) or None
+    return None
+
+
 def seconds_per_unit(profile: Profile) -> float | None:
     """How many seconds one unit of the profile is, when it can be known."""
     if profile.unit == "seconds":
@@ -63,7 +77,7 @@ def run_from_profile(
     """Map `profile` onto the workspace at `root` and build the Run to store."""
     index = index or WorkspaceIndex(str(root))
     result = map_profile(profile, index, mappings)
-    sampled = profile.unit == "samples"
+    interval = sample_interval(profile)
     functions: dict[str, FunctionFigures] = {}
     for mapped in result.functions.values():
         if mapped.own_time <= 0 and mapped.total_time <= 0:
@@ -77,7 +91,7 @@ def run_from_profile(
             own=mapped.own_time,
             total=mapped.total_time,
             calls=mapped.calls,
-            samples=round(mapped.own_time) if sampled else None,
+            samples=round(mapped.own_time / interval) if interval else None,
             hot_lines=dict(hot),
             callees={k: v for k, v in mapped.callees.items() if not k.startswith("<")},
         )
@@ -96,7 +110,7 @@ def run_from_profile(
         total=profile.total,
         seconds_per_unit=seconds_per_unit(profile),
         duration=profile.duration,
-        samples=round(profile.total) if sampled else None,
+        samples=round(profile.total / interval) if interval else None,
         source=profile.source,
         functions=functions,
     )

@@ -184,7 +184,7 @@ def _filtered(report: RegressReport) -> str:
             items.append(f"<li><code>{_e(change.key)}</code>: a change that went away</li>")
     if not items:
         return ""
-    return "<h2>Not reported</h2><ul id=\"filtered\">" + "".join(items) + "</ul>"
+    return '<h2>Not reported</h2><ul id="filtered">' + "".join(items) + "</ul>"
 
 
 def _e(text: object) -> str:

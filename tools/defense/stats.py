@@ -26,10 +26,12 @@ class RankTest:
     u: float
     p_value: float  # two-sided
     exact: bool
+    p_greater: float = 1.0  # one-sided: y tends to be larger than x
+    p_less: float = 1.0  # one-sided: y tends to be smaller
 
 
 def mann_whitney(x: Sequence[float], y: Sequence[float]) -> RankTest:
-    """Two-sided Mann-Whitney U test of whether `y` tends to differ from `x`."""
+    """Mann-Whitney U test of `y` against `x`: two-sided and both one-sided p-values."""
     n1, n2 = len(x), len(y)
     if n1 == 0 or n2 == 0:
         return RankTest(0.0, 1.0, True)
@@ -42,14 +44,19 @@ def mann_whitney(x: Sequence[float], y: Sequence[float]) -> RankTest:
         total = math.comb(n1 + n2, n1)
         low = min(u, n1 * n2 - u)
         tail = sum(counts[: int(low) + 1]) / total
-        return RankTest(u, min(1.0, 2 * tail), True)
+        greater = sum(counts[int(u) :]) / total  # P(U >= u)
+        less = sum(counts[: int(u) + 1]) / total  # P(U <= u)
+        return RankTest(u, min(1.0, 2 * tail), True, min(1.0, greater), min(1.0, less))
     n = n1 + n2
     tie_term = sum(t**3 - t for t in tie_groups) / (n * (n - 1))
     variance = n1 * n2 / 12 * ((n + 1) - tie_term)
     if variance <= 0:
         return RankTest(u, 1.0, False)
-    z = (abs(u - mean) - 0.5) / math.sqrt(variance)  # continuity correction
-    return RankTest(u, min(1.0, 2 * (1 - _NORMAL.cdf(max(z, 0.0)))), False)
+    sd = math.sqrt(variance)
+    z = (abs(u - mean) - 0.5) / sd  # continuity correction
+    greater = 1 - _NORMAL.cdf((u - mean - 0.5) / sd)
+    less = _NORMAL.cdf((u - mean + 0.5) / sd)
+    return RankTest(u, min(1.0, 2 * (1 - _NORMAL.cdf(max(z, 0.0)))), False, greater, less)
 
 
 def _ranks(values: Sequence[float]) -> tuple[list[float], list[int]]:
@@ -108,6 +115,26 @@ def binomial_p_value(k: int, n: int, p: float) -> float:
         value = log_pmf(i)
         if value <= limit:
             total += math.exp(value)
+    return min(1.0, total)
+
+
+def binomial_upper_tail(k: int, n: int, p: float) -> float:
+    """P(X >= k) for X ~ Binomial(n, p)."""
+    if k <= 0:
+        return 1.0
+    if n <= 0 or k > n or p <= 0.0:
+        return 0.0 if k > 0 else 1.0
+    if p >= 1.0:
+        return 1.0
+    if n > BINOMIAL_EXACT_LIMIT:
+        return 1 - _NORMAL.cdf((k - 0.5 - n * p) / math.sqrt(n * p * (1 - p)))
+    log_p, log_q = math.log(p), math.log1p(-p)
+    base = math.lgamma(n + 1)
+    total = 0.0
+    for i in range(k, n + 1):
+        total += math.exp(
+            base - math.lgamma(i + 1) - math.lgamma(n - i + 1) + i * log_p + (n - i) * log_q
+        )
     return min(1.0, total)
 
 
