@@ -160,3 +160,14 @@ def test_history_without_a_database_says_how_to_start(repo: Path) -> None:
     done = perfpilot("history", cwd=repo)
     assert done.returncode == 2 and "perfpilot record" in done.stderr
     assert not (repo / ".perfpilot").exists()
+
+
+def test_a_failing_program_records_nothing(repo: Path) -> None:
+    (repo / "fail.py").write_text("raise SystemExit(3)\n")
+    done = perfpilot("record", "--repeat", "2", "--", "python3", "fail.py", cwd=repo)
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines()[-1] == (
+        "perfpilot: error: `python3 fail.py` exited with status 3 (run 1 of 2);"
+        " nothing was recorded"
+    )
+    assert not (repo / ".perfpilot" / "history.db").exists()
