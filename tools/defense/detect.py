@@ -45,6 +45,11 @@ class DetectOptions:
     # A rise is a cost shift when related functions lost at least this fraction of it.
     shift_fraction: float = 0.6
 
+    @property
+    def test_floor(self) -> float:
+        """The share below which a function is not tested (the floor, or the min effect)."""
+        return self.min_effect if self.floor is None else self.floor
+
 
 @dataclass(slots=True)
 class FunctionChange:
@@ -111,8 +116,7 @@ def compare_runs(
     for key in keys:
         base_shares = [r.share(key) for r in base]
         head_shares = [r.share(key) for r in head]
-        floor = options.min_effect if options.floor is None else options.floor
-        if max(median(base_shares), median(head_shares)) < floor:
+        if max(median(base_shares), median(head_shares)) < options.test_floor:
             continue
         changes.append(_change(key, base, head, base_shares, head_shares, use_counts))
     if not use_counts and changes:
@@ -300,7 +304,7 @@ def _filter_cost_shifts(
     """A rise matched by a fall in related functions (renamed, split, inlined, moved) is a shift.
 
     Related: functions that vanished or appeared, the riser's callers and callees, and
-    same-named functions elsewhere. A fall is corrected for dilution (a riser shrinks
+    same-named functions elsewhere. A fall is corrected for dilution (a real riser shrinks
     everyone else's share) before it counts.
     """
     by_key = {c.key: c for c in changes}
@@ -319,16 +323,25 @@ def _filter_cost_shifts(
         bare = change.qualname.rsplit(".", 1)[-1]
         related.update(k for k in by_key if k.rsplit(":", 1)[-1].rsplit(".", 1)[-1] == bare)
         related.discard(change.key)
-        dilution = (100.0 - change.head_share) / max(1e-9, 100.0 - change.base_share)
-        fallen = []
-        total_fall = 0.0
+        levels = {}
         for key in related:
             other = by_key.get(key)
             if other is None:
-                base_share = median(r.share(key) for r in base)
-                head_share = median(r.share(key) for r in head)
+                levels[key] = (
+                    median(r.share(key) for r in base),
+                    median(r.share(key) for r in head),
+                )
             else:
-                base_share, head_share = other.base_share, other.head_share
+                levels[key] = (other.base_share, other.head_share)
+        # Dilution: what the rest of the program (neither the riser nor its related
+        # functions) lost in share. Cost that only moved leaves the rest where it was; a real
+        # slowdown shrinks it, and every related function with it, which is not a shift.
+        rest_base = 100.0 - change.base_share - sum(b for b, _ in levels.values())
+        rest_head = 100.0 - change.head_share - sum(h for _, h in levels.values())
+        dilution = min(1.0, rest_head / rest_base) if rest_base > 1.0 else 1.0
+        fallen = []
+        total_fall = 0.0
+        for key, (base_share, head_share) in levels.items():
             fall = base_share * dilution - head_share
             if fall > 0.25 * options.min_effect:
                 fallen.append(key)

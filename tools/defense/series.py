@@ -68,7 +68,7 @@ def detect_series(
     for key in keys:
         groups = [[run.share(key) for run in by_commit[sha]] for sha in commits]
         times = [[run.seconds(key) for run in by_commit[sha]] for sha in commits]
-        if len(groups) < 2 or max(median(g) for g in groups) < options.floor:
+        if len(groups) < 2 or max(median(g) for g in groups) < options.test_floor:
             continue
         levels = segment(groups, SEGMENT_ALPHA, options.min_effect)
         if len(levels) < 2:
