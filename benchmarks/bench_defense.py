@@ -128,9 +128,9 @@ def flagged(base: list[Run], head: list[Run], options: DetectOptions) -> set[str
 def main() -> None:
     """Run every check and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--pool", type=int, default=45, help="real runs per side")
+    parser.add_argument("--pool", type=int, default=60, help="real runs per side")
     parser.add_argument("--trials", type=int, default=200)
-    parser.add_argument("--repeat", type=int, default=15, help="runs per side per trial")
+    parser.add_argument("--repeat", type=int, default=20, help="runs per side per trial")
     parser.add_argument("--skip-mitigation", action="store_true")
     parser.add_argument("--k", type=int, help="the planted loop count (default: calibrated)")
     parser.add_argument("--save-pools", metavar="FILE", help="keep the real runs (pickle)")

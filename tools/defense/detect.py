@@ -127,7 +127,7 @@ def compare_runs(
             warnings.append(
                 f"{len(base)} base and {len(head)} head runs cannot show a significant change"
                 f" among {len(changes)} functions (the smallest possible p is {smallest:.2g});"
-                " use --repeat 15 or more, or a sampling profiler with one run per side"
+                " use --repeat 20 or more, or a sampling profiler with one run per side"
             )
     # Two one-sided families: regressions (what gates CI) and improvements (notes), each
     # under Benjamini-Hochberg on its own.

@@ -25,7 +25,7 @@ from perfpilot.tools.defense.series import SeriesChange, SeriesReport, detect_se
 from perfpilot.tools.model import Finding, Severity
 
 REGRESSED, NEW_HOT_FUNCTION, IMPROVED = "PP201", "PP202", "PP203"
-DEFAULT_REPEAT = 15
+DEFAULT_REPEAT = 20
 
 
 class RegressError(Exception):

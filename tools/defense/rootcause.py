@@ -9,6 +9,7 @@ one of the target's hot lines (the lines the head profile found the time on).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,8 @@ from perfpilot.tools.defense.repo import Commit, GitError, file_at, git
 from perfpilot.tools.source_index import SourceFunction, index_source
 
 HOT_LINE_BONUS = 1.0
+RENAME_WEIGHT = 0.1
+_TOKEN = re.compile(r"[A-Za-z_]\w*|\d+\.?\d*|\S")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,8 +75,8 @@ def rank_commits(root: Path, base: str, head: str, targets: Sequence[Target]) ->
             if 0 < line <= len(head_lines) and head_lines[line - 1].strip()
         }
         for commit, hunk in _line_log(root, base, head, target.path, function):
-            changed, added = _changed_code(hunk)
-            if not changed:
+            changed, lines, added = _changed_code(hunk)
+            if lines == 0:
                 continue
             culprit = culprits.setdefault(commit.sha, Culprit(commit))
             weight = max(target.gained, 0.01)
@@ -81,7 +84,7 @@ def rank_commits(root: Path, base: str, head: str, targets: Sequence[Target]) ->
             if hot_texts & added:
                 culprit.touched_hot = True
                 culprit.score += weight * HOT_LINE_BONUS
-            culprit.lines_changed += changed
+            culprit.lines_changed += lines
             label = f"{target.path}:{target.qualname}"
             if label not in culprit.functions:
                 culprit.functions.append(label)
@@ -109,20 +112,44 @@ def _line_log(
     return entries
 
 
-def _changed_code(hunk: str) -> tuple[int, set[str]]:
-    """Lines of code changed by a hunk (not comments or blank lines), and the added lines."""
-    changed = 0
-    added: set[str] = set()
+def _changed_code(hunk: str) -> tuple[float, int, set[str]]:
+    """(weight, lines of code changed, added lines) of a hunk; comments and blanks not counted.
+
+    A pure rename (removed and added lines equal up to a consistent renaming of names that
+    are not called) changes no cost: its lines count a tenth.
+    """
+    removed: list[str] = []
+    added: list[str] = []
     for line in hunk.splitlines():
         if line.startswith(("+++", "---")) or line[:1] not in ("+", "-"):
             continue
         code = line[1:].strip()
         if not code or code.startswith("#"):
             continue
-        changed += 1
-        if line.startswith("+"):
-            added.add(code)
-    return changed, added
+        (added if line.startswith("+") else removed).append(code)
+    lines = len(removed) + len(added)
+    weight = lines * (RENAME_WEIGHT if removed and _renamed_only(removed, added) else 1.0)
+    return weight, lines, set(added)
+
+
+def _renamed_only(removed: list[str], added: list[str]) -> bool:
+    """True when `added` is `removed` with some names consistently renamed (not calls)."""
+    if len(removed) != len(added):
+        return False
+    mapping: dict[str, str] = {}
+    for old_line, new_line in zip(removed, added):
+        old_tokens, new_tokens = _TOKEN.findall(old_line), _TOKEN.findall(new_line)
+        if len(old_tokens) != len(new_tokens):
+            return False
+        for index, (old, new) in enumerate(zip(old_tokens, new_tokens)):
+            if old == new:
+                continue
+            if not (old.isidentifier() and new.isidentifier()):
+                return False
+            following = old_tokens[index + 1] if index + 1 < len(old_tokens) else ""
+            if following == "(" or mapping.setdefault(old, new) != new:
+                return False
+    return bool(mapping)
 
 
 def culprit_targets(
