@@ -234,11 +234,6 @@ def _classify(change: FunctionChange, options: DetectOptions) -> str | None:
         return None
     if change.base_share > 0 and abs(delta) < options.min_relative * change.base_share:
         return None
-    if change.base_ms is not None and change.head_ms is not None:
-        # Shares sum to 100 %: a share can fall only because another function grew. Time that
-        # moved the other way says so (a machine-wide drift moves both the same way).
-        if (change.head_ms - change.base_ms) * delta < 0:
-            return None
     if delta < 0:
         return IMPROVEMENT
     return NEW_HOT if change.base_share == 0 else REGRESSION
