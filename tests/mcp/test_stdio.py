@@ -115,6 +115,14 @@ def test_every_tool_on_the_example_agrees_with_the_cli_and_read_only_tools_write
             )
             history = await call(client, "git_history", where)
             assert history["commits"] and history["commits"][0]["summary"] == "example"
+            # The defense tools: nothing changed the function in HEAD..HEAD, and no runs are
+            # recorded yet: the same reason `perfpilot regress` gives, and nothing is created.
+            assert await call(client, "root_cause", {**where, "base": "HEAD"}) == []
+            no_runs = await client.call_tool("regressions", {"base": "HEAD"})
+            seen.add("regressions")
+            cli = perfpilot("regress", "--base", "HEAD", cwd=example)
+            assert cli.returncode == 2 and "no history yet" in error_text(no_runs)
+            assert error_text(no_runs) in cli.stderr
 
             listed = await call(client, "list_skills", {})
             names = [s["name"] for s in listed]
