@@ -133,7 +133,7 @@ def test_history_mode_reports_a_step_that_stays_and_not_one_that_went_away(repo:
         done = perfpilot("record", "--repeat", str(repeat), "--", "python3", "app.py", cwd=repo)
         assert done.returncode == 0, done.stderr
 
-    record(5)
+    record(6)
     app.write_text(
         original.replace("        total += i % 7\n", "        total += i % 7\n" + SLOW_LINE)
     )

@@ -32,7 +32,7 @@ class SeriesChange:
     commit: str  # the first commit of the stretch where the new level began
     before: float  # share, percent
     after: float
-    p_value: float
+    p_value: float  # one-sided, in the direction the level moved
     q_value: float = 1.0
     levels: list[Level] = field(default_factory=list)
     series: list[float] = field(default_factory=list)  # median share per commit (NaN = no run)
@@ -114,10 +114,16 @@ def _change(
         commit=commits[start.first],
         before=first.level,
         after=last.level,
-        p_value=mann_whitney(before, after).p_value if len(levels) > 1 else 1.0,
+        p_value=_one_sided(before, after, last.level >= first.level),
         levels=levels,
         series=[median(g) for g in groups],
     )
+
+
+def _one_sided(before: list[float], after: list[float], rising: bool) -> float:
+    """The rank test's one-sided p-value in the direction the level moved."""
+    result = mann_whitney(before, after)
+    return result.p_greater if rising else result.p_less
 
 
 def _time_agrees(change: SeriesChange, times: list[list[float | None]]) -> bool:
