@@ -166,7 +166,7 @@ def test_history_mode_reports_a_step_that_stays_and_not_one_that_went_away(repo:
 
 def test_one_pair_of_sampled_profiles_uses_the_count_test(repo: Path) -> None:
     culprit = plant_slowdown(repo)
-    done = perfpilot("regress", "--base", "HEAD~3", "--run", "python3 app.py 150", "--repeat", "1",
+    done = perfpilot("regress", "--base", "HEAD~3", "--run", "python3 app.py 600", "--repeat", "1",
                      "--sampler", "py-spy", "--output-format", "json", cwd=repo)  # fmt: skip
     if "py-spy" in done.stderr and "permission" in done.stderr.lower():
         pytest.skip("py-spy cannot trace here")
