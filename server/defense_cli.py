@@ -7,9 +7,12 @@ import json
 import math
 import shlex
 import sys
+import tempfile
+from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
-from perfpilot.tools.config import find_workspace_root, load_settings
+from perfpilot.tools.config import PathMapping, find_workspace_root, load_settings
 from perfpilot.tools.defense.history import HISTORY_FILE, History, Run, open_history
 from perfpilot.tools.defense.recording import import_profiles, profile_runs, store
 from perfpilot.tools.profiling import SAMPLERS
@@ -32,7 +35,17 @@ def register_history_commands(commands: argparse._SubParsersAction) -> None:
     record.add_argument(
         "--profile", action="append", default=[], metavar="FILE", help="import this profile"
     )
-    record.add_argument("--commit", metavar="SHA", help="with --profile: the commit it measured")
+    record.add_argument(
+        "--from",
+        dest="sources",
+        action="append",
+        default=[],
+        metavar="SPEC",
+        help="import a production window: pyroscope+https://HOST?query=...&from=... (repeatable)",
+    )
+    record.add_argument(
+        "--commit", metavar="SHA", help="with --profile/--from: the commit it measured"
+    )
     record.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
 
     history = commands.add_parser("history", help="show recorded runs, or one function's series")
@@ -55,13 +68,14 @@ def run_record(args: argparse.Namespace) -> int:
     command = list(args.cmd)
     if command and command[0] == "--":
         command = command[1:]
-    if args.profile and command:
-        raise DefenseUsageError("record takes either --profile FILE or -- CMD, not both")
-    if args.commit and not args.profile:
-        raise DefenseUsageError("--commit only applies to imported profiles (--profile FILE)")
-    # Production profiles (`--from SPEC`, a continuous profiler's query) plug in here: the
-    # fetcher returns a merged pprof file, which is then imported like --profile.
-    if args.profile:
+    imported = bool(args.profile or args.sources)
+    if imported and command:
+        raise DefenseUsageError("record takes either --profile FILE / --from SPEC or -- CMD")
+    if args.commit and not imported:
+        raise DefenseUsageError("--commit only applies to imported profiles (--profile, --from)")
+    if args.sources:
+        runs = _import_remote(args, root, mappings)
+    elif args.profile:
         runs = import_profiles(
             args.profile, root, workload=args.workload, commit=args.commit, mappings=mappings
         )
@@ -82,6 +96,26 @@ def run_record(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     return 0
+
+
+def _import_remote(
+    args: argparse.Namespace, root: Path, mappings: tuple[PathMapping, ...]
+) -> list[Run]:
+    """Fetch each production window into a private scratch folder and import it as a run."""
+    from perfpilot.tools.profiles.remote import parse_remote, save_fetched
+
+    now = datetime.now(timezone.utc)  # one `now`: windows given together line up exactly
+    specs = [parse_remote(text, now) for text in args.sources]
+    with tempfile.TemporaryDirectory(prefix="perfpilot-fetch-") as scratch:
+        paths = [str(save_fetched(spec, scratch)) for spec in specs]
+        runs = import_profiles(
+            paths, root, workload=args.workload, commit=args.commit, mappings=mappings
+        )
+    # The command column names the source and the absolute window, not the scratch file.
+    return [
+        replace(run, command=f"fetch {spec.text} ({spec.window()})")
+        for run, spec in zip(runs, specs, strict=True)
+    ]
 
 
 def run_history(args: argparse.Namespace) -> int:
