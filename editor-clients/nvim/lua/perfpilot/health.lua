@@ -66,8 +66,11 @@ local function server_ok(perfpilot)
   end
   -- `perfpilot --version` for the usual command; a custom cmd is only checked for existence.
   if vim.fs.basename(argv[1]) == "perfpilot" then
-    local done = vim.system({ argv[1], "--version" }, { text = true }):wait(10000)
-    if done.code == 0 then
+    local done = vim.system({ argv[1], "--version" }, { text = true }):wait(30000)
+    if done.code == 124 and done.signal ~= 0 then
+      -- vim.system's timeout: a loaded machine, not a broken server.
+      health.warn("`perfpilot --version` took more than 30 s: " .. vim.trim(done.stdout or ""))
+    elseif done.code == 0 then
       health.ok("perfpilot --version: " .. vim.trim(done.stdout or ""))
     else
       health.error(("`perfpilot --version` failed (exit %s, signal %s): %s"):format(
