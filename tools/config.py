@@ -8,6 +8,9 @@ from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
 
 from perfpilot.tools.profiles.remote.spec import is_remote_spec
 
+# Re-exported: callers that predate tools/workspace_root.py import the rule from here.
+from perfpilot.tools.workspace_root import find_workspace_root as find_workspace_root
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.10 only
@@ -40,15 +43,6 @@ class Settings:
     unsafe_fixes: bool = False
     include_generated: bool = False  # fix opportunities in generated files (tools/generated.py)
     warnings: list[str] = field(default_factory=list)
-
-
-def find_workspace_root(start: Path) -> Path:
-    """Return the nearest directory at or above `start` holding pyproject.toml or .git."""
-    start = start.resolve()
-    for candidate in (start, *start.parents):
-        if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
-            return candidate
-    return start
 
 
 def workspace_profiles_dir(root: Path) -> Path:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
+from perfpilot.tools.evidence_text import calls_text
 from perfpilot.tools.mapping import MappedFunction, MappingResult
 from perfpilot.tools.model import Finding, Profile, Severity
 from perfpilot.tools.source_index import SourceFunction
@@ -143,7 +144,7 @@ def hot_message(hot: HotFunction, changed: bool = False) -> str:
     own = f"{hot.self_share:.1f}% self"
     if hot.library_share >= 0.05:
         own += f" (+{hot.library_share:.1f}% in library calls)"
-    calls = f", {mapped.calls:,} calls" if mapped.calls is not None else ""
+    calls = f", {calls_text(mapped.calls)}" if mapped.calls is not None else ""
     if changed:
         note = " (changed since profile)"
     else:

@@ -22,6 +22,7 @@ from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Fix, ProfileError
 from perfpilot.tools.module_facts import ModuleFacts, facts_of_tree
 from perfpilot.tools.profile_session import ProfileSession
+from perfpilot.tools.workspace_root import find_workspace_root
 
 log = logging.getLogger(__name__)
 
@@ -51,16 +52,25 @@ class PerfpilotServer(LanguageServer):
         # Until the first profile load after `initialized`, publishing would only flash an
         # empty list at documents opened early; their diagnostics follow the load.
         self.ready = False
+        self._root: tuple[Path, Path] | None = None  # (folder, its project root), found once
 
     # -- workspace and settings ------------------------------------------------------
 
     def root(self) -> Path:
-        """The workspace root (first folder), or the current directory."""
+        """The project root (tools.workspace_root's rule) of the first workspace folder.
+
+        An editor opened on a subfolder of a project gets the project's root, as
+        `perfpilot profile` run in that subfolder does: both see the same profiles.
+        """
         folders = self.workspace.folders
         if folders:
-            return Path(to_fs_path(next(iter(folders.values())).uri) or ".")
-        root_uri = self.workspace.root_uri
-        return Path(to_fs_path(root_uri) or ".") if root_uri else Path.cwd()
+            folder = Path(to_fs_path(next(iter(folders.values())).uri) or ".")
+        else:
+            root_uri = self.workspace.root_uri
+            folder = Path(to_fs_path(root_uri) or ".") if root_uri else Path.cwd()
+        if self._root is None or self._root[0] != folder:
+            self._root = (folder, find_workspace_root(folder))
+        return self._root[1]
 
     def apply_settings(self, raw: object) -> bool:
         """Validate and apply settings; invalid ones are reported and the previous kept."""
@@ -235,6 +245,7 @@ def create_server() -> PerfpilotServer:
         annotations,
         commands,
         documents,
+        fix_review,
         fixes,
         optimize,
         workspace,
@@ -247,6 +258,7 @@ def create_server() -> PerfpilotServer:
         annotations.register,
         commands.register,
         fixes.register,
+        fix_review.register,
         optimize.register,
     ):
         register(server)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from lsprotocol import types
 
 from perfpilot.tools.annotate import FunctionAnnotation
+from perfpilot.tools.evidence_text import calls_text, visible_shares
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Finding, Severity, TextEdit
 
@@ -76,7 +77,7 @@ def lens_title(annotation: FunctionAnnotation) -> str:
     if hot.library_share >= 0.05:
         parts.append(f"{hot.library_share:.1f}% in libraries")
     if hot.mapped.calls is not None:
-        parts.append(f"{hot.mapped.calls:,} calls")
+        parts.append(calls_text(hot.mapped.calls))
     title = "perfpilot: " + " · ".join(parts)
     return title + " (changed since profile)" if annotation.changed else title
 
@@ -92,26 +93,34 @@ def code_lens(annotation: FunctionAnnotation) -> types.CodeLens:
 
 
 def hover_markdown(annotation: FunctionAnnotation) -> str:
-    """Hover text: shares, calls, top callers and callees, hottest lines."""
+    """Hover text: shares and calls on one line, top callers and callees, hottest lines.
+
+    Shares lead each row so a long callee name never hides the number (hovers are narrow);
+    rows that round to 0.0 % are left out.
+    """
     hot = annotation.hot
     data = annotation.finding.data
+    figures = [f"**{hot.total_share:.1f}%** total", f"**{hot.self_share:.1f}%** self"]
+    if hot.library_share >= 0.05:
+        figures.append(f"**{hot.library_share:.1f}%** in libraries")
+    if hot.mapped.calls is not None:
+        figures.append(calls_text(hot.mapped.calls))
     lines = [
         f"**perfpilot** · `{annotation.function.qualname}` · #{hot.rank} by own time",
         "",
-        "| self | in libraries | total | calls |",
-        "|---:|---:|---:|---:|",
-        f"| {hot.self_share:.1f}% | {hot.library_share:.1f}% | {hot.total_share:.1f}% |"
-        f" {'—' if hot.mapped.calls is None else f'{hot.mapped.calls:,}'} |",
+        " · ".join(figures),
     ]
     for title, key in (("Callers", "callers"), ("Callees", "callees")):
-        entries = data.get(key) or []
-        if entries:
-            lines += ["", f"**{title}**"]
-            lines += [f"- `{e['name']}` {e['percent']:.1f}%" for e in entries]  # type: ignore[index]
+        rows = visible_shares(data.get(key) or [])  # type: ignore[arg-type]
+        if rows:
+            lines += ["", f"**{title}**", ""]
+            lines += [f"- {percent:.1f}% · `{name}`" for name, percent in rows]
     if annotation.line_shares:
         hottest = sorted(annotation.line_shares.items(), key=lambda kv: -kv[1])[:5]
-        lines += ["", "**Hottest lines**"]
-        lines += [f"- line {line}: {share:.1f}%" for line, share in hottest]
+        hottest = [(line, share) for line, share in hottest if round(share, 1) > 0]
+        if hottest:
+            lines += ["", "**Hottest lines**", ""]
+            lines += [f"- {share:.1f}% · line {line}" for line, share in hottest]
     if annotation.changed:
         lines += ["", "_The function changed since the profile was taken: re-profile._"]
     return "\n".join(lines)

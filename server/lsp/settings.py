@@ -25,7 +25,8 @@ def client_settings(raw: object, root: Path) -> tuple[Settings, list[str]]:
     can keep the previous settings and tell the user.
     """
     base = load_settings(root)
-    if raw is None:
+    if raw is None or raw == []:
+        # An empty Lua table reaches us as `[]` (Neovim cannot tell {} from []): no overrides.
         return base, base.warnings
     if not isinstance(raw, dict):
         raise ConfigError(f"perfpilot settings: expected an object, got {raw!r}")

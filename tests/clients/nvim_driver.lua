@@ -5,7 +5,10 @@
 -- example), PERFPILOT_CMD (JSON argv of the server, or empty for the plugin's own discovery),
 -- PERFPILOT_LSP_START (1: take the vim.lsp.start path of Neovim 0.10), PERFPILOT_OUT, PERFPILOT_PROFILE_CMD
 -- (a command line for :PerfpilotProfile), PERFPILOT_FIX_FILE / PERFPILOT_FIX_CODE /
--- PERFPILOT_FIX_TITLE (which quick fix to apply; empty to skip), PERFPILOT_TIMEOUT_MS.
+-- PERFPILOT_FIX_TITLE (which quick fix to apply; empty to skip), PERFPILOT_TIMEOUT_MS,
+-- PERFPILOT_DEFAULT_SETUP (1: plain `setup()`, what a new user writes), PERFPILOT_STOP_AFTER
+-- ("health": stop after :checkhealth), PERFPILOT_UNSAFE_CODE / PERFPILOT_UNSAFE_TITLE (an
+-- unsafe fix to apply through its diff review; the driver answers "Apply").
 
 local env = vim.env
 vim.opt.runtimepath:prepend(env.PERFPILOT_PLUGIN)
@@ -28,6 +31,20 @@ end
 -- A headless Neovim must never wait for a person: a menu with more than one entry is a failure
 -- (the filter below should leave exactly perfpilot's action), recorded rather than hung on.
 vim.ui.select = function(items, opts, on_choice)
+  local prompt = opts and opts.prompt or ""
+  if vim.startswith(prompt, "perfpilot: apply this unsafe fix?") then
+    -- The review of an unsafe fix: record the diff shown beside the question, then apply.
+    local review = { prompt = prompt, items = items }
+    for _, win in ipairs(vim.api.nvim_list_wins()) do
+      local buf = vim.api.nvim_win_get_buf(win)
+      if vim.bo[buf].filetype == "diff" then
+        review.diff = table.concat(vim.api.nvim_buf_get_lines(buf, 0, -1, false), "\n")
+      end
+    end
+    out.review = review
+    on_choice("Apply", 1)
+    return
+  end
   local titles = {}
   for _, item in ipairs(items) do
     local format = opts and opts.format_item
@@ -95,11 +112,15 @@ local function run()
     -- The Neovim 0.10 path (vim.lsp.start from a FileType autocommand) on this Neovim.
     vim.lsp.enable = nil
   end
-  perfpilot.setup({
-    -- Empty: the plugin finds `perfpilot` itself (PATH, $VIRTUAL_ENV, <root>/.venv).
-    cmd = (env.PERFPILOT_CMD or "") ~= "" and vim.json.decode(env.PERFPILOT_CMD) or nil,
-    settings = { threshold = 2, debounce = 50 },
-  })
+  if env.PERFPILOT_DEFAULT_SETUP == "1" then
+    perfpilot.setup() -- the README's first step: no settings, the server found by the plugin
+  else
+    perfpilot.setup({
+      -- Empty: the plugin finds `perfpilot` itself (PATH, $VIRTUAL_ENV, <root>/.venv).
+      cmd = (env.PERFPILOT_CMD or "") ~= "" and vim.json.decode(env.PERFPILOT_CMD) or nil,
+      settings = { threshold = 2, debounce = 50 },
+    })
+  end
   out.used_lsp_enable = vim.lsp.enable ~= nil
 
   -- 1. Open a hot file: the server starts, loads .perfpilot/profiles and publishes.
@@ -162,6 +183,9 @@ local function run()
   vim.cmd("bwipeout!")
   vim.api.nvim_set_current_buf(bufnr)
   step("health")
+  if env.PERFPILOT_STOP_AFTER == "health" then
+    return
+  end
 
   -- 5. Code actions at each perfpilot diagnostic, as `vim.lsp.buf.code_action` would ask.
   out.code_actions = {}
@@ -231,6 +255,39 @@ local function run()
     out.diagnostics_after_fix = perfpilot_diagnostics(bufnr)
     vim.cmd("write")
     step("fix_applied")
+  end
+
+  -- 6b. An unsafe fix: its diff is shown and confirmed before the buffer changes.
+  local unsafe_code = env.PERFPILOT_UNSAFE_CODE ~= "" and env.PERFPILOT_UNSAFE_CODE or nil
+  if unsafe_code then
+    local target
+    for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+      if d.source == "perfpilot" and d.code == unsafe_code then
+        target = d
+        break
+      end
+    end
+    if not target then
+      error("no " .. unsafe_code .. " diagnostic in " .. file, 0)
+    end
+    out.unsafe_before = lines(bufnr)
+    local tick = vim.api.nvim_buf_get_changedtick(bufnr)
+    vim.api.nvim_win_set_cursor(0, { target.lnum + 1, target.col })
+    local wanted = env.PERFPILOT_UNSAFE_TITLE
+    vim.lsp.buf.code_action({
+      apply = true,
+      context = { only = { "quickfix" }, diagnostics = { target.user_data.lsp } },
+      filter = function(action)
+        return vim.startswith(action.title, wanted)
+      end,
+    })
+    wait_for("the reviewed unsafe fix to edit the buffer", function()
+      return vim.api.nvim_buf_get_changedtick(bufnr) ~= tick
+    end)
+    out.unsafe_after = lines(bufnr)
+    out.windows_after_review = #vim.api.nvim_list_wins()
+    step("unsafe_fix_applied")
+    return
   end
 
   -- 7. :PerfpilotClear removes the annotations; :PerfpilotLoad brings them back.

@@ -53,10 +53,19 @@ def fix_title(finding: Finding) -> str:
 
 
 def run_driver(
-    root: Path, tmp_path: Path, fix: Finding | None = None, lsp_start: bool = False
+    root: Path,
+    tmp_path: Path,
+    fix: Finding | None = None,
+    lsp_start: bool = False,
+    *,
+    default_setup: bool = False,
+    cwd: Path | None = None,
+    stop_after: str = "",
+    unsafe: Finding | None = None,
 ) -> dict:
     """Run the driver; `lsp_start`: the Neovim 0.10 code path, with the server found by the
-    plugin in the workspace's .venv (not given as `cmd`, and not on PATH)."""
+    plugin in the workspace's .venv (not given as `cmd`, and not on PATH); `default_setup`:
+    a plain `setup()`, the server found the same way; `cwd`: where nvim starts (the root)."""
     out = tmp_path / "nvim-result.json"
     home = tmp_path / "home"
     env = {
@@ -70,16 +79,20 @@ def run_driver(
         "PERFPILOT_PLUGIN": str(PLUGIN),
         "VIRTUAL_ENV": "",
         "PERFPILOT_ROOT": str(root),
-        "PERFPILOT_CMD": "" if lsp_start else json.dumps(SERVER),
+        "PERFPILOT_CMD": "" if lsp_start or default_setup else json.dumps(SERVER),
+        "PERFPILOT_DEFAULT_SETUP": "1" if default_setup else "",
+        "PERFPILOT_STOP_AFTER": stop_after,
         "PERFPILOT_LSP_START": "1" if lsp_start else "",
         "PERFPILOT_OUT": str(out),
         "PERFPILOT_PROFILE_CMD": "python3 workload.py --lines 1000",
-        "PERFPILOT_FIX_FILE": fix.filename if fix else "",
+        "PERFPILOT_FIX_FILE": fix.filename if fix else unsafe.filename if unsafe else "",
+        "PERFPILOT_UNSAFE_CODE": unsafe.code if unsafe else "",
+        "PERFPILOT_UNSAFE_TITLE": fix_title(unsafe) if unsafe else "",
         "PERFPILOT_FIX_CODE": fix.code if fix else "",
         "PERFPILOT_FIX_TITLE": fix_title(fix) if fix else "",
         "PERFPILOT_TIMEOUT_MS": "30000",
     }
-    if lsp_start:
+    if lsp_start or default_setup:
         # perfpilot installed in the project's .venv, and nowhere on PATH.
         (root / ".venv" / "bin").mkdir(parents=True)
         (root / ".venv" / "bin" / "perfpilot").symlink_to(Path(sys.executable).parent / "perfpilot")
@@ -90,7 +103,7 @@ def run_driver(
     try:
         done = subprocess.run(
             [NVIM, "--headless", "-i", "NONE", "-n", "-u", str(DRIVER)],
-            cwd=root,
+            cwd=cwd or root,
             env=env,
             capture_output=True,
             text=True,
@@ -222,6 +235,11 @@ def test_diagnostics_lenses_and_commands(
     for q, f in zip(quickfix, every, strict=True):
         assert Path(q["filename"]) == workspace / f.filename
         assert (q["lnum"], q["col"]) == (f.line, f.column)
+        # Calls as the server words them: thousands separated, "1 call".
+        calls = f.data.get("calls")
+        if calls is not None:
+            wanted = f"{calls:,} call" + ("" if calls == 1 else "s")
+            assert q["text"].endswith(f"· {wanted}"), q["text"]
 
     # :checkhealth perfpilot ran the plugin's checks and found nothing wrong.
     health = result["health"]
@@ -264,3 +282,36 @@ def test_apply_quick_fix(workspace: Path, tmp_path: Path, fix_case: FixCase) -> 
     assert finding.code not in {
         f.code for f in check_json(workspace) if f.filename == finding.filename
     }
+
+
+def test_default_setup_started_elsewhere(workspace: Path, tmp_path: Path) -> None:
+    """`require("perfpilot").setup()` with nvim started outside the project, perfpilot only in
+    the project's .venv: no settings warning, and :checkhealth finds the running server."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    result = run_driver(workspace, tmp_path, default_setup=True, cwd=elsewhere, stop_after="health")
+    assert result["client"] == {"name": "perfpilot", "root_dir": str(workspace)}
+    messages = [m["message"] for m in result["messages"]]
+    assert not [m for m in messages if "invalid settings" in m], messages
+    health = result["health"]
+    assert "ERROR" not in health, health
+    assert f"server: {workspace / '.venv/bin/perfpilot'} serve" in health, health
+    assert "profile file(s)" in health, health
+
+
+def test_unsafe_fix_shows_its_diff_first(
+    workspace: Path, tmp_path: Path, cli_findings: list[Finding]
+) -> None:
+    unsafe = next(
+        (f for f in cli_findings if f.code == "PP101" and f.applicability == "unsafe"), None
+    )
+    assert unsafe is not None, "the example has no unsafe PP101 fix to review"
+    result = run_driver(workspace, tmp_path, unsafe=unsafe)
+    review = result["review"]
+    # The diff was on screen when the question was asked, and the buffer changed only after.
+    assert review["items"] == ["Apply", "Cancel"], review
+    assert unsafe.data["title"] in review["prompt"], review
+    assert "@@" in review["diff"] and "+" in review["diff"] and "lru_cache" in review["diff"]
+    assert result["unsafe_before"] != result["unsafe_after"]
+    assert "lru_cache" in result["unsafe_after"] and "lru_cache" not in result["unsafe_before"]
+    assert result["windows_after_review"] == 1  # the diff split is closed again

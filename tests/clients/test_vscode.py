@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -54,9 +55,12 @@ pytestmark = [
 ]
 
 
-def tool_env(home: Path) -> dict[str, str]:
-    """Node 24 and the test venv's `perfpilot` first on PATH, a private home."""
-    path = os.pathsep.join([str(NODE_BIN), str(Path(sys.executable).parent), os.environ["PATH"]])
+def tool_env(home: Path, perfpilot_on_path: bool = True) -> dict[str, str]:
+    """Node 24 (and the test venv's `perfpilot`, unless told not to) first on PATH, a private
+    home."""
+    venv_bin = str(Path(sys.executable).parent)
+    rest = [p for p in os.environ["PATH"].split(os.pathsep) if p != venv_bin]
+    path = os.pathsep.join([str(NODE_BIN), *([venv_bin] if perfpilot_on_path else []), *rest])
     return {
         **os.environ,
         "PATH": path,
@@ -118,35 +122,37 @@ USER_SETTINGS = {
 }
 
 
-def test_quick_fix_in_vscode(
+def py_spy_profile(workspace: Path, target: Path) -> Path:
+    """A py-spy profile of the example (line data, for line heat), outside .perfpilot."""
+    done = subprocess.run(
+        [sys.executable, "-m", "perfpilot.server", "profile", "--sampler", "py-spy"]
+        + ["-o", str(target), "--", "python3", "workload.py", "--lines", "4000"],
+        cwd=workspace,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0 and target.exists(), done.stderr
+    return target
+
+
+def drive_vscode(
     vsix: Path,
-    client_template: Path,
-    fix_case: FixCase,
-    cli_findings: list[Finding],
     tmp_path: Path,
-) -> None:
-    workspace = copy_workspace(client_template, tmp_path / "example")
-    finding = fix_case.finding
-    home = tmp_path / "home"
+    workspace: Path,
+    env: dict[str, str],
+    screenshots: Path,
+    driver_env: dict[str, str],
+    trusted: bool = True,
+) -> dict:
+    """Install the .vsix, open `workspace` in code-server, run the driver; its result.
+
+    The User settings must be in tmp_path/user-data/User/settings.json already. `trusted`:
+    workspace trust off (everything trusted), else on with the workspace not trusted.
+    """
     user_data, extensions = tmp_path / "user-data", tmp_path / "extensions"
-    (user_data / "User").mkdir(parents=True)
-    (user_data / "User" / "settings.json").write_text(json.dumps(USER_SETTINGS, indent=2))
-    # The session starts with a server command that cannot run; the driver then removes it.
-    # (A machine-scoped setting: in code-server, as in any remote window, it lives in the
-    # machine's settings, not the browser user's.)
-    (user_data / "Machine").mkdir(parents=True)
-    settings_file = user_data / "Machine" / "settings.json"
-    missing = str(tmp_path / "missing" / "perfpilot")
-    settings_file.write_text(json.dumps({"perfpilot.serverCommand": [missing, "serve"]}))
-    # perfpilot installed in the project's .venv, as most projects have it. (code-server's
-    # extension host takes PATH from a login shell, so the test venv on PATH would not be seen.)
-    venv_bin = workspace / ".venv" / "bin"
-    venv_bin.mkdir(parents=True)
-    (venv_bin / "perfpilot").symlink_to(Path(sys.executable).parent / "perfpilot")
-    env = tool_env(home)
     node = str(NODE_BIN / "node")
     common = ["--user-data-dir", str(user_data), "--extensions-dir", str(extensions)]
-
     installed = subprocess.run(
         [node, str(CODE_SERVER), *common, "--install-extension", str(vsix)],
         env=env,
@@ -159,6 +165,7 @@ def test_quick_fix_in_vscode(
 
     port = free_port()
     log = tmp_path / "code-server.log"
+    trust = ["--disable-workspace-trust"] if trusted else []
     with log.open("w") as log_file:
         server = subprocess.Popen(
             [
@@ -171,7 +178,7 @@ def test_quick_fix_in_vscode(
                 f"127.0.0.1:{port}",
                 "--disable-telemetry",
                 "--disable-update-check",
-                "--disable-workspace-trust",
+                *trust,
                 "--disable-getting-started-override",
                 str(workspace),
             ],
@@ -180,7 +187,6 @@ def test_quick_fix_in_vscode(
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    screenshots = ARTIFACTS / "vscode"
     shutil.rmtree(screenshots, ignore_errors=True)
     screenshots.mkdir(parents=True)
     try:
@@ -191,14 +197,11 @@ def test_quick_fix_in_vscode(
                 **env,
                 "NODE_PATH": str(E2E / "node_modules"),
                 "E2E_URL": f"http://127.0.0.1:{port}/?folder={workspace}",
-                "E2E_FILE": finding.filename,
-                "E2E_FIX_CODE": finding.code,
-                "E2E_FIX_TITLE": f"perfpilot ({finding.code}): {finding.data['title']}",
                 "E2E_SCREENSHOTS": str(screenshots),
                 "E2E_CHROMIUM": str(CHROMIUM),
                 "E2E_TIMEOUT_MS": "60000",
-                "E2E_USER_SETTINGS": str(settings_file),
-                "E2E_SETTINGS_FIXED": "{}",
+                "E2E_WORKSPACE": str(workspace),
+                **driver_env,
             },
             capture_output=True,
             text=True,
@@ -217,6 +220,60 @@ def test_quick_fix_in_vscode(
     assert "error" not in result, (
         f"{result['error']}\nsteps: {result['steps']}\n{driven.stderr[-2000:]}\n"
         f"screenshots: {screenshots}"
+    )
+    return result
+
+
+def test_quick_fix_in_vscode(
+    vsix: Path,
+    client_template: Path,
+    fix_case: FixCase,
+    cli_findings: list[Finding],
+    tmp_path: Path,
+) -> None:
+    workspace = copy_workspace(client_template, tmp_path / "example")
+    finding = fix_case.finding
+    unsafe = next(
+        (f for f in cli_findings if f.code == "PP101" and f.applicability == "unsafe"), None
+    )
+    assert unsafe is not None, "the example has no unsafe PP101 fix to preview"
+    pyspy = py_spy_profile(workspace, tmp_path / "pyspy.speedscope.json")
+    home = tmp_path / "home"
+    user_data = tmp_path / "user-data"
+    (user_data / "User").mkdir(parents=True)
+    # The session starts with a server command that cannot run, in the User settings (which
+    # a remote window and code-server must honour too); the driver then removes it.
+    settings_file = user_data / "User" / "settings.json"
+    missing = str(tmp_path / "missing" / "perfpilot")
+    settings_file.write_text(
+        json.dumps({**USER_SETTINGS, "perfpilot.serverCommand": [missing, "serve"]}, indent=2)
+    )
+    # perfpilot installed in an activated virtual environment outside the workspace, and
+    # nowhere else: not on PATH, no .venv in the project.
+    active_venv = tmp_path / "active-venv"
+    (active_venv / "bin").mkdir(parents=True)
+    (active_venv / "bin" / "perfpilot").symlink_to(Path(sys.executable).parent / "perfpilot")
+    env = {**tool_env(home, perfpilot_on_path=False), "VIRTUAL_ENV": str(active_venv)}
+    profiles_before = set((workspace / ".perfpilot" / "profiles").iterdir())
+    screenshots = ARTIFACTS / "vscode"
+    result = drive_vscode(
+        vsix,
+        tmp_path,
+        workspace,
+        env,
+        screenshots,
+        {
+            "E2E_FILE": finding.filename,
+            "E2E_FIX_CODE": finding.code,
+            "E2E_FIX_TITLE": f"perfpilot ({finding.code}): {finding.data['title']}",
+            "E2E_UNSAFE_FILE": unsafe.filename,
+            "E2E_UNSAFE_LINE": str(unsafe.line),
+            "E2E_UNSAFE_COLUMN": str(unsafe.column),
+            "E2E_UNSAFE_TITLE": f"perfpilot ({unsafe.code}): {unsafe.data['title']}",
+            "E2E_PYSPY_PROFILE": str(pyspy),
+            "E2E_PROFILES_DIR": str(workspace / ".perfpilot" / "profiles"),
+            "E2E_PROFILE_COMMAND": "python3 workload.py --lines 300",
+        },
     )
 
     # A server that cannot start is explained, with the way out.
@@ -239,6 +296,65 @@ def test_quick_fix_in_vscode(
     # The Hot Functions view shows the ranking, hottest first; the status bar names the profile.
     top = next(f for f in cli_findings if f.code == "PP001")
     assert result["hot_functions"] and top.data["qualname"] in result["hot_functions"][0]
-    profile = next((workspace / ".perfpilot" / "profiles").iterdir()).name
+    profile = next(iter(profiles_before)).name
     assert any(profile in s for s in result["status"]), result["status"]
     assert all(Path(s).exists() for s in result["screenshots"])
+
+    # The server was found in the activated virtual environment, and the output says so.
+    log = (screenshots / "code-server.log").read_text()
+    outputs = list((user_data / "logs").rglob("*perfpilot*.log"))
+    said = "\n".join(p.read_text(errors="replace") for p in outputs) + log
+    assert f"from the activated virtual environment ($VIRTUAL_ENV={active_venv})" in said, outputs
+    # "Open Settings" showed the server setting, not an empty User tab, and resetting it
+    # there removed it from the User settings.
+    assert "perfpilot.serverCommand" not in settings_file.read_text()
+    assert any("Server Command" in t for t in result["settings_titles"]), result
+    # The hover: figures on one line, calls with separators, readable callees, no 0.0 % rows.
+    hover = result["hover"]
+    assert f"`{unsafe.data['title'].split('`')[1]}`" in hover or "edit_distance" in hover, hover
+    assert re.search(r"total · [\d.]+% self.* · [\d,]+,\d{3} calls", hover), hover
+    assert "builtins.len" in hover and not re.search(r"(?<![\d.])0\.0%", hover), hover
+    # The unsafe fix: previewed (the inserted decorator on show), the file unchanged until
+    # Apply, then written.
+    assert any("lru_cache" in t for t in result["refactor_preview"]), result["refactor_preview"]
+    assert result["unchanged_during_preview"] is True
+    assert "lru_cache" in (workspace / unsafe.filename).read_text()
+    # Line heat from the py-spy profile's line data (none from cProfile's).
+    assert result["line_heat_before"] == 0 and result["line_heat"] > 0, result
+    # "Profile a Command" ran the program and wrote a profile.
+    assert "profiled `python3 workload.py --lines 300`" in result["profiled"], result["profiled"]
+    new = set((workspace / ".perfpilot" / "profiles").iterdir()) - profiles_before
+    assert any(p.suffix == ".prof" for p in new), new
+
+
+def test_restricted_mode_does_not_run_the_workspace_venv(
+    vsix: Path, client_template: Path, tmp_path: Path
+) -> None:
+    """A `perfpilot` in the workspace's .venv is code from the repository: in an untrusted
+    workspace (Restricted Mode) it is never run, even with a Python file open."""
+    workspace = copy_workspace(client_template, tmp_path / "example")
+    venv_bin = workspace / ".venv" / "bin"
+    venv_bin.mkdir(parents=True)
+    ran = tmp_path / "workspace-perfpilot-ran"
+    real = Path(sys.executable).parent / "perfpilot"
+    script = venv_bin / "perfpilot"
+    script.write_text(f'#!/bin/sh\ntouch "{ran}"\nexec "{real}" "$@"\n')
+    script.chmod(0o755)
+    user = tmp_path / "user-data" / "User"
+    user.mkdir(parents=True)
+    untrusting = {**USER_SETTINGS, "security.workspace.trust.enabled": True}
+    untrusting["security.workspace.trust.startupPrompt"] = "never"
+    (user / "settings.json").write_text(json.dumps(untrusting, indent=2))
+    env = tool_env(tmp_path / "home", perfpilot_on_path=False)
+    env.pop("VIRTUAL_ENV", None)
+    result = drive_vscode(
+        vsix,
+        tmp_path,
+        workspace,
+        env,
+        ARTIFACTS / "vscode-restricted",
+        {"E2E_MODE": "untrusted", "E2E_FILE": "loganalyzer/enrich.py"},
+        trusted=False,
+    )
+    assert "untrusted" in result["steps"], result
+    assert not ran.exists(), "the workspace's .venv/bin/perfpilot ran in Restricted Mode"

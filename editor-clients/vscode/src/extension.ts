@@ -19,6 +19,7 @@ import { LineHeat } from "./lineHeat";
 import {
   CLEAR_PROFILES,
   HOT_FUNCTIONS,
+  WORKSPACE_INFO,
   HotFunction,
   LOAD_PROFILE,
   LoadResult,
@@ -45,8 +46,11 @@ function workspaceFolder(): vscode.WorkspaceFolder | undefined {
   return (active && vscode.workspace.getWorkspaceFolder(active)) ?? vscode.workspace.workspaceFolders?.[0];
 }
 
+/** The project root the server works in (perfpilot's one rule), once it said; else the folder. */
+let serverRoot: string | undefined;
+
 function root(): string | undefined {
-  return workspaceFolder()?.uri.fsPath;
+  return serverRoot ?? workspaceFolder()?.uri.fsPath;
 }
 
 /** Run one of the server's workspace commands; a JSON-RPC error becomes a thrown Error. */
@@ -90,6 +94,9 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
       `perfpilot: the language server could not start: \`${found.command}\` (from ${found.source}) ${problem}. ${INSTALL_HINT}`,
     );
     return;
+  }
+  if (resolution.searched.length > 0) {
+    output.appendLine(`Looked for perfpilot in: ${resolution.searched.join(", ")}`);
   }
   output.appendLine(`Starting ${commandLine} (from ${found.source})`);
   // No `transport`: the server speaks LSP on stdio by default and takes no --stdio flag.
@@ -144,6 +151,14 @@ async function startClient(context: vscode.ExtensionContext): Promise<void> {
     return;
   }
   status.setState("running");
+  try {
+    const info = await execute<{ root?: string }>(WORKSPACE_INFO);
+    serverRoot = info?.root;
+    output.appendLine(`Project root: ${serverRoot} (profiles in ${serverRoot}/.perfpilot/profiles)`);
+    status.render();
+  } catch (error) {
+    output.appendLine(`workspaceInfo failed: ${describe(error)}`);
+  }
   void refreshHot();
   heat.refreshAll();
   context.subscriptions.push({ dispose: () => void (created.needsStop() ? created.stop() : undefined) });
@@ -154,7 +169,9 @@ function reportStartFailure(message: string): void {
   status.setState("failed", message);
   void vscode.window.showErrorMessage(message, "Open Settings", "Show Output").then((choice) => {
     if (choice === "Open Settings") {
-      void vscode.commands.executeCommand("workbench.action.openSettings", "perfpilot.serverCommand");
+      // Filtered to the server settings; `application` scope, so they show (and apply) in the
+      // User tab of remote windows and code-server as well as locally.
+      void vscode.commands.executeCommand("workbench.action.openSettings", "perfpilot.server");
     } else if (choice === "Show Output") {
       output.show();
     }
@@ -305,6 +322,8 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
       }
       await startClient(context);
     }),
+    // perfpilot found in the workspace's own .venv runs only once the workspace is trusted.
+    vscode.workspace.onDidGrantWorkspaceTrust(() => void vscode.commands.executeCommand("perfpilot.restartServer")),
     vscode.workspace.onDidChangeConfiguration((event) => {
       heat.onConfigurationChanged(event);
       if (event.affectsConfiguration("perfpilot.serverCommand")) {

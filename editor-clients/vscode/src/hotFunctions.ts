@@ -1,12 +1,13 @@
 // The "Hot Functions" view: perfpilot.hotFunctions, ranked, click to jump.
 import * as path from "path";
 import * as vscode from "vscode";
-import { HotFunction } from "./protocol";
+import { callsText, HotFunction } from "./protocol";
 
 export class HotFunctionItem extends vscode.TreeItem {
   constructor(readonly entry: HotFunction) {
     super(entry.qualname, vscode.TreeItemCollapsibleState.None);
-    const calls = entry.calls === null || entry.calls === undefined ? "" : ` · ${entry.calls.toLocaleString("en-US")} calls`;
+    const known = entry.calls !== null && entry.calls !== undefined;
+    const calls = known ? ` · ${callsText(entry.calls as number)}` : "";
     // Shown next to the label, with the file name, like the Problems view.
     this.description = `${entry.ownPercent.toFixed(1)}% own · ${entry.totalPercent.toFixed(1)}% total${calls}  ${path.basename(entry.path)}`;
     const relative = vscode.workspace.asRelativePath(entry.path);
@@ -14,9 +15,13 @@ export class HotFunctionItem extends vscode.TreeItem {
       [
         `**#${entry.rank} \`${entry.qualname}\`** — ${relative}:${entry.range.start.line + 1}`,
         "",
-        `| self | in libraries | total | calls |`,
-        `|---:|---:|---:|---:|`,
-        `| ${entry.selfPercent.toFixed(1)}% | ${entry.libraryPercent.toFixed(1)}% | ${entry.totalPercent.toFixed(1)}% | ${entry.calls ?? "—"} |`,
+        // One line, like the lens and the hover: a four-column table is cramped in a tooltip.
+        [
+          `**${entry.totalPercent.toFixed(1)}%** total`,
+          `**${entry.selfPercent.toFixed(1)}%** self`,
+          `**${entry.libraryPercent.toFixed(1)}%** in libraries`,
+          known ? callsText(entry.calls as number) : "calls unknown",
+        ].join(" · "),
       ].join("\n"),
     );
     this.iconPath = new vscode.ThemeIcon("flame");

@@ -5,6 +5,12 @@ export const CLEAR_PROFILES = "perfpilot.clearProfiles";
 export const PROFILE_RUN = "perfpilot.profileRun";
 export const HOT_FUNCTIONS = "perfpilot.hotFunctions";
 export const OPTIMIZE = "perfpilot.optimize";
+export const WORKSPACE_INFO = "perfpilot.workspaceInfo";
+
+/** `1 call`, `12,345 calls`, as the server words them. */
+export function callsText(calls: number): string {
+  return `${calls.toLocaleString("en-US")} call${calls === 1 ? "" : "s"}`;
+}
 
 export interface LspPosition {
   line: number;

@@ -11,12 +11,14 @@ from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp.app import PerfpilotServer
+from perfpilot.tools.config import PROFILES_DIR
 from perfpilot.tools.profiling import ProfilingError, run_profiled_async
 
 LOAD_PROFILE = "perfpilot.loadProfile"
 CLEAR_PROFILES = "perfpilot.clearProfiles"
 PROFILE_RUN = "perfpilot.profileRun"
 HOT_FUNCTIONS = "perfpilot.hotFunctions"
+WORKSPACE_INFO = "perfpilot.workspaceInfo"
 
 
 def register(server: PerfpilotServer) -> None:
@@ -42,6 +44,12 @@ def register(server: PerfpilotServer) -> None:
         if session is None or session.loaded is None:
             return []
         return [_hot_entry(hot) for hot in session.loaded.hot]
+
+    @server.command(WORKSPACE_INFO)
+    def workspace_info(ls: PerfpilotServer, *args: Any) -> dict[str, Any]:
+        """Where the server works: clients show the same root and profiles folder."""
+        root = ls.root()
+        return {"root": str(root), "profilesDir": str(root / PROFILES_DIR)}
 
     @server.command(PROFILE_RUN)
     async def profile_run(ls: PerfpilotServer, *args: Any) -> dict[str, Any]:

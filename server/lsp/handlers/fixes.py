@@ -23,6 +23,13 @@ from perfpilot.tools.suppression import with_suppression
 
 FIX_ALL = types.CodeActionKind.SourceFixAll.value + ".perfpilot"
 SHOW_FIX_DIFF = "perfpilot.showFixDiff"
+# An unsafe fix is applied only after its diff was shown. Clients with change annotations get
+# an edit that needs confirmation (VS Code opens its refactor preview); others get this command,
+# which a client may run itself (the Neovim plugin shows the diff in a split) or leave to the
+# server (a message with the diff and Apply/Cancel). FIX_PREVIEW returns the diff and the edit.
+REVIEW_FIX = "perfpilot.reviewFix"
+FIX_PREVIEW = "perfpilot.fixPreview"
+UNSAFE_ANNOTATION = "perfpilot.unsafe"
 KINDS: list[types.CodeActionKind | str] = [types.CodeActionKind.QuickFix, FIX_ALL]
 
 
@@ -63,11 +70,13 @@ def register(server: PerfpilotServer) -> None:
         if data.get("fixAll"):
             action.edit = _fix_all_edit(ls, uri, document)
             return action
+        if data.get("review"):
+            return action  # the command shows the diff first; no edit to apply blindly
         found = _find(ls, uri, data)
         fix = _fix(ls, uri, document, found)
         if not fix.applicable:
             raise JsonRpcInvalidParams(f"perfpilot: fix refused: {fix.refusal}")
-        action.edit = _workspace_edit(document, uri, fix)
+        action.edit = _workspace_edit(document, uri, fix, confirm=_needs_confirmation(fix))
         return action
 
     @server.command(SHOW_FIX_DIFF)
@@ -139,18 +148,28 @@ def _fix_actions(
     elif fix.applicability is Applicability.DISPLAY_ONLY:
         actions.append(_show_diff_action(code, fix.title, diagnostic, data))
     else:
-        unsafe = fix.applicability is Applicability.UNSAFE
+        unsafe = _needs_confirmation(fix)
         action = types.CodeAction(
-            title=title + (" (unsafe: review it)" if unsafe else ""),
+            title=title + (" (unsafe: review the diff)" if unsafe else ""),
             kind=types.CodeActionKind.QuickFix,
             diagnostics=[diagnostic],
             is_preferred=not unsafe,
             data=data,
         )
-        if not _supports_resolve(ls):
-            action.edit = _workspace_edit(document, uri, fix)
+        if unsafe and not _supports_confirmation(ls):
+            action.data = {**data, "review": True}
+            action.command = types.Command(
+                title="Review the diff, then apply", command=REVIEW_FIX, arguments=[data]
+            )
+        elif not _supports_resolve(ls):
+            action.edit = _workspace_edit(document, uri, fix, confirm=unsafe)
         actions.append(action)
     return actions
+
+
+def _needs_confirmation(fix: Fix) -> bool:
+    """Unsafe fixes are applied after a person has seen their diff; safe ones in one click."""
+    return fix.applicability is Applicability.UNSAFE
 
 
 def _show_diff_action(
@@ -196,11 +215,33 @@ def _find(ls: PerfpilotServer, uri: str, data: dict[str, Any]) -> Found:
     )
 
 
-def _workspace_edit(document: LiveDocument, uri: str, fix: Fix) -> types.WorkspaceEdit:
-    """Minimal edits against the version they were computed for (clients refuse stale ones)."""
+def _workspace_edit(
+    document: LiveDocument, uri: str, fix: Fix, confirm: bool = False
+) -> types.WorkspaceEdit:
+    """Minimal edits against the version they were computed for (clients refuse stale ones).
+
+    `confirm`: every edit carries a change annotation that needs confirmation, so the client
+    shows the change (VS Code: the refactor preview) before applying it.
+    """
     edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit] = [
         convert.text_edit(document, e) for e in fix.edits
     ]
+    annotations = None
+    if confirm:
+        edits = [
+            types.AnnotatedTextEdit(
+                range=e.range, new_text=e.new_text, annotation_id=UNSAFE_ANNOTATION
+            )
+            for e in edits
+            if isinstance(e, types.TextEdit)
+        ]
+        annotations = {
+            UNSAFE_ANNOTATION: types.ChangeAnnotation(
+                label=f"perfpilot: {fix.title}",
+                needs_confirmation=True,
+                description="unsafe: it may change behaviour; review the diff",
+            )
+        }
     return types.WorkspaceEdit(
         document_changes=[
             types.TextDocumentEdit(
@@ -209,7 +250,8 @@ def _workspace_edit(document: LiveDocument, uri: str, fix: Fix) -> types.Workspa
                 ),
                 edits=edits,
             )
-        ]
+        ],
+        change_annotations=annotations,
     )
 
 
@@ -311,6 +353,13 @@ def _supports_resolve(ls: PerfpilotServer) -> bool:
     code_action = document.code_action if document else None
     support = code_action.resolve_support if code_action else None
     return bool(support and "edit" in support.properties)
+
+
+def _supports_confirmation(ls: PerfpilotServer) -> bool:
+    """The client shows edits whose change annotation needs confirmation before applying."""
+    workspace = ls.client_capabilities.workspace
+    edit = workspace.workspace_edit if workspace else None
+    return bool(edit and edit.change_annotation_support and edit.document_changes)
 
 
 def _supports_disabled(ls: PerfpilotServer) -> bool:

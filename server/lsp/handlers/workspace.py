@@ -7,6 +7,7 @@ import logging
 import os
 
 from lsprotocol import types
+from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.handlers import optimize
@@ -91,8 +92,15 @@ async def _start_watching(ls: PerfpilotServer) -> None:
     workspace = ls.client_capabilities.workspace
     watched = workspace.did_change_watched_files if workspace else None
     if watched and watched.dynamic_registration:
+        # A pattern relative to the root where the client supports it: an absolute glob only
+        # matches inside the editor's folders, and the root may be above the folder opened.
+        base = from_fs_path(session.root) if watched.relative_pattern_support else None
         watchers = [
-            types.FileSystemWatcher(glob_pattern=os.path.join(session.root, pattern))
+            types.FileSystemWatcher(
+                glob_pattern=types.RelativePattern(base_uri=base, pattern=pattern)
+                if base
+                else os.path.join(session.root, pattern)
+            )
             for pattern in session.watched_globs()
         ]
         options = types.DidChangeWatchedFilesRegistrationOptions(watchers=watchers)

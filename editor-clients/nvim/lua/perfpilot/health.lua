@@ -17,13 +17,29 @@ local function version_ok()
   end
 end
 
+--- The root the plugin uses: a running client's, else the file checkhealth was called from
+--- (its buffer, not the health buffer nor the current directory), else the current directory.
+local function project_root(perfpilot, opts)
+  local clients = vim.lsp.get_clients({ name = perfpilot.name })
+  if clients[1] and clients[1].root_dir then
+    return clients[1].root_dir
+  end
+  local markers = (opts and opts.root_markers) or { "pyproject.toml", "setup.cfg", "setup.py", ".git" }
+  for _, bufnr in ipairs({ vim.fn.bufnr("#"), vim.api.nvim_get_current_buf() }) do
+    local name = bufnr > 0 and vim.api.nvim_buf_get_name(bufnr) or ""
+    if name ~= "" and vim.bo[bufnr].buftype == "" then
+      return perfpilot.find_root(name, markers)
+    end
+  end
+  return perfpilot.find_root(vim.fn.getcwd(), markers)
+end
+
 local function server_ok(perfpilot)
   local opts = perfpilot.options
   if not opts then
     health.warn("setup() has not been called", { 'add require("perfpilot").setup({}) to your config' })
   end
-  local root = vim.fs.root(0, (opts and opts.root_markers) or { "pyproject.toml", ".git" })
-    or vim.fn.getcwd()
+  local root = project_root(perfpilot, opts)
   local argv
   if opts and opts.cmd then
     if type(opts.cmd) == "function" then
@@ -42,7 +58,7 @@ local function server_ok(perfpilot)
       })
       return root
     end
-    health.ok("server: " .. table.concat(argv, " "))
+    health.ok("server: " .. table.concat(argv, " ") .. " (project root " .. root .. ")")
   end
   if vim.fn.executable(argv[1]) ~= 1 then
     health.error(argv[1] .. " is not executable")
@@ -50,11 +66,18 @@ local function server_ok(perfpilot)
   end
   -- `perfpilot --version` for the usual command; a custom cmd is only checked for existence.
   if vim.fs.basename(argv[1]) == "perfpilot" then
-    local done = vim.system({ argv[1], "--version" }, { text = true }):wait(10000)
-    if done.code == 0 then
+    local done = vim.system({ argv[1], "--version" }, { text = true }):wait(30000)
+    if done.code == 124 and done.signal ~= 0 then
+      -- vim.system's timeout: a loaded machine, not a broken server.
+      health.warn("`perfpilot --version` took more than 30 s: " .. vim.trim(done.stdout or ""))
+    elseif done.code == 0 then
       health.ok("perfpilot --version: " .. vim.trim(done.stdout or ""))
     else
-      health.error("`perfpilot --version` failed: " .. vim.trim((done.stderr or "") .. (done.stdout or "")))
+      health.error(("`perfpilot --version` failed (exit %s, signal %s): %s"):format(
+        tostring(done.code),
+        tostring(done.signal),
+        vim.trim((done.stderr or "") .. (done.stdout or ""))
+      ))
     end
   end
   return root

@@ -4,7 +4,7 @@
 --     cmd = nil,            -- default: `perfpilot serve` from PATH, $VIRTUAL_ENV or <root>/.venv
 --                           -- (the workspace's only once trusted, :h vim.secure.trust)
 --     settings = {},        -- the server's `perfpilot` section: profiles, threshold, unsafeFixes, llm
---     root_markers = { "pyproject.toml", ".git" },
+--     root_markers = { "pyproject.toml", "setup.cfg", "setup.py", ".git" }, -- nearest wins
 --     filetypes = { "python" },
 --     codelens = true,      -- show and refresh the server's code lenses
 --     inlay_hints = false,  -- per-line shares at the end of hot lines
@@ -17,7 +17,9 @@ M.name = "perfpilot"
 local defaults = {
   cmd = nil,
   settings = {},
-  root_markers = { "pyproject.toml", ".git" },
+  -- perfpilot's one rule for the project root (tools/workspace_root.py): the nearest directory
+  -- holding any of these, as the CLI and the server find it.
+  root_markers = { "pyproject.toml", "setup.cfg", "setup.py", ".git" },
   filetypes = { "python" },
   codelens = true,
   inlay_hints = false,
@@ -79,13 +81,45 @@ function M.find_server(root)
   return nil, searched
 end
 
-local function root_of(bufnr, markers)
-  local found = vim.fs.root(bufnr, markers)
-  if found then
-    return found
+--- The project root of a file: the nearest directory at or above it holding any marker (not
+--- vim.fs.root's marker-by-marker order), below the home directory, as perfpilot's CLI decides.
+function M.find_root(path, markers)
+  local start = vim.fs.normalize(vim.fn.fnamemodify(path, ":p"))
+  if vim.fn.isdirectory(start) == 0 then
+    start = vim.fs.dirname(start)
   end
+  local home = vim.fs.normalize(vim.fn.expand("~"))
+  local dir = start
+  while dir do
+    if dir == home and start ~= home then
+      break -- a dotfiles repository in ~ must not swallow every project below it
+    end
+    for _, marker in ipairs(markers) do
+      if vim.uv.fs_stat(dir .. "/" .. marker) then
+        return dir
+      end
+    end
+    local parent = vim.fs.dirname(dir)
+    dir = parent ~= dir and parent or nil
+  end
+  return start
+end
+
+local function root_of(bufnr, markers)
   local name = vim.api.nvim_buf_get_name(bufnr)
-  return name ~= "" and vim.fs.dirname(name) or vim.fn.getcwd()
+  return M.find_root(name ~= "" and name or vim.fn.getcwd(), markers)
+end
+
+--- The `perfpilot` settings as JSON wants them: an empty Lua table is an object, not `[]`.
+local function settings_object(settings)
+  if settings == nil or vim.tbl_isempty(settings) then
+    return vim.empty_dict()
+  end
+  local copy = vim.deepcopy(settings)
+  if type(copy.llm) == "table" and vim.tbl_isempty(copy.llm) then
+    copy.llm = vim.empty_dict()
+  end
+  return copy
 end
 
 local function server_cmd(opts, root)
@@ -148,10 +182,17 @@ local function client_config(opts)
     capabilities = capabilities,
     handlers = handlers,
     -- Sent at initialize, and answered again whenever the server pulls `perfpilot`.
-    init_options = { perfpilot = opts.settings },
-    settings = { perfpilot = opts.settings },
+    init_options = { perfpilot = settings_object(opts.settings) },
+    settings = { perfpilot = settings_object(opts.settings) },
     on_exit = on_exit,
   }
+end
+
+local function request(client, method, params, handler, bufnr)
+  if has_011 then
+    return client:request(method, params, handler, bufnr)
+  end
+  return client.request(method, params, handler, bufnr)
 end
 
 local function supports(client, method, bufnr)
@@ -183,10 +224,59 @@ local function attach_features(client, bufnr, opts)
   end
 end
 
+--- Show an unsafe fix's diff in a split and apply it only when the user picks "Apply".
+local function confirm_diff(preview, client)
+  vim.cmd("botright new")
+  local win = vim.api.nvim_get_current_win()
+  local buf = vim.api.nvim_get_current_buf()
+  vim.bo[buf].buftype = "nofile"
+  vim.bo[buf].bufhidden = "wipe"
+  vim.bo[buf].swapfile = false
+  vim.api.nvim_buf_set_lines(buf, 0, -1, false, vim.split(preview.diff or "", "\n", { trimempty = true }))
+  vim.bo[buf].modifiable = false
+  vim.bo[buf].filetype = "diff"
+  pcall(vim.api.nvim_buf_set_name, buf, "perfpilot://unsafe-fix.diff")
+  vim.cmd("redraw")
+  vim.ui.select({ "Apply", "Cancel" }, {
+    prompt = ("perfpilot: apply this unsafe fix? %s"):format(preview.title or ""),
+  }, function(choice)
+    if vim.api.nvim_win_is_valid(win) then
+      vim.api.nvim_win_close(win, true)
+    end
+    if choice == "Apply" then
+      vim.lsp.util.apply_workspace_edit(preview.edit, client.offset_encoding or "utf-16")
+    else
+      notify("unsafe fix not applied")
+    end
+  end)
+end
+
+--- The client side of `perfpilot.reviewFix`, the command of an unsafe fix's code action: the
+--- diff first (from perfpilot.fixPreview), then a confirm. Safe fixes are applied in one step.
+function M.review_fix(command, ctx)
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  if not client then
+    return
+  end
+  request(client, "workspace/executeCommand", {
+    command = "perfpilot.fixPreview",
+    arguments = command.arguments or {},
+  }, function(err, preview)
+    if err or type(preview) ~= "table" then
+      notify("cannot preview the fix: " .. (err and err.message or "no answer"), vim.log.levels.ERROR)
+      return
+    end
+    vim.schedule(function()
+      confirm_diff(preview, client)
+    end)
+  end, ctx.bufnr)
+end
+
 --- Configure and enable the perfpilot language server.
 function M.setup(user)
   local opts = vim.tbl_deep_extend("force", defaults, user or {})
   M.options = opts
+  vim.lsp.commands["perfpilot.reviewFix"] = M.review_fix
   local group = vim.api.nvim_create_augroup("perfpilot", { clear = true })
 
   vim.api.nvim_create_autocmd("LspAttach", {
@@ -201,7 +291,9 @@ function M.setup(user)
 
   if has_011 and vim.lsp.config and vim.lsp.enable then
     local config = client_config(opts)
-    config.root_markers = opts.root_markers
+    config.root_dir = function(bufnr, on_dir)
+      on_dir(root_of(bufnr, opts.root_markers))
+    end
     if opts.cmd then
       config.cmd = opts.cmd
     else
@@ -250,12 +342,6 @@ function M.client(bufnr)
   return clients[1]
 end
 
-local function request(client, method, params, handler, bufnr)
-  if has_011 then
-    return client:request(method, params, handler, bufnr)
-  end
-  return client.request(method, params, handler, bufnr)
-end
 
 --- Run a `perfpilot.*` workspace command; `callback(err, result)` runs on the main loop.
 function M.execute(command, arguments, callback)
@@ -314,13 +400,19 @@ local function percent(value)
   return type(value) == "number" and ("%.1f%%"):format(value) or "?"
 end
 
+--- `1 call`, `12,345 calls`, as the server words them.
+function M.calls_text(calls)
+  local digits = tostring(math.floor(calls))
+  local grouped = digits:reverse():gsub("(%d%d%d)", "%1,"):reverse():gsub("^,", "")
+  return grouped .. (calls == 1 and " call" or " calls")
+end
+
 --- The ranked hot functions as quickfix items.
 function M.quickfix_items(entries)
   local items = {}
   for _, entry in ipairs(entries or {}) do
     local start = entry.range and entry.range.start or { line = 0, character = 0 }
-    local calls = entry.calls ~= nil and entry.calls ~= vim.NIL and (" · %d calls"):format(entry.calls)
-      or ""
+    local calls = type(entry.calls) == "number" and (" · " .. M.calls_text(entry.calls)) or ""
     table.insert(items, {
       filename = entry.path or vim.uri_to_fname(entry.uri),
       lnum = start.line + 1,
