@@ -13,6 +13,14 @@ from pathlib import Path
 
 from perfpilot.server.offense import run_offense
 from perfpilot.server.optimize_cli import register_optimize, run_optimize
+from perfpilot.server.verify_cli import (
+    register_verify,
+    capture_hot,
+    run_capture_command,
+    VerifyUsageError,
+    run_verify,
+    verify_settings,
+)
 from perfpilot.server.render import (
     OUTPUT_FORMATS,
     Summary,
@@ -77,6 +85,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="print the fixes as a unified diff; change nothing"
     )
     check.add_argument(
+        "--verify",
+        action="store_true",
+        help="measure each fix on recorded calls (runs your code; see `perfpilot capture`);"
+        " with --fix, apply only fixes verified faster",
+    )
+    check.add_argument(
+        "--budget", type=float, default=None, metavar="SECONDS", help="verify time per fix"
+    )
+    check.add_argument(
         "--all",
         action="store_true",
         dest="all_functions",
@@ -95,7 +112,14 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("-o", "--output", metavar="FILE", help="where to write the profile")
     profile.add_argument("--sampler", choices=SAMPLERS, default="cprofile")
     profile.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    profile.add_argument(
+        "--capture",
+        action="store_true",
+        help="then run the command again, recording calls of the hottest functions",
+    )
+    profile.add_argument("--top", type=int, default=5, metavar="N", help="with --capture")
     register_optimize(commands)
+    register_verify(commands)
     return parser
 
 
@@ -111,8 +135,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_skills(args)
         if args.command == "optimize":
             return run_optimize(args)
+        if args.command == "capture":
+            return run_capture_command(args)
+        if args.command == "verify":
+            return run_verify(args)
         return run_profile(args)
-    except (UsageError, ConfigError, ProfileError, ProfilingError) as exc:
+    except (UsageError, ConfigError, ProfileError, ProfilingError, VerifyUsageError) as exc:
         print(f"perfpilot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -165,7 +193,8 @@ def run_check(args: argparse.Namespace) -> int:
             duration=merged.duration,
         )
 
-    offense = run_offense(args, root, index, hot_by_file, paths, settings.unsafe_fixes)
+    verify = verify_settings(args, settings) if args.verify else None
+    offense = run_offense(args, root, index, hot_by_file, paths, settings.unsafe_fixes, verify)
     findings += [f for report in offense.reports for f in report.findings]
     summary = replace(summary, fixes=offense.summary)
     if args.diff:
@@ -197,6 +226,8 @@ def run_profile(args: argparse.Namespace) -> int:
         f" exit status {run.returncode})",
         file=sys.stderr,
     )
+    if args.capture:
+        return capture_hot(root, cwd, command, [str(run.output)], args.top)
     return run.returncode
 
 

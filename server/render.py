@@ -36,6 +36,7 @@ class FixSummary:
     hidden_unsafe: int = 0
     display_only: int = 0
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # path, title, reason
+    held: list[tuple[str, str, str]] = field(default_factory=list)  # path, title, verdict
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +106,13 @@ def _fix_lines(fixes: FixSummary, root: Path) -> list[str]:
         line += f"; {fixes.display_only} shown only (review them in the editor)"
     if fixes.refused:
         line += f"; {len(fixes.refused)} refused"
+    if fixes.held:
+        line += f"; {len(fixes.held)} not verified faster"
     lines = [line + "."]
     for path, title, reason in fixes.refused:
         lines.append(f"  refused: {display_path(path, root)}: {title}: {reason}")
+    for path, title, verdict in fixes.held:
+        lines.append(f"  not applied: {display_path(path, root)}: {title}: {verdict}")
     return lines
 
 

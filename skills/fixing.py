@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -26,7 +26,7 @@ from perfpilot.tools.edits import (
 )
 from perfpilot.tools.hotspots import hot_functions
 from perfpilot.tools.mapping import MappingResult
-from perfpilot.tools.model import Applicability, Finding
+from perfpilot.tools.model import Applicability, Finding, Fix
 from perfpilot.tools.module_facts import facts_of_source
 from perfpilot.tools.source_index import index_source
 
@@ -52,6 +52,8 @@ class FileFixes:
     hidden_unsafe: list[str] = field(default_factory=list)
     display_only: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (title, stage: reason)
+    # With verification: fixes not applied because they were not verified faster.
+    held: list[tuple[str, str]] = field(default_factory=list)  # (title, verdict)
 
 
 def targets_in(
@@ -109,11 +111,13 @@ def fix_text(
     minimum: Applicability = Applicability.SAFE,
     root: str | None = None,
     python: tuple[int, int] | None = None,
+    verify: Callable[[str, Found, Fix], Fix] | None = None,
 ) -> FileFixes:
     """Apply every fix at or above `minimum`, one at a time, re-scanning after each.
 
     Each round re-finds the opportunities in the edited text, so positions never go stale
-    and one fix cannot clobber another's lines.
+    and one fix cannot clobber another's lines. With `verify`, only fixes verified faster
+    are applied.
     """
     result = FileFixes(text)
     tried: set[tuple[str, str, str]] = set()
@@ -129,6 +133,8 @@ def fix_text(
             fix = None
             if candidate.claim >= minimum:
                 fix = build_fix(result.text, candidate, root=root, python=python)
+                if verify is not None:
+                    fix = verify(result.text, candidate, fix)
                 if not fix.applicable:
                     result.refused.append((title, fix.refusal or "refused"))
                     continue
@@ -138,6 +144,9 @@ def fix_text(
                 (result.display_only if shown_only else result.hidden_unsafe).append(title)
                 continue
             assert fix is not None
+            if verify is not None and (fix.verdict is None or fix.verdict.kind.value != "faster"):
+                result.held.append((title, fix.verdict.summary if fix.verdict else "unverified"))
+                continue
             result.text = apply_edits(result.text, fix.edits)
             result.applied.append(title)
             break  # lines moved: find the rest again in the new text
@@ -176,6 +185,7 @@ def process_file(
     root: str | None = None,
     python: tuple[int, int] | None = None,
     display: str | None = None,
+    verify: Callable[[str, Found, Fix], Fix] | None = None,
 ) -> FileReport:
     """Scan one file; with mode "fix" write the fixed text atomically, with "diff" show it.
 
@@ -189,7 +199,9 @@ def process_file(
         return FileReport(path, [], error=f"{path}: cannot read: {exc}")
     if mode == "report":
         return FileReport(path, findings_in(original, path, hot, skills, python))
-    fixes = fix_text(original, path, hot, skills, minimum=minimum, root=root, python=python)
+    fixes = fix_text(
+        original, path, hot, skills, minimum=minimum, root=root, python=python, verify=verify
+    )
     report = FileReport(path, findings_in(fixes.text, path, hot, skills, python), fixes)
     if fixes.text == original:
         return report
