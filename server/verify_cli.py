@@ -111,7 +111,8 @@ def _capture(root: Path, cwd: Path, command: list[str], targets: list[CaptureTar
     for capture in run.captures:
         skipped = capture.skipped_unpicklable + capture.skipped_too_large
         print(
-            f"perfpilot: captured {capture.recorded} of {capture.calls_seen} calls of"
+            f"perfpilot: captured {capture.recorded} of {capture.calls_seen}"
+            f" call{'s' if capture.calls_seen != 1 else ''} of"
             f" {display_path(capture.path, root)}::{capture.qualname}"
             + (f" ({capture.skipped_unpicklable} unpicklable, {capture.skipped_too_large} too"
                " large, skipped)" if skipped else ""),

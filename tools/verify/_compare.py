@@ -106,7 +106,13 @@ def _containers(a, b, where, depth, seen):
             return None if bool(a == b) else where or "value"
         except Exception:
             return None if short_repr(a) == short_repr(b) else where or "value"
-    return difference(state_a, state_b, where, depth + 1, seen)
+    if set(state_a) != set(state_b):
+        return f"{where or 'value'}: attributes {sorted(state_a)} vs {sorted(state_b)}"
+    for name, value in state_a.items():
+        found = difference(value, state_b[name], f"{where}.{name}", depth + 1, seen)
+        if found:
+            return found
+    return None
 
 
 def _state(value):

@@ -107,7 +107,13 @@ def _argument(where):
     return where.replace("[1]", "keyword argument ", 1) if where.startswith("[1]") else where
 
 
-def shown(outcome):
+def shown(outcome, aspect="return value", detail=""):
+    """What a person needs to see of one side of a difference."""
+    if aspect == "output":
+        return "printed " + _compare.short_repr(outcome.stderr if detail == "stderr" else outcome.stdout)
+    if aspect == "argument mutation":
+        args, kwargs = outcome.after
+        return "arguments after the call: " + _compare.short_repr(list(args) + ([kwargs] if kwargs else []))
     if outcome.kind == "raise":
         module, name, message = outcome.value
         return _compare.short_repr(f"raised {name}: {message}")
@@ -157,7 +163,7 @@ def _example(i, records, original, fixed, aspect, detail):
     args, kwargs = pickle.loads(records[i][0])
     shown_args = ", ".join([_compare.short_repr(a, 80) for a in args] + [f"{k}={_compare.short_repr(v, 80)}" for k, v in kwargs.items()])
     return {"call": i, "aspect": aspect, "detail": detail, "input": _compare.short_repr(shown_args, 240) if len(shown_args) > 240 else shown_args,
-            "original": shown(original), "fixed": shown(fixed)}
+            "original": shown(original, aspect, detail), "fixed": shown(fixed, aspect, detail)}
 
 
 class _Sink:

@@ -18,7 +18,7 @@ def speed_text(speed: Speed) -> str:
 def decide(result: dict[str, Any], header: FunctionCapture, notes: list[str]) -> Verdict:
     """The verdict on a worker's result (behaviour first, then speed)."""
     calls = int(result["calls"])
-    on = f"on {calls} recorded call{'s' if calls != 1 else ''}"
+    on = f"on {calls} recorded call{_s(calls)}"
     if result.get("irreproducible"):
         notes.append(
             f"{result['irreproducible']} of {calls} calls did not reproduce the recorded result"
@@ -35,7 +35,8 @@ def decide(result: dict[str, Any], header: FunctionCapture, notes: list[str]) ->
             fixed=example["fixed"],
             detail=example["detail"],
         )
-        where = f" at {difference.detail}" if difference.aspect != "exception" else ""
+        plain = difference.aspect == "exception" or difference.detail in ("value", "")
+        where = "" if plain else f" at {difference.detail}"
         summary = (
             f"differs {on}: {difference.aspect}{where} on call {difference.call + 1}"
             f" ({header.qualname}({difference.input})): original {difference.original},"
@@ -86,6 +87,10 @@ def with_verdict(fix: Fix, verdict: Verdict) -> Fix:
         level = min(level, Applicability.UNSAFE)
     return replace(fix, applicability=min(level, fix.applicability), stages=stages,
                    refusal=refusal, verdict=verdict)
+
+
+def _s(count: int) -> str:
+    return "s" if count != 1 else ""
 
 
 def unverified(reason: str, notes: list[str] | None = None) -> Verdict:

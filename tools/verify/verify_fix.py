@@ -54,7 +54,7 @@ def verify_change(
         notes.append("the capture was made with an older version of the function")
     if not records:
         return unverified(
-            f"{header.calls_seen} calls were seen but none could be recorded"
+            f"{header.calls_seen} call{'s' if header.calls_seen != 1 else ''} seen, none recorded"
             f" ({header.skipped_unpicklable} with arguments or results that cannot be pickled,"
             f" {header.skipped_too_large} too large)",
             notes,
