@@ -22,6 +22,7 @@ from perfpilot.tools.model import ProfileError
 from perfpilot.tools.profile_session import ProfileSession
 from perfpilot.tools.registry import ToolError
 from perfpilot.tools.validate.syntax import project_python
+from perfpilot.tools.verify.verify_fix import DEFAULT_BUDGET, VerifySettings
 
 EXIT_FIXED, EXIT_NO_FIX, EXIT_ERROR = 0, 1, 2
 
@@ -42,6 +43,15 @@ def register_optimize(commands: argparse._SubParsersAction) -> None:  # type: ig
     )
     optimize.add_argument("--skill", metavar="NAME", help="the skill to follow (default: general)")
     optimize.add_argument("--apply", action="store_true", help="write the validated edit")
+    optimize.add_argument(
+        "--verify",
+        action="store_true",
+        help="replay recorded calls against each proposal (runs your code; see perfpilot"
+        " capture); a proposal that differs or is not faster goes back to the model",
+    )
+    optimize.add_argument(
+        "--budget", type=float, default=None, metavar="SECONDS", help="verify time per proposal"
+    )
 
 
 def run_optimize(args: argparse.Namespace) -> int:
@@ -75,6 +85,11 @@ def _optimize(args: argparse.Namespace) -> int:
     except (OSError, UnicodeDecodeError) as exc:
         raise OptimizeError(f"{path_text}: cannot read: {exc}") from None
     ctx = _context(root, args.profile, file, original)
+    if args.verify:
+        budget = args.budget if args.budget is not None else DEFAULT_BUDGET
+        if budget <= 0:
+            raise OptimizeError("--budget must be a positive number of seconds")
+        ctx.verify = VerifySettings(budget=budget)
     try:
         ctx.function(str(file), qualname)
         ctx.target = FunctionRef(str(file), qualname)
@@ -135,6 +150,9 @@ def report_text(result: AgentResult, llm: LLMSettings, display: str) -> str:
             lines.append(
                 f"  {stage.stage}: {'passed' if stage.passed else 'FAILED'}: {stage.reason}"
             )
+        verdict = result.fix.verdict
+        if verdict is None:
+            lines.append("  verify: not run (add --verify to measure it on recorded calls)")
         level = result.fix.applicability.name.lower().replace("_", "-")
         lines.append(f"  applicability: {level} (a person must review it; run the tests)")
         if result.explanation:
