@@ -138,21 +138,25 @@ def fix_text(
                 if not fix.applicable:
                     result.refused.append((title, fix.refusal or "refused"))
                     continue
+                if verify is not None and fix.verdict is not None and not _faster(fix):
+                    result.held.append((title, fix.verdict.summary))
+                    continue
             level = fix.applicability if fix is not None else candidate.claim
             if level < minimum:
                 shown_only = level is Applicability.DISPLAY_ONLY
                 (result.display_only if shown_only else result.hidden_unsafe).append(title)
                 continue
             assert fix is not None
-            if verify is not None and (fix.verdict is None or fix.verdict.kind.value != "faster"):
-                result.held.append((title, fix.verdict.summary if fix.verdict else "unverified"))
-                continue
             result.text = apply_edits(result.text, fix.edits)
             result.applied.append(title)
             break  # lines moved: find the rest again in the new text
     else:
         print(f"perfpilot: warning: {path}: stopped after {MAX_ROUNDS} fixes", file=sys.stderr)
     return result
+
+
+def _faster(fix: Fix) -> bool:
+    return fix.verdict is not None and fix.verdict.kind.value == "faster"
 
 
 def _identity(found: Found, text: str) -> tuple[str, str, str]:
