@@ -94,6 +94,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--budget", type=float, default=None, metavar="SECONDS", help="verify time per fix"
     )
     check.add_argument(
+        "--tests", action="store_true", help="with --verify, also run the covering tests"
+    )
+    check.add_argument(
         "--all",
         action="store_true",
         dest="all_functions",

@@ -52,15 +52,20 @@ def register_verify(commands: argparse._SubParsersAction) -> None:  # type: igno
     verify.add_argument(
         "--budget", type=float, default=None, metavar="SECONDS", help="time per fix (default 10)"
     )
+    verify.add_argument(
+        "--tests",
+        action="store_true",
+        help="also run the project's tests that call each function, against the fix",
+    )
     verify.add_argument("--output-format", choices=("text", "json"), default="text")
 
 
 def verify_settings(args: argparse.Namespace, settings: Settings) -> VerifySettings:
-    """The verification budget: --budget, else the default."""
+    """The verification budget (--budget, else the default) and whether tests run (--tests)."""
     budget = args.budget if args.budget is not None else DEFAULT_BUDGET
     if budget <= 0:
         raise VerifyUsageError("--budget must be a positive number of seconds")
-    return VerifySettings(budget=budget)
+    return VerifySettings(budget=budget, tests=bool(getattr(args, "tests", False)))
 
 
 def run_capture_command(args: argparse.Namespace) -> int:

@@ -6,7 +6,14 @@ from dataclasses import replace
 from typing import Any
 
 from perfpilot.tools.model import Applicability, Fix, StageResult
-from perfpilot.tools.verify.model import Difference, FunctionCapture, Speed, Verdict, VerdictKind
+from perfpilot.tools.verify.model import (
+    Difference,
+    FunctionCapture,
+    Speed,
+    TestRun,
+    Verdict,
+    VerdictKind,
+)
 from perfpilot.tools.verify.stats import speed_of
 
 
@@ -87,6 +94,27 @@ def with_verdict(fix: Fix, verdict: Verdict) -> Fix:
         level = min(level, Applicability.UNSAFE)
     return replace(fix, applicability=min(level, fix.applicability), stages=stages,
                    refusal=refusal, verdict=verdict)
+
+
+def with_tests(verdict: Verdict, run: TestRun) -> Verdict:
+    """`verdict` with the covering tests' outcome: a test the fix breaks refuses it."""
+    notes = (*verdict.notes, run.note) if run.note else verdict.notes
+    if run.broken:
+        names = ", ".join(run.broken[:3]) + (" ..." if len(run.broken) > 3 else "")
+        summary = (
+            f"differs: breaks test{_s(len(run.broken))} {names} (passing with the original)"
+        )
+        return replace(verdict, kind=VerdictKind.DIFFERS, summary=summary, tests=run, notes=notes)
+    if not run.passed_before:
+        return replace(verdict, tests=run, notes=notes)
+    one = run.passed_before == 1
+    passed = f"{run.passed_before} covering test{'' if one else 's'} pass{'es' if one else ''}"
+    summary = verdict.summary
+    if verdict.kind is VerdictKind.UNVERIFIED and verdict.calls == 0:
+        summary = f"unverified speed ({summary.removeprefix('unverified: ')}); {passed}"
+    else:
+        summary = f"{summary}, {passed}"
+    return replace(verdict, summary=summary, tests=run, notes=notes)
 
 
 def _s(count: int) -> str:
