@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -32,18 +33,20 @@ class VerifiedOpportunity:
     fix: Fix
 
 
-def verifier(root: str, settings: VerifySettings | None = None) -> Verifier:
+def verifier(
+    root: str, settings: VerifySettings | None = None, cancel: threading.Event | None = None
+) -> Verifier:
     """A function that verifies an applicable fix of `found` in `text` (cached)."""
 
     def verify(text: str, found: Found, fix: Fix) -> Fix:
         if not fix.applicable:
             return fix
-        fixed = apply_edits(text, fix.edits)
-        key = (found.function.path, found.function.qualname, _digest(text), _digest(fixed))
+        key = _key(text, found, fix)
         verdict = _CACHE.get(key)
         if verdict is None:
+            fixed = apply_edits(text, fix.edits)
             verdict = verify_change(
-                root, found.function.path, found.function.qualname, text, fixed, settings
+                root, found.function.path, found.function.qualname, text, fixed, settings, cancel
             )
             _CACHE[key] = verdict
             while len(_CACHE) > _CACHE_SIZE:
@@ -51,6 +54,17 @@ def verifier(root: str, settings: VerifySettings | None = None) -> Verifier:
         return with_verdict(fix, verdict)
 
     return verify
+
+
+def cached_verdict(text: str, found: Found, fix: Fix) -> Verdict | None:
+    """The verdict of this fix if it was verified in this process (never runs anything)."""
+    return _CACHE.get(_key(text, found, fix)) if fix.applicable else None
+
+
+def _key(text: str, found: Found, fix: Fix) -> tuple[str, str, str, str]:
+    """Function identity, the module text and the fix (hashes): what a verdict depends on."""
+    edits = repr(fix.edits)
+    return (found.function.path, found.function.qualname, _digest(text), _digest(edits))
 
 
 def verified_opportunities(

@@ -235,6 +235,7 @@ def create_server() -> PerfpilotServer:
         documents,
         fixes,
         optimize,
+        verify,
         workspace,
     )
 
@@ -246,6 +247,7 @@ def create_server() -> PerfpilotServer:
         commands.register,
         fixes.register,
         optimize.register,
+        verify.register,
     ):
         register(server)
     return server

@@ -11,13 +11,15 @@ import hashlib
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from perfpilot.tools.verify.model import TestRun
+from perfpilot.tools.verify.process import Stopped, run_process
 from perfpilot.tools.verify.store import cache_home
 
 PLUGIN = Path(__file__).with_name("_cover_plugin.py")
@@ -49,24 +51,35 @@ def project_python(root: str | Path, hint: str | None = None) -> str:
     return hint if hint and os.path.exists(hint) else sys.executable
 
 
-def covering_tests(root: str | Path, span: Span, python: str, timeout: float) -> tuple[list[str], dict[str, str]]:
+def covering_tests(
+    root: str | Path,
+    span: Span,
+    python: str,
+    timeout: float,
+    cancel: threading.Event | None = None,
+) -> tuple[list[str], dict[str, str]]:
     """(node ids that call the function, every test's outcome with the original code); cached."""
     key = _cache_key(root, span)
     cache = cache_home() / "covering" / f"{key}.json"
     if cache.is_file():
         data = json.loads(cache.read_text(encoding="utf-8"))
         return data["hits"], data["outcomes"]
-    data = _pytest(root, [], python, timeout, span.path, span)
+    data = _pytest(root, [], python, timeout, span.path, span, cancel)
     cache.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     cache.write_text(json.dumps(data), encoding="utf-8")
     return data["hits"], data["outcomes"]
 
 
 def check_tests(
-    root: str | Path, span: Span, fixed: str, python: str, timeout: float
+    root: str | Path,
+    span: Span,
+    fixed: str,
+    python: str,
+    timeout: float,
+    cancel: threading.Event | None = None,
 ) -> TestRun:
     """Run the covering tests on a copy of the project holding `fixed`; name the broken ones."""
-    hits, outcomes = covering_tests(root, span, python, timeout)
+    hits, outcomes = covering_tests(root, span, python, timeout, cancel)
     passing = [t for t in hits if outcomes.get(t) == "passed"]
     if not passing:
         note = "no passing test calls the function" if not hits else "its covering tests do not pass"
@@ -77,12 +90,12 @@ def check_tests(
         shutil.copytree(root, copy, symlinks=True, ignore=shutil.ignore_patterns(*_SKIP))
         target = copy / os.path.relpath(os.path.realpath(span.path), os.path.realpath(root))
         target.write_text(fixed, encoding="utf-8")
-        data = _pytest(copy, passing, python, timeout, str(target), span)
+        data = _pytest(copy, passing, python, timeout, str(target), span, cancel)
     finally:
         shutil.rmtree(overlay, ignore_errors=True)
     failed = [t for t in passing if data["outcomes"].get(t) != "passed"]
     if failed:  # the cached outcomes may be old: confirm on the user's tree as it is now
-        now = _pytest(root, failed, python, timeout, span.path, span)
+        now = _pytest(root, failed, python, timeout, span.path, span, cancel)
         failed = [t for t in failed if now["outcomes"].get(t) == "passed"]
     broken = tuple(failed)
     note = ""
@@ -95,8 +108,14 @@ def check_tests(
 
 
 def _pytest(
-    root: str | Path, tests: list[str], python: str, timeout: float, file: str, span: Span
-) -> dict[str, object]:
+    root: str | Path,
+    tests: list[str],
+    python: str,
+    timeout: float,
+    file: str,
+    span: Span,
+    cancel: threading.Event | None,
+) -> dict[str, Any]:
     workdir = tempfile.mkdtemp(prefix="perfpilot-cover-")
     try:
         shutil.copy(PLUGIN, os.path.join(workdir, f"{PLUGIN_NAME}.py"))
@@ -111,8 +130,10 @@ def _pytest(
         }
         argv = [python, "-m", "pytest", "-q", "-p", PLUGIN_NAME, "-p", "no:cacheprovider", *tests]
         try:
-            subprocess.run(argv, cwd=root, env=env, capture_output=True, timeout=timeout, check=False)
-        except subprocess.TimeoutExpired:
+            run_process(argv, cwd=str(root), env=env, timeout=timeout, cancel=cancel)
+        except Stopped as exc:
+            if not exc.timed_out:
+                raise
             raise TestsError(f"the tests ran longer than {timeout:g} s; stopped") from None
         except OSError as exc:
             raise TestsError(f"cannot run {python}: {exc.strerror or exc}") from None

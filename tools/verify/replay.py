@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from perfpilot.tools.verify.model import FunctionCapture
+from perfpilot.tools.verify.process import Stopped, run_process
 
 WORKER = Path(__file__).with_name("_worker.py")
 DEFAULT_MEMORY_MB = 4096
@@ -36,7 +37,10 @@ class ReplayJob:
 
 
 def run_worker(
-    header: FunctionCapture, records: list[tuple[bytes, bytes]], job: ReplayJob
+    header: FunctionCapture,
+    records: list[tuple[bytes, bytes]],
+    job: ReplayJob,
+    cancel: threading.Event | None = None,
 ) -> dict[str, Any]:
     """The worker's JSON result; ReplayError when it fails, times out or runs out of memory."""
     workdir = tempfile.mkdtemp(prefix="perfpilot-verify-")
@@ -61,15 +65,16 @@ def run_worker(
         python = header.python if os.path.exists(header.python) else sys.executable
         limit = job.budget + STARTUP_ALLOWANCE
         try:
-            done = subprocess.run(
+            done = run_process(
                 [python, str(WORKER)],
                 input=payload,
-                capture_output=True,
                 timeout=limit,
-                check=False,
+                cancel=cancel,
                 preexec_fn=_limits(job.memory_mb, limit),
             )
-        except subprocess.TimeoutExpired:
+        except Stopped as exc:
+            if not exc.timed_out:
+                raise
             raise ReplayError(f"replay did not finish within {limit:g} s; stopped") from None
         except OSError as exc:
             raise ReplayError(f"cannot run {python}: {exc.strerror or exc}") from None

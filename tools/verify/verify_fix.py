@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import threading
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -36,21 +37,31 @@ def verify_change(
     original: str,
     fixed: str,
     settings: VerifySettings | None = None,
+    cancel: threading.Event | None = None,
 ) -> Verdict:
     """The verdict on replacing `original` by `fixed` (whole module texts) for one function.
 
     Runs the user's code (in subprocesses with limits): call it only on the user's request.
+    Setting `cancel` kills the running subprocess; Stopped is raised then.
     """
     settings = settings or VerifySettings()
     started = time.perf_counter()
-    verdict, python = _replayed(root, path, qualname, original, fixed, settings)
+    verdict, python = _replayed(root, path, qualname, original, fixed, settings, cancel)
     if settings.tests and verdict.kind is not VerdictKind.DIFFERS:
-        verdict = _tested(root, path, qualname, original, fixed, settings, verdict, python)
+        verdict = _tested(
+            root, path, qualname, original, fixed, settings, verdict, python, cancel
+        )
     return replace(verdict, seconds=time.perf_counter() - started)
 
 
 def _replayed(
-    root: str | Path, path: str, qualname: str, original: str, fixed: str, settings: VerifySettings
+    root: str | Path,
+    path: str,
+    qualname: str,
+    original: str,
+    fixed: str,
+    settings: VerifySettings,
+    cancel: threading.Event | None,
 ) -> tuple[Verdict, str | None]:
     """The verdict of replay and timing, and the interpreter the program ran with."""
     try:
@@ -76,7 +87,7 @@ def _replayed(
         ), header.python
     job = ReplayJob(original, fixed, settings.budget, memory_mb=settings.memory_mb)
     try:
-        result = run_worker(header, records, job)
+        result = run_worker(header, records, job, cancel)
     except ReplayError as exc:
         return unverified(str(exc), notes), header.python
     return decide(result, header, notes), header.python
@@ -91,6 +102,7 @@ def _tested(
     settings: VerifySettings,
     verdict: Verdict,
     python: str | None,
+    cancel: threading.Event | None,
 ) -> Verdict:
     found = index_source(original, path).by_qualname(qualname)
     if not found:
@@ -99,7 +111,7 @@ def _tested(
     span = Span(path, qualname, function.first_line, function.end_line, function.body_hash)
     try:
         run = check_tests(
-            root, span, fixed, project_python(root, python), settings.test_timeout
+            root, span, fixed, project_python(root, python), settings.test_timeout, cancel
         )
     except TestsError as exc:
         return replace(verdict, notes=(*verdict.notes, f"covering tests not run: {exc}"))

@@ -12,7 +12,7 @@ from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
-from perfpilot.server.lsp.handlers import optimize
+from perfpilot.server.lsp.handlers import optimize, verify
 from perfpilot.skills.fixing import Evidence, fix_text
 from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
@@ -77,19 +77,21 @@ def register(server: PerfpilotServer) -> None:
         if document is None:
             return {"ok": False, "reason": "the document is not open"}
         found = _find(ls, uri, data)
-        fix = _fix(ls, uri, document, found)
+        fix = verify.with_cached_verdict(ls, document, found, _fix(ls, uri, document, found))
         if not fix.edits:
             ls.show(types.MessageType.Warning, f"perfpilot: {fix.title}: {fix.refusal}")
             return {"ok": False, "reason": fix.refusal}
         after = apply_edits(document.text, fix.edits)
         diff = unified_diff(document.text, after, os.path.basename(document.path))
-        path = _write_diff(diff, found)
+        verdict = fix.verdict.summary if fix.verdict else None
+        header = f"# perfpilot verify: {verdict}\n" if verdict else ""
+        path = _write_diff(header + diff, found)
         window = ls.client_capabilities.window
         if window and window.show_document and window.show_document.support:
             await ls.window_show_document_async(
                 types.ShowDocumentParams(uri=from_fs_path(path) or path, take_focus=True)
             )
-        return {"ok": True, "diff": diff, "path": path}
+        return {"ok": True, "diff": diff, "path": path, "verdict": verdict}
 
 
 def _quick_fixes(
@@ -122,8 +124,8 @@ def _fix_actions(
     if found.claim is Applicability.DISPLAY_ONLY:
         # Shown, never applied: the diff is built and validated when the user asks for it.
         return [_show_diff_action(code, fix_title(found), diagnostic, data)]
-    fix = _fix(ls, uri, document, found)
-    title = f"perfpilot ({code}): {fix.title}"
+    fix = verify.with_cached_verdict(ls, document, found, _fix(ls, uri, document, found))
+    title = f"perfpilot ({code}): {fix.title}{_verdict_suffix(fix)}"
     if not fix.applicable:
         reason = f"not offered: {fix.refusal}"
         if _supports_disabled(ls):
@@ -136,7 +138,9 @@ def _fix_actions(
                 )
             )
     elif fix.applicability is Applicability.DISPLAY_ONLY:
-        actions.append(_show_diff_action(code, fix.title, diagnostic, data))
+        actions.append(
+            _show_diff_action(code, fix.title + _verdict_suffix(fix), diagnostic, data)
+        )
     else:
         unsafe = fix.applicability is Applicability.UNSAFE
         action = types.CodeAction(
@@ -150,6 +154,14 @@ def _fix_actions(
             action.edit = _workspace_edit(document, uri, fix)
         actions.append(action)
     return actions
+
+
+def _verdict_suffix(fix: Fix) -> str:
+    """What verification said, for an action title: ` [verified: faster 1.80x ...]`."""
+    if fix.verdict is None:
+        return ""
+    summary = fix.verdict.summary
+    return f" [verified: {summary[:120]}{'...' if len(summary) > 120 else ''}]"
 
 
 def _show_diff_action(
