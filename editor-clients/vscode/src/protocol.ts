@@ -5,6 +5,7 @@ export const CLEAR_PROFILES = "perfpilot.clearProfiles";
 export const PROFILE_RUN = "perfpilot.profileRun";
 export const HOT_FUNCTIONS = "perfpilot.hotFunctions";
 export const OPTIMIZE = "perfpilot.optimize";
+export const VERIFY = "perfpilot.verify";
 
 export interface LspPosition {
   line: number;

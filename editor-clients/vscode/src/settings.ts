@@ -5,6 +5,7 @@ import * as vscode from "vscode";
 /** Keys the server reads (camelCase, as in the `perfpilot` settings section). */
 const SERVER_KEYS = ["profiles", "threshold", "unsafeFixes"] as const;
 const LLM_KEYS = ["enabled", "provider", "model", "apiKeyEnv"] as const;
+const VERIFY_KEYS = ["run", "budget", "tests"] as const;
 
 interface Inspected {
   globalValue?: unknown;
@@ -38,10 +39,22 @@ export function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
     }
   }
   settings.llm = llm;
+  const verify: Record<string, unknown> = {};
+  for (const key of VERIFY_KEYS) {
+    const inspected = config.inspect(`verify.${key}`);
+    if (inspected && isSet(inspected)) {
+      verify[key] = config.get(`verify.${key}`);
+    }
+  }
+  // Running the workspace's code is never switched on by an untrusted workspace.
+  if (!vscode.workspace.isTrusted) {
+    verify.run = "never";
+  }
+  settings.verify = verify;
   return settings;
 }
 
 /** Settings changes that need the server told. */
 export function affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-  return [...SERVER_KEYS, "llm"].some((key) => event.affectsConfiguration(`perfpilot.${key}`));
+  return [...SERVER_KEYS, "llm", "verify"].some((key) => event.affectsConfiguration(`perfpilot.${key}`));
 }
