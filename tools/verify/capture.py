@@ -20,8 +20,8 @@ from perfpilot.tools.verify.model import CaptureRun, FunctionCapture
 
 BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 DEFAULT_CALLS = 256
-MAX_CALL_BYTES = 1024 * 1024
-MAX_FUNCTION_BYTES = 32 * 1024 * 1024
+MAX_CALL_BYTES = 16 * 1024 * 1024
+MAX_FUNCTION_BYTES = 64 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)

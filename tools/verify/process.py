@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -38,30 +39,50 @@ def run_process(
     env: dict[str, str] | None = None,
     preexec_fn: Callable[[], None] | None = None,
 ) -> Finished:
-    """Run `argv` to completion; Stopped when `timeout` passes or `cancel` is set."""
-    process = subprocess.Popen(
-        argv,
-        stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env=env,
-        preexec_fn=preexec_fn,
-        start_new_session=True,  # so a kill reaches what the program started too
-    )
-    deadline = time.monotonic() + timeout
-    pending = input
-    while True:
-        try:
-            out, err = process.communicate(pending, timeout=0.1)
-            return Finished(process.returncode, out, err)
-        except subprocess.TimeoutExpired:
-            pending = None  # communicate keeps feeding what it was given first
-        timed_out = time.monotonic() > deadline
-        if timed_out or (cancel is not None and cancel.is_set()):
+    """Run `argv` to completion; Stopped when `timeout` passes or `cancel` is set.
+
+    Output goes to private temporary files and input is fed by a thread, so polling for the
+    deadline never stalls on a full pipe (Popen.communicate with a timeout cannot resume
+    writing input after its first timeout).
+    """
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+            stdout=out,
+            stderr=err,
+            cwd=cwd,
+            env=env,
+            preexec_fn=preexec_fn,
+            start_new_session=True,  # so a kill reaches what the program started too
+        )
+        if input is not None:
+            threading.Thread(target=_feed, args=(process, input), daemon=True).start()
+        deadline = time.monotonic() + timeout
+        while True:
             try:
-                os.killpg(process.pid, signal.SIGKILL)
-            except OSError:
-                process.kill()
-            process.communicate()
-            raise Stopped(timed_out)
+                process.wait(timeout=0.1)
+                break
+            except subprocess.TimeoutExpired:
+                pass
+            timed_out = time.monotonic() > deadline
+            if timed_out or (cancel is not None and cancel.is_set()):
+                try:
+                    os.killpg(process.pid, signal.SIGKILL)
+                except OSError:
+                    process.kill()
+                process.wait()
+                raise Stopped(timed_out)
+        out.seek(0)
+        err.seek(0)
+        return Finished(process.returncode, out.read(), err.read())
+
+
+def _feed(process: subprocess.Popen[bytes], data: bytes) -> None:
+    """Write `data` to the child's stdin and close it (the child may exit before reading)."""
+    assert process.stdin is not None
+    try:
+        process.stdin.write(data)
+        process.stdin.close()
+    except (BrokenPipeError, OSError):
+        pass

@@ -67,6 +67,11 @@ def decide(result: dict[str, Any], header: FunctionCapture, notes: list[str]) ->
         summary = f"unverified: same behaviour {on}, but timing did not fit in the budget"
         return Verdict(VerdictKind.UNVERIFIED, summary, calls, notes=tuple(notes))
     figure = speed_text(speed)
+    if calls < 5:
+        notes.append(
+            f"only {calls} recorded call{_s(calls)}: the interval shows timing noise, not how"
+            " the speedup varies from call to call"
+        )
     if speed.low > speed.required:
         summary = f"faster: {figure} {on}, same behaviour"
         return Verdict(VerdictKind.FASTER, summary, calls, speed, notes=tuple(notes))
