@@ -53,6 +53,7 @@ def main() -> None:
             raise SystemExit(done.stderr)
         counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         speedups: dict[str, list[float]] = collections.defaultdict(list)
+        others: dict[str, str] = {}
         started = time.perf_counter()
         for trial in range(args.trials):
             path, name = FUNCTIONS[trial % len(FUNCTIONS)]
@@ -60,6 +61,8 @@ def main() -> None:
             verdict = verify_change(root, str(root / path), name, text, text,
                                     VerifySettings(args.budget))
             counts[name][verdict.label] += 1
+            if verdict.label not in ("faster", "not faster"):
+                others.setdefault(verdict.label, verdict.summary)
             if verdict.speed is not None:
                 speedups[name].append(verdict.speed.low)
         seconds = time.perf_counter() - started
@@ -71,6 +74,8 @@ def main() -> None:
         worst = max(speedups[name], default=float("nan"))
         print(f"{name:16} {sum(c.values()):6} {c['faster']:6} {c['not faster']:10} {other:5}"
               f" {worst:10.3f}")
+    for label, summary in others.items():
+        print(f"  e.g. {label}: {summary[:150]}")
     faster = sum(c["faster"] for c in counts.values())
     print(f"\nfalse 'faster': {faster} of {args.trials} ({100 * faster / args.trials:.1f}%),"
           f" {seconds / args.trials:.2f} s per trial")

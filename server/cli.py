@@ -120,7 +120,9 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="then run the command again, recording calls of the hottest functions",
     )
-    profile.add_argument("--top", type=int, default=5, metavar="N", help="with --capture")
+    profile.add_argument(
+        "--top", type=int, default=10, metavar="N", help="with --capture: how many functions"
+    )
     register_optimize(commands)
     register_verify(commands)
     return parser

@@ -38,7 +38,9 @@ def register_verify(commands: argparse._SubParsersAction) -> None:  # type: igno
         metavar="QUALNAMES",
         help="comma-separated PATH::FUNCTION or FUNCTION names (default: the hottest ones)",
     )
-    capture.add_argument("--top", type=int, default=5, metavar="N", help="the N hottest functions")
+    capture.add_argument(
+        "--top", type=int, default=10, metavar="N", help="the N hottest functions (default 10)"
+    )
     capture.add_argument(
         "--calls", type=int, default=DEFAULT_CALLS, metavar="N", help="calls kept per function"
     )

@@ -236,6 +236,12 @@ def main():
     for recorder in recorders:
         by_file.setdefault(os.path.realpath(recorder.path), []).append(recorder)
     sys.meta_path.insert(0, Finder(by_file))
+    if mode == "script":
+        for recorder in by_file.get(os.path.realpath(target), []):
+            recorder.problem = (
+                "defined in the script that was run (__main__): only functions of imported"
+                " modules can be captured"
+            )
     try:
         if mode == "script":
             runpy.run_path(target, run_name="__main__")
