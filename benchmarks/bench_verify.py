@@ -38,9 +38,21 @@ def main() -> None:
         (root / "pyproject.toml").write_text("[project]\nname = 'loganalyzer'\n")
         started = time.perf_counter()
         done = subprocess.run(
-            [sys.executable, "-m", "perfpilot.server", "profile", "--capture", "--top", "8",
-             "--", sys.executable, "workload.py"],
-            cwd=root, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "perfpilot.server",
+                "profile",
+                "--capture",
+                "--top",
+                "8",
+                "--",
+                sys.executable,
+                "workload.py",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
         )
         if done.returncode != 0:
             raise SystemExit(done.stderr)
@@ -72,7 +84,9 @@ def measure(root: Path, repeats: int, budget: float) -> list[tuple[str, list[flo
             fix = build_fix(text, found, root=str(root))
             if fix.applicable:
                 title = f"{found.skill.code} {found.function.qualname}: {fix.title}"
-                jobs.append((title, path, found.function.qualname, text, apply_edits(text, fix.edits)))
+                jobs.append(
+                    (title, path, found.function.qualname, text, apply_edits(text, fix.edits))
+                )
     times: dict[str, list[float]] = {title: [] for title, *_ in jobs}
     verdicts: dict[str, str] = {}
     for _ in range(repeats):

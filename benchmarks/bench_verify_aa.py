@@ -45,9 +45,22 @@ def main() -> None:
         (root / "pyproject.toml").write_text("[project]\nname = 'loganalyzer'\n")
         names = ",".join(f"{path}::{name}" for path, name in FUNCTIONS)
         done = subprocess.run(
-            [sys.executable, "-m", "perfpilot.server", "capture", "--functions", names,
-             "--", sys.executable, "workload.py", "--lines", "8000"],
-            cwd=root, capture_output=True, text=True,
+            [
+                sys.executable,
+                "-m",
+                "perfpilot.server",
+                "capture",
+                "--functions",
+                names,
+                "--",
+                sys.executable,
+                "workload.py",
+                "--lines",
+                "8000",
+            ],
+            cwd=root,
+            capture_output=True,
+            text=True,
         )
         if done.returncode != 0:
             raise SystemExit(done.stderr)
@@ -58,27 +71,34 @@ def main() -> None:
         for trial in range(args.trials):
             path, name = FUNCTIONS[trial % len(FUNCTIONS)]
             text = (root / path).read_text()
-            verdict = verify_change(root, str(root / path), name, text, text,
-                                    VerifySettings(args.budget))
+            verdict = verify_change(
+                root, str(root / path), name, text, text, VerifySettings(args.budget)
+            )
             counts[name][verdict.label] += 1
             if verdict.label not in ("faster", "not faster"):
                 others.setdefault(verdict.label, verdict.summary)
             if verdict.speed is not None:
                 speedups[name].append(verdict.speed.low)
         seconds = time.perf_counter() - started
-    print(f"{'function':16} {'trials':>6} {'faster':>6} {'not faster':>10} {'other':>5}"
-          f" {'max CI low':>10}")
+    print(
+        f"{'function':16} {'trials':>6} {'faster':>6} {'not faster':>10} {'other':>5}"
+        f" {'max CI low':>10}"
+    )
     for _, name in FUNCTIONS:
         c = counts[name]
         other = sum(c.values()) - c["faster"] - c["not faster"]
         worst = max(speedups[name], default=float("nan"))
-        print(f"{name:16} {sum(c.values()):6} {c['faster']:6} {c['not faster']:10} {other:5}"
-              f" {worst:10.3f}")
+        print(
+            f"{name:16} {sum(c.values()):6} {c['faster']:6} {c['not faster']:10} {other:5}"
+            f" {worst:10.3f}"
+        )
     for label, summary in others.items():
         print(f"  e.g. {label}: {summary[:150]}")
     faster = sum(c["faster"] for c in counts.values())
-    print(f"\nfalse 'faster': {faster} of {args.trials} ({100 * faster / args.trials:.1f}%),"
-          f" {seconds / args.trials:.2f} s per trial")
+    print(
+        f"\nfalse 'faster': {faster} of {args.trials} ({100 * faster / args.trials:.1f}%),"
+        f" {seconds / args.trials:.2f} s per trial"
+    )
 
 
 if __name__ == "__main__":

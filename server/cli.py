@@ -13,20 +13,20 @@ from pathlib import Path
 
 from perfpilot.server.offense import run_offense
 from perfpilot.server.optimize_cli import register_optimize, run_optimize
-from perfpilot.server.verify_cli import (
-    register_verify,
-    capture_hot,
-    run_capture_command,
-    VerifyUsageError,
-    run_verify,
-    verify_settings,
-)
 from perfpilot.server.render import (
     OUTPUT_FORMATS,
     Summary,
     display_path,
     package_version,
     render,
+)
+from perfpilot.server.verify_cli import (
+    VerifyUsageError,
+    capture_hot,
+    register_verify,
+    run_capture_command,
+    run_verify,
+    verify_settings,
 )
 from perfpilot.skills.fixing import Evidence, hot_evidence
 from perfpilot.skills.registry import discover

@@ -76,8 +76,10 @@ def run_capture_command(args: argparse.Namespace) -> int:
     root = find_workspace_root(cwd)
     if args.clear:
         removed = store.clear(root)
-        print(f"perfpilot: removed {removed} capture{'s' if removed != 1 else ''} of {root}",
-              file=sys.stderr)
+        print(
+            f"perfpilot: removed {removed} capture{'s' if removed != 1 else ''} of {root}",
+            file=sys.stderr,
+        )
         return EXIT_OK
     command = list(args.cmd)
     if command and command[0] == "--":
@@ -113,7 +115,9 @@ def capture_hot(
     return _capture(root, cwd, command, targets, calls)
 
 
-def _capture(root: Path, cwd: Path, command: list[str], targets: list[CaptureTarget], calls: int) -> int:
+def _capture(
+    root: Path, cwd: Path, command: list[str], targets: list[CaptureTarget], calls: int
+) -> int:
     run = run_capture(root, command, targets, cwd, calls=calls)
     for capture in run.captures:
         skipped = capture.skipped_unpicklable + capture.skipped_too_large
@@ -121,8 +125,12 @@ def _capture(root: Path, cwd: Path, command: list[str], targets: list[CaptureTar
             f"perfpilot: captured {capture.recorded} of {capture.calls_seen}"
             f" call{'s' if capture.calls_seen != 1 else ''} of"
             f" {display_path(capture.path, root)}::{capture.qualname}"
-            + (f" ({capture.skipped_unpicklable} unpicklable, {capture.skipped_too_large} too"
-               " large, skipped)" if skipped else ""),
+            + (
+                f" ({capture.skipped_unpicklable} unpicklable, {capture.skipped_too_large} too"
+                " large, skipped)"
+                if skipped
+                else ""
+            ),
             file=sys.stderr,
         )
     for missing in run.not_found:
@@ -199,8 +207,10 @@ def run_verify(args: argparse.Namespace) -> int:
                 print(f"  note: {note}")
         kinds = [r.fix.verdict.label if r.fix.verdict else "refused" for r in results]
         tally = ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds)))
-        print(f"Verified {len(results)} fix{'es' if len(results) != 1 else ''}"
-              + (f": {tally}." if results else "."))
+        print(
+            f"Verified {len(results)} fix{'es' if len(results) != 1 else ''}"
+            + (f": {tally}." if results else ".")
+        )
     differs = any(r.fix.verdict and r.fix.verdict.label == "differs" for r in results)
     return EXIT_DIFFERS if differs else EXIT_OK
 

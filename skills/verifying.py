@@ -88,6 +88,7 @@ def verified_opportunities(
             finding.message += f" [verify: {fix.verdict.summary}]"
             finding.data["verdict"] = to_data(fix.verdict)
         elif fix.refusal:
+            finding.message += f" [not verified: the fix was refused: {fix.refusal}]"
             finding.data["refusal"] = fix.refusal
         finding.data["applicability"] = fix.applicability.name.lower().replace("_", "-")
         out.append(VerifiedOpportunity(candidate, finding, fix))

@@ -357,9 +357,7 @@ def propose_edit(
 
 
 @TOOLS.tool(read_only=False)
-def verify_fix(
-    ctx: ToolContext, path: Path_, qualname: Qualname, new_source: NewSource
-) -> Verdict:
+def verify_fix(ctx: ToolContext, path: Path_, qualname: Qualname, new_source: NewSource) -> Verdict:
     """Replay the function's recorded calls against a replacement: behaviour and speed verdict."""
     if ctx.verify is None:
         raise ToolError(

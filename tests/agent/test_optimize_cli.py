@@ -149,8 +149,10 @@ def test_verify_measures_the_proposal_and_prints_the_verdict(
     monkeypatch.setenv("XDG_CACHE_HOME", str(in_shop / ".." / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(in_shop / ".." / "config"))
     enable(in_shop, api)
-    assert main(["capture", "--functions", f"{ORDERS}::count_known", "--",
-                 sys.executable, "main.py"]) == 0
+    assert (
+        main(["capture", "--functions", f"{ORDERS}::count_known", "--", sys.executable, "main.py"])
+        == 0
+    )
     capsys.readouterr()
     api.add(message(propose(FAST)))
     assert run(["optimize", f"{ORDERS}::count_known", "--verify", "--budget", "2"]) == 0

@@ -17,7 +17,7 @@ from perfpilot.tools.source_index import index_source
 from tests.agent.conftest import FAST, ORDERS, context
 
 
-def test_every_tool_is_declared_with_a_schema_and_only_propose_and_verify_are_not_read_only() -> None:
+def test_every_tool_has_a_schema_and_only_propose_and_verify_are_not_read_only() -> None:
     names = TOOLS.names()
     for required in (
         "hot_functions",

@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import shutil
-from dataclasses import replace
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -35,8 +35,13 @@ def captured_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     shutil.copytree(REPO / "examples", root, ignore=shutil.ignore_patterns("__pycache__"))
     (root / "pyproject.toml").write_text("[project]\nname = 'example'\n")
     target = CaptureTarget(str(root / ENRICH), "edit_distance")
-    run = run_capture(root, [sys.executable, "workload.py", "--lines", "1500"], [target], root,
-                      stdout=open(root / "out.txt", "w"))
+    run = run_capture(
+        root,
+        [sys.executable, "workload.py", "--lines", "1500"],
+        [target],
+        root,
+        stdout=open(root / "out.txt", "w"),
+    )
     assert run.returncode == 0 and run.captures[0].recorded > 50
     return root
 

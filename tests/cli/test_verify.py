@@ -21,12 +21,12 @@ SHOP = '''def count_known(items: list[str], known: list[str]) -> int:
             total += 1
     return total
 '''
-SHOP_MAIN = '''from shop import count_known
+SHOP_MAIN = """from shop import count_known
 
 KNOWN = [f"k{i}" for i in range(200)]
 for round in range(40):
     print(count_known([f"k{(i * 7 + round) % 400}" for i in range(300)], KNOWN))
-'''
+"""
 
 
 @pytest.fixture(autouse=True)
@@ -40,14 +40,25 @@ def captured(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """The example, profiled and captured by `perfpilot profile --capture` (one real run each)."""
     home = tmp_path_factory.mktemp("home")
     root = tmp_path_factory.mktemp("example")
-    shutil.copytree(REPO / "examples", root, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(
+        REPO / "examples", root, dirs_exist_ok=True, ignore=shutil.ignore_patterns("__pycache__")
+    )
     (root / "pyproject.toml").write_text("[project]\nname = 'loganalyzer'\n")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CACHE_HOME", str(home / "cache"))
         patch.setenv("XDG_CONFIG_HOME", str(home / "config"))
-        done = perfpilot("profile", "--capture", "--top", "6", "--",
-                         sys.executable, "workload.py", "--lines", "3000", cwd=root)
+        done = perfpilot(
+            "profile",
+            "--capture",
+            "--top",
+            "6",
+            "--",
+            sys.executable,
+            "workload.py",
+            "--lines",
+            "3000",
+            cwd=root,
+        )
     assert done.returncode == 0, done.stderr
     assert "captured 256 of" in done.stderr and "loganalyzer workload" in done.stdout
     return root, home
@@ -84,6 +95,11 @@ def test_check_verify_puts_verdicts_in_json_and_fix_applies_only_faster_ones(
     assert offense and all("verdict" in f["data"] or "refusal" in f["data"] for f in offense)
     verdicts = [f["data"]["verdict"] for f in offense if "verdict" in f["data"]]
     assert verdicts and all(v["summary"] and v["kind"] for v in verdicts)
+    done = perfpilot("check", "--verify", "--budget", "1", "--output-format", "github", cwd=root)
+    annotations = [x for x in done.stdout.splitlines() if "::PP1" in x]
+    assert annotations, done.stdout
+    assert all("[verify: " in x or "[not verified: " in x for x in annotations), done.stdout
+    assert any("[verify: " in x for x in annotations)
     before = {p: p.read_bytes() for p in root.rglob("*.py")}
     done = perfpilot("check", "--fix", "--unsafe-fixes", "--verify", "--budget", "1", cwd=root)
     held = [x for x in done.stdout.splitlines() if x.startswith("  not applied:")]
@@ -101,8 +117,9 @@ def test_check_fix_verify_applies_a_fix_verified_faster(tmp_path: Path) -> None:
     (root / "shop.py").write_text(SHOP)
     (root / "main.py").write_text(SHOP_MAIN)
     (root / "pyproject.toml").write_text("[project]\nname = 'shop'\n")
-    done = perfpilot("capture", "--functions", "shop.py::count_known", "--",
-                     sys.executable, "main.py", cwd=root)
+    done = perfpilot(
+        "capture", "--functions", "shop.py::count_known", "--", sys.executable, "main.py", cwd=root
+    )
     assert done.returncode == 0 and "captured 40 of 40 calls" in done.stderr, done.stderr
     done = perfpilot(
         "check", "--all", "--fix", "--unsafe-fixes", "--verify", "--budget", "2", cwd=root

@@ -14,7 +14,11 @@ def test_untrusted_workspaces_cannot_make_perfpilot_run_their_code() -> None:
     untrusted = manifest["capabilities"]["untrustedWorkspaces"]
     assert untrusted["supported"] == "limited" and "never runs" in untrusted["description"]
     restricted = set(untrusted["restrictedConfigurations"])
-    assert {"perfpilot.serverCommand", "perfpilot.verify.run", "perfpilot.verify.tests"} <= restricted
+    assert {
+        "perfpilot.serverCommand",
+        "perfpilot.verify.run",
+        "perfpilot.verify.tests",
+    } <= restricted
     settings = manifest["contributes"]["configuration"]["properties"]
     assert settings["perfpilot.verify.run"]["default"] == "onRequest"
     assert settings["perfpilot.verify.budget"]["default"] == 10

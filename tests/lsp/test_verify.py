@@ -33,8 +33,13 @@ def captured(workspace: Path) -> Path:
     """The profiled example with edit_distance captured (a real run of the workload)."""
     target = CaptureTarget(str(workspace / ENRICH), "edit_distance")
     with open(os.devnull, "w") as sink:
-        run = run_capture(workspace, [sys.executable, "workload.py", "--lines", "1500"],
-                          [target], workspace, stdout=sink)
+        run = run_capture(
+            workspace,
+            [sys.executable, "workload.py", "--lines", "1500"],
+            [target],
+            workspace,
+            stdout=sink,
+        )
     assert run.captures and run.captures[0].recorded > 50
     return workspace
 

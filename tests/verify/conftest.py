@@ -74,7 +74,7 @@ def shout(name: str) -> int:
     print(name.upper())
     return len(name)
 '''
-MAIN_TEXT = '''import sys
+MAIN_TEXT = """import sys
 
 from plant.funcs import count_below, jitter, longest, parse_port, shout, summarize, total
 
@@ -93,12 +93,14 @@ for i in range(600):
         checksum += shout(f"step{i}")
 print("checksum", checksum)
 sys.exit(3)
-'''
+"""
 FUNCTIONS = ("count_below", "parse_port", "total", "summarize", "longest", "jitter", "shout")
 
 
 @pytest.fixture(autouse=True)
-def private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def private_cache(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Captures and the capture key in a throwaway home, never the real user's."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
@@ -121,8 +123,14 @@ def plant(tmp_path: Path) -> Iterator[Path]:
     """The plant workspace with every function captured by a real run of main.py."""
     root = make_plant(tmp_path / "plant-ws")
     targets = [CaptureTarget(str(root / FUNCS), name) for name in FUNCTIONS]
-    run = run_capture(root, [sys.executable, "main.py"], targets, root, calls=64,
-                      stdout=open(root / "out.txt", "w"))
+    run = run_capture(
+        root,
+        [sys.executable, "main.py"],
+        targets,
+        root,
+        calls=64,
+        stdout=open(root / "out.txt", "w"),
+    )
     assert run.returncode == 3 and len(run.captures) == len(FUNCTIONS), run
     yield root
     shutil.rmtree(root, ignore_errors=True)

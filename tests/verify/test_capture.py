@@ -11,7 +11,7 @@ from perfpilot.server.cli import main
 from perfpilot.tools.verify import store
 from perfpilot.tools.verify.capture import CaptureTarget, run_capture
 
-PROGRAM = '''import random, sys, threading
+PROGRAM = """import random, sys, threading
 from walk.steps import Counter, depth, step, wrap
 
 random.seed(5)
@@ -24,8 +24,8 @@ for i in range(30):
 print("total", total, random.random())
 print("depth", depth(12))
 sys.exit(4)
-'''
-STEPS = '''class Counter:
+"""
+STEPS = """class Counter:
     def __init__(self):
         self.n = 0
 
@@ -41,7 +41,7 @@ def wrap(lock, i):
 
 def depth(n):
     return 0 if n == 0 else 1 + depth(n - 1)
-'''
+"""
 
 
 def workspace(root: Path) -> Path:
@@ -80,12 +80,24 @@ def test_capture_keeps_the_program_behaviour_and_spreads_the_sample(tmp_path: Pa
 
 
 def test_capture_command_with_named_functions_and_clear(
-    tmp_path: Path, monkeypatch, capsys  # noqa: ANN001
+    tmp_path: Path,
+    monkeypatch,
+    capsys,  # noqa: ANN001
 ) -> None:
     root = workspace(tmp_path / "ws")
     monkeypatch.chdir(root)
-    status = main(["capture", "--functions", "walk/steps.py::step,depth", "--calls", "8",
-                   "--", sys.executable, "main.py"])
+    status = main(
+        [
+            "capture",
+            "--functions",
+            "walk/steps.py::step,depth",
+            "--calls",
+            "8",
+            "--",
+            sys.executable,
+            "main.py",
+        ]
+    )
     err = capsys.readouterr().err
     assert status == 4, err
     assert "captured 8 of 2000 calls of walk/steps.py::step" in err

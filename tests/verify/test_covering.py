@@ -9,7 +9,7 @@ from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
 from tests.verify.conftest import FUNCS, FUNCS_TEXT, make_plant, replaced
 from tests.verify.test_replay import PLANTED
 
-TESTS = '''from plant.funcs import count_below, total
+TESTS = """from plant.funcs import count_below, total
 
 
 def test_count_below():
@@ -22,7 +22,7 @@ def test_count_below_empty():
 
 def test_total():
     assert total([1, 2]) == 3
-'''
+"""
 WITH_TESTS = VerifySettings(budget=1.0, tests=True, test_timeout=120)
 
 
@@ -42,10 +42,14 @@ def test_a_fix_that_breaks_a_covering_test_is_refused_naming_it(tmp_path: Path) 
     assert verdict.tests.broken == ("tests/test_funcs.py::test_count_below",)
     assert (root / FUNCS).read_text() == FUNCS_TEXT  # the user's tree is untouched
     # A fix that keeps behaviour passes the same tests (from the cached discovery).
-    good = replaced(FUNCS_TEXT, name, '''def count_below(values: list[int], limit: int) -> int:
+    good = replaced(
+        FUNCS_TEXT,
+        name,
+        '''def count_below(values: list[int], limit: int) -> int:
     """How many values are below `limit`."""
     return sum(1 for value in values if value < limit)
-''')
+''',
+    )
     verdict = verify_change(root, str(root / FUNCS), name, FUNCS_TEXT, good, WITH_TESTS)
     assert verdict.kind is VerdictKind.UNVERIFIED, verdict.summary
     assert verdict.summary.endswith("; 2 covering tests pass"), verdict.summary

@@ -120,6 +120,8 @@ def test_a_function_that_disagrees_with_itself_is_nondeterministic(plant: Path) 
 def test_without_a_capture_the_verdict_says_how_to_get_one(tmp_path: Path) -> None:
     path = tmp_path / "mod.py"
     path.write_text("def f(x):\n    return x\n")
-    verdict = verify_change(tmp_path, str(path), "f", path.read_text(), "def f(x):\n    return x + 0\n")
+    verdict = verify_change(
+        tmp_path, str(path), "f", path.read_text(), "def f(x):\n    return x + 0\n"
+    )
     assert verdict.kind is VerdictKind.UNVERIFIED
     assert "perfpilot capture --functions mod.py::f" in verdict.summary

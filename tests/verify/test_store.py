@@ -27,9 +27,18 @@ class Hostile:
 
 def header(path: Path, qualname: str) -> FunctionCapture:
     return FunctionCapture(
-        path=str(path), qualname=qualname, module="plant.funcs", sys_path=(str(path.parent),),
-        python="python3", cwd=str(path.parent), source_hash="", calls_seen=1, recorded=1,
-        skipped_unpicklable=0, skipped_too_large=0, created=0.0,
+        path=str(path),
+        qualname=qualname,
+        module="plant.funcs",
+        sys_path=(str(path.parent),),
+        python="python3",
+        cwd=str(path.parent),
+        source_hash="",
+        calls_seen=1,
+        recorded=1,
+        skipped_unpicklable=0,
+        skipped_too_large=0,
+        created=0.0,
     )
 
 

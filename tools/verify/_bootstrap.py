@@ -106,8 +106,17 @@ class Recorder:
         except BaseException as exc:
             sys.stdout, sys.stderr = saved
             kind = type(exc)
-            self.keep(slot, index, inputs, "raise", (kind.__module__, kind.__qualname__, str(exc)),
-                      args, kwargs, out, err)
+            self.keep(
+                slot,
+                index,
+                inputs,
+                "raise",
+                (kind.__module__, kind.__qualname__, str(exc)),
+                args,
+                kwargs,
+                out,
+                err,
+            )
             raise
         sys.stdout, sys.stderr = saved
         self.keep(slot, index, inputs, "return", result, args, kwargs, out, err)
@@ -116,8 +125,13 @@ class Recorder:
     def keep(self, slot, index, inputs, kind, value, args, kwargs, out, err):
         try:
             outcome = pickle.dumps(
-                {"kind": kind, "value": value, "after": (args, kwargs),
-                 "stdout": out.text(), "stderr": err.text()},
+                {
+                    "kind": kind,
+                    "value": value,
+                    "after": (args, kwargs),
+                    "stdout": out.text(),
+                    "stderr": err.text(),
+                },
                 PROTOCOL,
             )
         except Exception:
@@ -206,15 +220,25 @@ def write(output, recorders):
     entries, blobs = [], []
     for recorder in recorders:
         records = sorted(recorder.kept.values())  # back into the order of the run
-        entries.append({
-            "path": recorder.path, "qualname": recorder.qualname, "module": recorder.module,
-            "seen": recorder.seen, "unpicklable": recorder.unpicklable,
-            "too_large": recorder.too_large, "problem": recorder.problem,
-            "sizes": [[len(i), len(o)] for _, i, o in records],
-        })
+        entries.append(
+            {
+                "path": recorder.path,
+                "qualname": recorder.qualname,
+                "module": recorder.module,
+                "seen": recorder.seen,
+                "unpicklable": recorder.unpicklable,
+                "too_large": recorder.too_large,
+                "problem": recorder.problem,
+                "sizes": [[len(i), len(o)] for _, i, o in records],
+            }
+        )
         blobs.extend(i + o for _, i, o in records)
-    meta = {"functions": entries, "sys_path": [p for p in sys.path if p],
-            "python": sys.executable, "cwd": os.getcwd()}
+    meta = {
+        "functions": entries,
+        "sys_path": [p for p in sys.path if p],
+        "python": sys.executable,
+        "cwd": os.getcwd(),
+    }
     fd = os.open(output, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
     with os.fdopen(fd, "wb") as handle:
         handle.write(json.dumps(meta).encode() + b"\n")

@@ -93,7 +93,10 @@ def _containers(a, b, where, depth, seen):
             return None
         rest = list(b)  # elements of fresh-module classes: match by state, pairwise
         for item in a:
-            match = next((i for i, y in enumerate(rest) if not difference(item, y, "", depth + 1, seen)), None)
+            match = next(
+                (i for i, y in enumerate(rest) if not difference(item, y, "", depth + 1, seen)),
+                None,
+            )
             if match is None:
                 return f"{where or 'value'}: {short_repr(item, 60)} only in one"
             rest.pop(match)

@@ -110,10 +110,14 @@ def _argument(where):
 def shown(outcome, aspect="return value", detail=""):
     """What a person needs to see of one side of a difference."""
     if aspect == "output":
-        return "printed " + _compare.short_repr(outcome.stderr if detail == "stderr" else outcome.stdout)
+        return "printed " + _compare.short_repr(
+            outcome.stderr if detail == "stderr" else outcome.stdout
+        )
     if aspect == "argument mutation":
         args, kwargs = outcome.after
-        return "arguments after the call: " + _compare.short_repr(list(args) + ([kwargs] if kwargs else []))
+        return "arguments after the call: " + _compare.short_repr(
+            list(args) + ([kwargs] if kwargs else [])
+        )
     if outcome.kind == "raise":
         module, name, message = outcome.value
         return _compare.short_repr(f"raised {name}: {message}")
@@ -139,11 +143,21 @@ def replay(module, job, records, deadline):
         except Exception:
             irreproducible += 1
             continue
-        if compare(outcome, Outcome(saved["kind"], saved["value"], saved["after"], saved["stdout"], saved["stderr"])):
+        if compare(
+            outcome,
+            Outcome(
+                saved["kind"], saved["value"], saved["after"], saved["stdout"], saved["stderr"]
+            ),
+        ):
             irreproducible += 1
     fixed_fn = make(job["fixed"])
-    result = {"calls": len(records), "unstable": len(unstable), "irreproducible": irreproducible,
-              "difference": None, "unstable_example": None}
+    result = {
+        "calls": len(records),
+        "unstable": len(unstable),
+        "irreproducible": irreproducible,
+        "difference": None,
+        "unstable_example": None,
+    }
     if unstable:
         i = unstable[0]
         aspect, detail = compare(first[i], second[i])
@@ -161,9 +175,18 @@ def replay(module, job, records, deadline):
 
 def _example(i, records, original, fixed, aspect, detail):
     args, kwargs = pickle.loads(records[i][0])
-    shown_args = ", ".join([_compare.short_repr(a, 80) for a in args] + [f"{k}={_compare.short_repr(v, 80)}" for k, v in kwargs.items()])
-    return {"call": i, "aspect": aspect, "detail": detail, "input": _compare.short_repr(shown_args, 240) if len(shown_args) > 240 else shown_args,
-            "original": shown(original, aspect, detail), "fixed": shown(fixed, aspect, detail)}
+    shown_args = ", ".join(
+        [_compare.short_repr(a, 80) for a in args]
+        + [f"{k}={_compare.short_repr(v, 80)}" for k, v in kwargs.items()]
+    )
+    return {
+        "call": i,
+        "aspect": aspect,
+        "detail": detail,
+        "input": _compare.short_repr(shown_args, 240) if len(shown_args) > 240 else shown_args,
+        "original": shown(original, aspect, detail),
+        "fixed": shown(fixed, aspect, detail),
+    }
 
 
 class _Sink:
@@ -187,7 +210,9 @@ def timing(module, job, records, deadline):
         started = time.perf_counter()
         if round_cost is not None and (started + round_cost > deadline and rounds >= 2):
             break
-        functions = {name: build(module, sources[name], job["filename"], job["qualname"]) for name in names}
+        functions = {
+            name: build(module, sources[name], job["filename"], job["qualname"]) for name in names
+        }
         arguments = {name: [pickle.loads(inputs) for inputs, _ in records] for name in names}
         order = orders[round_number % 3]
         gc.collect()

@@ -67,7 +67,9 @@ def run_capture(
             "calls": max(1, calls),
             "max_call_bytes": max_call_bytes,
             "max_function_bytes": max_function_bytes,
-            "targets": [{"path": os.path.realpath(t.path), "qualname": t.qualname} for t in targets],
+            "targets": [
+                {"path": os.path.realpath(t.path), "qualname": t.qualname} for t in targets
+            ],
         }
         Path(spec_path).write_text(json.dumps(spec), encoding="utf-8")
         argv = bootstrap_command(list(command), [str(BOOTSTRAP), spec_path])
@@ -99,7 +101,10 @@ def _store(root: str | Path, data: bytes, returncode: int, seconds: float) -> Ca
         records = []
         for inputs, outcome in entry["sizes"]:
             records.append(
-                (blobs[offset : offset + inputs], blobs[offset + inputs : offset + inputs + outcome])
+                (
+                    blobs[offset : offset + inputs],
+                    blobs[offset + inputs : offset + inputs + outcome],
+                )
             )
             offset += inputs + outcome
         name = f"{entry['path']}::{entry['qualname']}"

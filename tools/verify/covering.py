@@ -24,8 +24,20 @@ from perfpilot.tools.verify.store import cache_home
 
 PLUGIN = Path(__file__).with_name("_cover_plugin.py")
 PLUGIN_NAME = "_perfpilot_cover"
-_SKIP = (".git", ".hg", ".venv", "venv", ".tox", ".nox", "node_modules", "__pycache__",
-         ".perfpilot", ".mypy_cache", ".pytest_cache", ".ruff_cache")
+_SKIP = (
+    ".git",
+    ".hg",
+    ".venv",
+    "venv",
+    ".tox",
+    ".nox",
+    "node_modules",
+    "__pycache__",
+    ".perfpilot",
+    ".mypy_cache",
+    ".pytest_cache",
+    ".ruff_cache",
+)
 
 
 class TestsError(Exception):
@@ -45,7 +57,10 @@ class Span:
 
 def project_python(root: str | Path, hint: str | None = None) -> str:
     """The interpreter to run the project's tests: its .venv, the capture's, or ours."""
-    for candidate in (Path(root) / ".venv" / "bin" / "python", Path(root) / "venv" / "bin" / "python"):
+    for candidate in (
+        Path(root) / ".venv" / "bin" / "python",
+        Path(root) / "venv" / "bin" / "python",
+    ):
         if candidate.exists():
             return str(candidate)
     return hint if hint and os.path.exists(hint) else sys.executable
@@ -82,7 +97,9 @@ def check_tests(
     hits, outcomes = covering_tests(root, span, python, timeout, cancel)
     passing = [t for t in hits if outcomes.get(t) == "passed"]
     if not passing:
-        note = "no passing test calls the function" if not hits else "its covering tests do not pass"
+        note = (
+            "no passing test calls the function" if not hits else "its covering tests do not pass"
+        )
         return TestRun(tuple(hits), 0, (), note)
     overlay = tempfile.mkdtemp(prefix="perfpilot-tests-")
     try:
@@ -147,7 +164,9 @@ def _pytest(
 
 def _cache_key(root: str | Path, span: Span) -> str:
     """The function's identity and hash, and the state of every test file (name, size, mtime)."""
-    digest = hashlib.sha256(f"{os.path.realpath(root)}|{span.path}|{span.qualname}|{span.body_hash}".encode())
+    digest = hashlib.sha256(
+        f"{os.path.realpath(root)}|{span.path}|{span.qualname}|{span.body_hash}".encode()
+    )
     for folder, dirs, files in os.walk(root):
         dirs[:] = sorted(d for d in dirs if d not in _SKIP)
         for name in sorted(files):

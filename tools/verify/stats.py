@@ -31,7 +31,9 @@ def ratio_ci(
     return total, ratios[int(0.025 * RESAMPLES)], ratios[int(0.975 * RESAMPLES) - 1]
 
 
-def speed_of(original: Sequence[float], fixed: Sequence[float], again: Sequence[float], rounds: int) -> Speed:
+def speed_of(
+    original: Sequence[float], fixed: Sequence[float], again: Sequence[float], rounds: int
+) -> Speed:
     """The speedup of fixed over original, with the A/A noise floor and the bar to clear.
 
     All inputs are per-call minimum times (ns) in recorded order: original (A), fixed (B) and

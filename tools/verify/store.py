@@ -98,7 +98,9 @@ def encode(header: FunctionCapture, records: list[tuple[bytes, bytes]], key: byt
     return MAGIC + hmac.new(key, MAGIC + body, hashlib.sha256).digest() + body
 
 
-def decode(data: bytes, key: bytes, where: str) -> tuple[FunctionCapture, list[tuple[bytes, bytes]]]:
+def decode(
+    data: bytes, key: bytes, where: str
+) -> tuple[FunctionCapture, list[tuple[bytes, bytes]]]:
     """The header and the records' raw bytes; CaptureError unless the MAC verifies.
 
     Nothing is unpickled here: the records stay bytes, for the replay subprocess.
@@ -120,7 +122,9 @@ def decode(data: bytes, key: bytes, where: str) -> tuple[FunctionCapture, list[t
     offset = 4 + length
     records = []
     for inputs, outcome in meta["sizes"]:
-        records.append((body[offset : offset + inputs], body[offset + inputs : offset + inputs + outcome]))
+        records.append(
+            (body[offset : offset + inputs], body[offset + inputs : offset + inputs + outcome])
+        )
         offset += inputs + outcome
     return FunctionCapture(**header), records
 

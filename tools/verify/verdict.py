@@ -49,11 +49,11 @@ def decide(result: dict[str, Any], header: FunctionCapture, notes: list[str]) ->
             f" ({header.qualname}({difference.input})): original {difference.original},"
             f" fixed {difference.fixed}"
         )
-        return Verdict(VerdictKind.DIFFERS, summary, calls, difference=difference, notes=tuple(notes))
+        return Verdict(
+            VerdictKind.DIFFERS, summary, calls, difference=difference, notes=tuple(notes)
+        )
     timing = result.get("timing")
-    speed = (
-        speed_of(timing["A"], timing["B"], timing["A2"], timing["rounds"]) if timing else None
-    )
+    speed = speed_of(timing["A"], timing["B"], timing["A2"], timing["rounds"]) if timing else None
     if result.get("unstable"):
         example = result["unstable_example"]
         summary = (
@@ -97,8 +97,13 @@ def with_verdict(fix: Fix, verdict: Verdict) -> Fix:
         level = Applicability.DISPLAY_ONLY
     elif verdict.kind is VerdictKind.NONDETERMINISTIC:
         level = min(level, Applicability.UNSAFE)
-    return replace(fix, applicability=min(level, fix.applicability), stages=stages,
-                   refusal=refusal, verdict=verdict)
+    return replace(
+        fix,
+        applicability=min(level, fix.applicability),
+        stages=stages,
+        refusal=refusal,
+        verdict=verdict,
+    )
 
 
 def with_tests(verdict: Verdict, run: TestRun) -> Verdict:
@@ -106,9 +111,7 @@ def with_tests(verdict: Verdict, run: TestRun) -> Verdict:
     notes = (*verdict.notes, run.note) if run.note else verdict.notes
     if run.broken:
         names = ", ".join(run.broken[:3]) + (" ..." if len(run.broken) > 3 else "")
-        summary = (
-            f"differs: breaks test{_s(len(run.broken))} {names} (passing with the original)"
-        )
+        summary = f"differs: breaks test{_s(len(run.broken))} {names} (passing with the original)"
         return replace(verdict, kind=VerdictKind.DIFFERS, summary=summary, tests=run, notes=notes)
     if not run.passed_before:
         return replace(verdict, tests=run, notes=notes)

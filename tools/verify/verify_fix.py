@@ -48,9 +48,7 @@ def verify_change(
     started = time.perf_counter()
     verdict, python = _replayed(root, path, qualname, original, fixed, settings, cancel)
     if settings.tests and verdict.kind is not VerdictKind.DIFFERS:
-        verdict = _tested(
-            root, path, qualname, original, fixed, settings, verdict, python, cancel
-        )
+        verdict = _tested(root, path, qualname, original, fixed, settings, verdict, python, cancel)
     return replace(verdict, seconds=time.perf_counter() - started)
 
 

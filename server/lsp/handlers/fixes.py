@@ -138,9 +138,7 @@ def _fix_actions(
                 )
             )
     elif fix.applicability is Applicability.DISPLAY_ONLY:
-        actions.append(
-            _show_diff_action(code, fix.title + _verdict_suffix(fix), diagnostic, data)
-        )
+        actions.append(_show_diff_action(code, fix.title + _verdict_suffix(fix), diagnostic, data))
     else:
         unsafe = fix.applicability is Applicability.UNSAFE
         action = types.CodeAction(

@@ -95,8 +95,10 @@ async def run_verification(
         ls.work_done_progress.begin(
             token,
             types.WorkDoneProgressBegin(
-                title="perfpilot: Verify fixes", message="replaying recorded calls",
-                cancellable=True, percentage=0,
+                title="perfpilot: Verify fixes",
+                message="replaying recorded calls",
+                cancellable=True,
+                percentage=0,
             ),
         )
         done_future = ls.work_done_progress.tokens.get(token)
@@ -120,12 +122,14 @@ async def run_verification(
                 )
             verified = await asyncio.to_thread(check, text, item, fix)
             verdict = verified.verdict
-            results.append({
-                "title": title,
-                "qualname": item.function.qualname,
-                "verdict": verdict.label if verdict else None,
-                "summary": verdict.summary if verdict else f"not verified: {verified.refusal}",
-            })
+            results.append(
+                {
+                    "title": title,
+                    "qualname": item.function.qualname,
+                    "verdict": verdict.label if verdict else None,
+                    "summary": verdict.summary if verdict else f"not verified: {verified.refusal}",
+                }
+            )
             if cancel.is_set():
                 raise Stopped(False)
     except (Stopped, asyncio.CancelledError):
