@@ -7,6 +7,8 @@ records an outermost call only when reservoir sampling keeps it (spread over the
 the program's work is unchanged: same calls, same results, same exceptions, same output.
 """
 
+from __future__ import annotations
+
 import functools
 import importlib.abc
 import inspect
@@ -17,6 +19,9 @@ import random
 import runpy
 import sys
 import threading
+import types
+from collections.abc import Callable
+from typing import Any, TextIO
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
 
@@ -24,29 +29,32 @@ PROTOCOL = pickle.HIGHEST_PROTOCOL
 class Tee:
     """A stream that passes writes through and keeps a copy (what the call printed)."""
 
-    def __init__(self, stream, limit):
+    def __init__(self, stream: TextIO, limit: int) -> None:
         self._stream = stream
         self._limit = limit
         self.parts = []
         self.size = 0
 
-    def write(self, text):
+    def write(self, text: str) -> int:
         if self.size < self._limit:
             self.parts.append(str(text)[: self._limit - self.size])
             self.size += len(self.parts[-1])
         return self._stream.write(text)
 
-    def text(self):
+    def text(self) -> str:
+        """What was written, up to the limit."""
         return "".join(self.parts)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._stream, name)
 
 
 class Recorder:
     """Reservoir of up to `limit` calls of one function, with sizes capped."""
 
-    def __init__(self, target, limit, per_call, per_function, seed):
+    def __init__(
+        self, target: dict[str, str], limit: int, per_call: int, per_function: int, seed: int
+    ) -> None:
         self.path = target["path"]
         self.qualname = target["qualname"]
         self.module = None
@@ -62,17 +70,19 @@ class Recorder:
         self.local = threading.local()
         self.problem = None
 
-    def slot(self, index):
+    def slot(self, index: int) -> int | None:
+        """The reservoir slot call `index` goes to, or None (Algorithm R)."""
         if index < self.limit:
             return index
         choice = self.random.randrange(index + 1)
         return choice if choice < self.limit else None
 
-    def wrap(self, function):
+    def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """A wrapper that records outermost calls chosen by the reservoir."""
         recorder = self
 
         @functools.wraps(function)
-        def wrapper(*args, **kwargs):
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
             local = recorder.local
             if getattr(local, "depth", 0):  # a recursive call: part of the outer one
                 return function(*args, **kwargs)
@@ -89,7 +99,15 @@ class Recorder:
 
         return wrapper
 
-    def record(self, function, slot, index, args, kwargs):
+    def record(
+        self,
+        function: Callable[..., Any],
+        slot: int,
+        index: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Run one call, keeping its inputs, outcome and output."""
         try:
             inputs = pickle.dumps((args, kwargs), PROTOCOL)
         except Exception:
@@ -122,7 +140,19 @@ class Recorder:
         self.keep(slot, index, inputs, "return", result, args, kwargs, out, err)
         return result
 
-    def keep(self, slot, index, inputs, kind, value, args, kwargs, out, err):
+    def keep(
+        self,
+        slot: int,
+        index: int,
+        inputs: bytes,
+        kind: str,
+        value: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        out: Tee,
+        err: Tee,
+    ) -> None:
+        """Store a call in its slot unless it cannot be pickled or is too large."""
         try:
             outcome = pickle.dumps(
                 {
@@ -147,7 +177,7 @@ class Recorder:
         self.bytes += size - freed
 
 
-def install(recorder, module):
+def install(recorder: Recorder, module: types.ModuleType) -> None:
     """Replace the function named by the recorder's qualname in `module` with a wrapper."""
     parts = recorder.qualname.split(".")
     if "<locals>" in parts:
@@ -177,29 +207,29 @@ def install(recorder, module):
 class Loader(importlib.abc.Loader):
     """Runs the real loader, then installs the wrappers on the fresh module."""
 
-    def __init__(self, loader, recorders):
+    def __init__(self, loader: Any, recorders: list[Recorder]) -> None:
         self._loader = loader
         self._recorders = recorders
 
-    def create_module(self, spec):
+    def create_module(self, spec: Any) -> Any:
         return self._loader.create_module(spec)
 
-    def exec_module(self, module):
+    def exec_module(self, module: types.ModuleType) -> None:
         self._loader.exec_module(module)
         for recorder in self._recorders:
             install(recorder, module)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return getattr(self._loader, name)
 
 
 class Finder(importlib.abc.MetaPathFinder):
     """Finds modules like the next finders do, and wraps the loader of the chosen files."""
 
-    def __init__(self, by_file):
+    def __init__(self, by_file: dict[str, list[Recorder]]) -> None:
         self._by_file = by_file
 
-    def find_spec(self, name, path, target=None):
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
         for finder in sys.meta_path:
             if finder is self or not hasattr(finder, "find_spec"):
                 continue
@@ -215,7 +245,7 @@ class Finder(importlib.abc.MetaPathFinder):
         return spec
 
 
-def write(output, recorders):
+def write(output: str, recorders: list[Recorder]) -> None:
     """The capture: one JSON line (counts and sizes), then the pickled records' bytes."""
     entries, blobs = [], []
     for recorder in recorders:
@@ -246,7 +276,8 @@ def write(output, recorders):
             handle.write(blob)
 
 
-def main():
+def main() -> None:
+    """Install the hook, run the program as __main__, write the capture whatever happens."""
     spec_path, mode, target = sys.argv[1:4]
     with open(spec_path, encoding="utf-8") as handle:
         spec = json.load(handle)

@@ -8,8 +8,11 @@ without their own `__eq__` are compared by state (`__dict__` and `__slots__`); n
 shape, dtype and values (with the float tolerance).
 """
 
+from __future__ import annotations
+
 import math
 import reprlib
+from typing import Any
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
@@ -21,7 +24,7 @@ _short.maxlist = _short.maxtuple = _short.maxdict = _short.maxset = 8
 _short.maxlevel = 4
 
 
-def short_repr(value, limit=200):
+def short_repr(value: object, limit: int = 200) -> str:
     """A repr cut to `limit` characters, that never raises."""
     try:
         text = _short.repr(value)
@@ -30,12 +33,15 @@ def short_repr(value, limit=200):
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def type_name(value):
+def type_name(value: object) -> str:
+    """`module.QualName` of a value's type."""
     kind = type(value)
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
-def difference(a, b, where="", depth=0, seen=None):
+def difference(
+    a: Any, b: Any, where: str = "", depth: int = 0, seen: set[tuple[int, int]] | None = None
+) -> str | None:
     """Where `a` and `b` first differ (a path such as "[2].name"), or None when they agree."""
     if seen is None:
         seen = set()
@@ -67,7 +73,7 @@ def difference(a, b, where="", depth=0, seen=None):
         seen.discard(pair)
 
 
-def _containers(a, b, where, depth, seen):
+def _containers(a: Any, b: Any, where: str, depth: int, seen: set[tuple[int, int]]) -> str | None:
     if isinstance(a, (list, tuple)):
         if len(a) != len(b):
             return f"{where or 'value'}: length {len(a)} vs {len(b)}"
@@ -118,7 +124,7 @@ def _containers(a, b, where, depth, seen):
     return None
 
 
-def _state(value):
+def _state(value: object) -> dict[str, Any] | None:
     """An object's state (dict of attributes), or None when it has none to compare."""
     state = {}
     if hasattr(value, "__dict__") and isinstance(value.__dict__, dict):
@@ -133,13 +139,13 @@ def _state(value):
     return state
 
 
-def _close(a, b):
+def _close(a: float, b: float) -> bool:
     if math.isnan(a) and math.isnan(b):
         return True
     return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
 
 
-def _numpy(a, b, where):
+def _numpy(a: Any, b: Any, where: str) -> str | None:
     import numpy
 
     if not isinstance(a, numpy.ndarray):

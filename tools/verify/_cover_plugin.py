@@ -5,10 +5,13 @@ file and line span (its code objects start inside it); PERFPILOT_COVER_OUTPUT is
 result goes: the node ids that called into the span, and every test's outcome.
 """
 
+from __future__ import annotations
+
 import json
 import os
 import sys
 import threading
+from typing import Any
 
 import pytest
 
@@ -22,7 +25,7 @@ _outcomes = {}
 _files = {}
 
 
-def _profile(frame, event, arg):
+def _profile(frame: Any, event: str, arg: Any) -> None:
     if event != "call" or _state["current"] is None:
         return
     code = frame.f_code
@@ -36,25 +39,29 @@ def _profile(frame, event, arg):
         _hits.add(_state["current"])
 
 
-def pytest_sessionstart(session):
+def pytest_sessionstart(session: Any) -> None:
+    """Start watching calls (only when a function to watch was named)."""
     if _FILE:
         sys.setprofile(_profile)
         threading.setprofile(_profile)
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_runtest_protocol(item, nextitem):
+def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
+    """Remember which test is running."""
     _state["current"] = item.nodeid
 
 
-def pytest_runtest_logreport(report):
+def pytest_runtest_logreport(report: Any) -> None:
+    """Keep each test's outcome (a failure in any phase wins)."""
     if report.when == "call" or report.outcome == "failed" or report.outcome == "skipped":
         previous = _outcomes.get(report.nodeid)
         if previous != "failed":
             _outcomes[report.nodeid] = report.outcome
 
 
-def pytest_sessionfinish(session, exitstatus):
+def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
+    """Stop watching and write the result."""
     sys.setprofile(None)
     threading.setprofile(None)
     with open(_OUTPUT, "w", encoding="utf-8") as handle:

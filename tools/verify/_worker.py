@@ -7,6 +7,8 @@ copies of the module under its own name; timing re-creates them every round so c
 empty, and runs them interleaved on the recorded sequence, in recorded order.
 """
 
+from __future__ import annotations
+
 import gc
 import importlib
 import io
@@ -16,9 +18,11 @@ import pickle
 import sys
 import time
 import types
+from collections.abc import Callable
+from typing import Any
 
 
-def _load_compare():
+def _load_compare() -> types.ModuleType:
     """The sibling _compare module, loaded by path so no user module can shadow it."""
     import importlib.util
 
@@ -39,12 +43,12 @@ class Outcome:
 
     __slots__ = ("kind", "value", "after", "stdout", "stderr")
 
-    def __init__(self, kind, value, after, stdout, stderr):
+    def __init__(self, kind: str, value: Any, after: Any, stdout: str, stderr: str) -> None:
         self.kind, self.value, self.after = kind, value, after
         self.stdout, self.stderr = stdout, stderr
 
 
-def build(module, source, filename, qualname):
+def build(module: types.ModuleType, source: str, filename: str, qualname: str) -> Any:
     """A fresh copy of `module` run from `source`; returns the function named `qualname`."""
     fresh = types.ModuleType(module.__name__)
     for name in ("__file__", "__package__", "__spec__", "__loader__", "__path__"):
@@ -61,7 +65,7 @@ def build(module, source, filename, qualname):
     return raw
 
 
-def call(function, inputs):
+def call(function: Callable[..., Any], inputs: bytes) -> Outcome:
     """Run one recorded call on fresh copies of its arguments."""
     args, kwargs = pickle.loads(inputs)
     out, err = io.StringIO(), io.StringIO()
@@ -78,7 +82,7 @@ def call(function, inputs):
     return Outcome(kind, value, (args, kwargs), out.getvalue(), err.getvalue())
 
 
-def compare(first, second):
+def compare(first: Outcome, second: Outcome) -> tuple[str, str] | None:
     """(aspect, detail) of the first way two outcomes differ, or None."""
     if first.kind != second.kind:
         return ("exception", f"{first.kind} vs {second.kind}")
@@ -99,7 +103,7 @@ def compare(first, second):
     return None
 
 
-def _argument(where):
+def _argument(where: str) -> str:
     """'[0][1]...' in ((args), {kwargs}) -> 'argument 2...'."""
     if where.startswith("[0]["):
         index, _, rest = where[4:].partition("]")
@@ -107,7 +111,7 @@ def _argument(where):
     return where.replace("[1]", "keyword argument ", 1) if where.startswith("[1]") else where
 
 
-def shown(outcome, aspect="return value", detail=""):
+def shown(outcome: Outcome, aspect: str = "return value", detail: str = "") -> str:
     """What a person needs to see of one side of a difference."""
     if aspect == "output":
         return "printed " + _compare.short_repr(
@@ -124,7 +128,12 @@ def shown(outcome, aspect="return value", detail=""):
     return _compare.short_repr(outcome.value)
 
 
-def replay(module, job, records, deadline):
+def replay(
+    module: types.ModuleType,
+    job: dict[str, Any],
+    records: list[tuple[bytes, bytes]],
+    deadline: float,
+) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
     """Original twice, then fixed, on every record; the first difference and the notes."""
     make = lambda source: build(module, source, job["filename"], job["qualname"])  # noqa: E731
     first_fn, second_fn = make(job["original"]), make(job["original"])
@@ -173,7 +182,15 @@ def replay(module, job, records, deadline):
     return result, records
 
 
-def _example(i, records, original, fixed, aspect, detail):
+def _example(
+    i: int,
+    records: list[tuple[bytes, bytes]],
+    original: Outcome,
+    fixed: Outcome,
+    aspect: str,
+    detail: str,
+) -> dict[str, Any]:
+    """The input and both outcomes of call `i`, as reprs a person can read."""
     args, kwargs = pickle.loads(records[i][0])
     shown_args = ", ".join(
         [_compare.short_repr(a, 80) for a in args]
@@ -190,14 +207,19 @@ def _example(i, records, original, fixed, aspect, detail):
 
 
 class _Sink:
-    def write(self, text):
+    def write(self, text: str) -> int:
         return len(text)
 
-    def flush(self):
+    def flush(self) -> None:
         pass
 
 
-def timing(module, job, records, deadline):
+def timing(
+    module: types.ModuleType,
+    job: dict[str, Any],
+    records: list[tuple[bytes, bytes]],
+    deadline: float,
+) -> dict[str, Any] | None:
     """Per-call minimum times of original (A), fixed (B) and original again (A2), interleaved."""
     names = ("A", "B", "A2")
     sources = {"A": job["original"], "B": job["fixed"], "A2": job["original"]}
@@ -242,7 +264,8 @@ def timing(module, job, records, deadline):
     return {"rounds": rounds, "A": best["A"], "B": best["B"], "A2": best["A2"]}
 
 
-def main():
+def main() -> None:
+    """Read the job and records from stdin, replay, time, write the JSON result."""
     if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):
         sys.path.pop(0)  # this folder: nothing here may shadow the user's modules
     stdin = sys.stdin.buffer
