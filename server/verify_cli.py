@@ -205,6 +205,11 @@ def run_verify(args: argparse.Namespace) -> int:
             )
             for note in r.fix.verdict.notes if r.fix.verdict else ():
                 print(f"  note: {note}")
+        if not results and args.target:
+            print(
+                f"perfpilot: no fix opportunity in `{args.target}`: nothing to verify",
+                file=sys.stderr,
+            )
         kinds = [r.fix.verdict.label if r.fix.verdict else "refused" for r in results]
         tally = ", ".join(f"{kinds.count(k)} {k}" for k in sorted(set(kinds)))
         print(
@@ -226,6 +231,9 @@ def _files(
         path = (cwd / path_text).resolve()
         if not path.is_file():
             raise VerifyUsageError(f"{path_text}: no such file")
+        module = WorkspaceIndex(str(root)).module(str(path))
+        if module is None or not module.by_qualname(qualname):
+            raise VerifyUsageError(f"{path_text}: no function `{qualname}`")
         return {str(path): {qualname: Evidence(0.0, None)}}
     session = ProfileSession(str(root), settings)
     loaded = session.reload()

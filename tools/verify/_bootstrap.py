@@ -291,6 +291,14 @@ def main() -> None:
     for recorder in recorders:
         by_file.setdefault(os.path.realpath(recorder.path), []).append(recorder)
     sys.meta_path.insert(0, Finder(by_file))
+    if mode == "script" and not os.path.isfile(target):
+        # What the interpreter itself says and does for a missing script.
+        sys.stderr.write(
+            f"{sys.executable}: can't open file {os.path.abspath(target)!r}:"
+            " [Errno 2] No such file or directory\n"
+        )
+        write(spec["output"], recorders)
+        sys.exit(2)
     if mode == "script":
         for recorder in by_file.get(os.path.realpath(target), []):
             recorder.problem = (
