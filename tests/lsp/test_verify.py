@@ -101,3 +101,26 @@ async def test_verify_runs_only_on_request_and_titles_then_carry_the_verdict(
     assert isinstance(end, types.WorkDoneProgressEnd)
     after = await memoize_actions(client, uri)
     assert any(f"[verified: {entry['summary'][:40]}" in a.title for a in after), after
+
+
+@pytest.mark.asyncio
+async def test_on_code_action_setting_verifies_offered_fixes_in_the_background(
+    client: LanguageClient,
+) -> None:
+    settings = {"debounce": 50, "verify": {"run": "onCodeAction", "budget": 1.5}}
+    client.set_configuration({"perfpilot": settings})
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"perfpilot": settings})
+    )
+    uri, _ = await open_document(client, ENRICH)
+    await memoize_actions(client, uri)  # offering the fixes starts their verification
+
+    def ended() -> bool:
+        return any(
+            bool(r) and isinstance(r[-1], types.WorkDoneProgressEnd)
+            for r in client.progress_reports.values()
+        )
+
+    await wait_until(ended, timeout=60)
+    after = await memoize_actions(client, uri)
+    assert any("[verified: " in a.title for a in after), [a.title for a in after]
