@@ -15,10 +15,12 @@ from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.handlers import optimize, verify
 from perfpilot.skills.fixing import Evidence, fix_text
 from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
+from perfpilot.skills.verifying import cached_verdict
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Applicability, Fix
 from perfpilot.tools.suppression import with_suppression
+from perfpilot.tools.verify.verdict import with_verdict
 
 FIX_ALL = types.CodeActionKind.SourceFixAll.value + ".perfpilot"
 SHOW_FIX_DIFF = "perfpilot.showFixDiff"
@@ -242,14 +244,27 @@ def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> type
     }
     minimum = Applicability.UNSAFE if ls.settings.unsafe_fixes else Applicability.SAFE
     skills = ls.skill_set().with_transforms()
+    # A fix verified slower or different (cached verdict) stays out; unverified ones go in.
     result = fix_text(
-        document.text, document.path, hot, skills, minimum=minimum, root=str(ls.root())
+        document.text,
+        document.path,
+        hot,
+        skills,
+        minimum=minimum,
+        root=str(ls.root()),
+        verify=_with_known_verdict,
     )
-    if result.refused:
-        refused = "; ".join(f"{title}: {reason}" for title, reason in result.refused[:3])
+    left_out = [*result.refused, *result.held]
+    if left_out:
+        refused = "; ".join(f"{title}: {reason}" for title, reason in left_out[:3])
         ls.show(types.MessageType.Warning, f"perfpilot: fix-all left out: {refused}")
     fix = Fix("fix all", minimum, line_edits(document.text, result.text), ())
     return _workspace_edit(document, uri, fix)
+
+
+def _with_known_verdict(text: str, found: Found, fix: Fix) -> Fix:
+    verdict = cached_verdict(text, found, fix)
+    return with_verdict(fix, verdict) if verdict is not None else fix
 
 
 def _ignore_action(
