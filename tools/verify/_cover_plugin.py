@@ -13,12 +13,11 @@ import sys
 import threading
 from typing import Any
 
-import pytest
-
-_FILE = os.path.realpath(os.environ.get("PERFPILOT_COVER_FILE", "")) or None
+_WATCHED = os.environ.get("PERFPILOT_COVER_FILE", "")
+_FILE = os.path.realpath(_WATCHED) if _WATCHED else None
 _FIRST, _, _LAST = os.environ.get("PERFPILOT_COVER_LINES", "0-0").partition("-")
 _FIRST, _LAST = int(_FIRST), int(_LAST)
-_OUTPUT = os.environ["PERFPILOT_COVER_OUTPUT"]
+_OUTPUT = os.environ.get("PERFPILOT_COVER_OUTPUT", "")
 _state = {"current": None}
 _hits = set()
 _outcomes = {}
@@ -46,10 +45,9 @@ def pytest_sessionstart(session: Any) -> None:
         threading.setprofile(_profile)
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_runtest_protocol(item: Any, nextitem: Any) -> None:
-    """Remember which test is running."""
-    _state["current"] = item.nodeid
+def pytest_runtest_logstart(nodeid: str, location: Any) -> None:
+    """Remember which test is running (called before its setup)."""
+    _state["current"] = nodeid
 
 
 def pytest_runtest_logreport(report: Any) -> None:
@@ -64,5 +62,7 @@ def pytest_sessionfinish(session: Any, exitstatus: int) -> None:
     """Stop watching and write the result."""
     sys.setprofile(None)
     threading.setprofile(None)
+    if not _OUTPUT:
+        return
     with open(_OUTPUT, "w", encoding="utf-8") as handle:
         json.dump({"hits": sorted(_hits), "outcomes": _outcomes}, handle)
