@@ -219,19 +219,27 @@ def timing(
     job: dict[str, Any],
     records: list[tuple[bytes, bytes]],
     deadline: float,
+    estimate: float,
 ) -> dict[str, Any] | None:
-    """Per-call minimum times of original (A), fixed (B) and original again (A2), interleaved."""
+    """Per-call minimum times of original (A), fixed (B) and original again (A2), interleaved.
+
+    `estimate` is what one round should cost (the replay took about that long); a warm-up
+    round is run only when it and a timed round fit before `deadline`, and no round starts
+    that would end past it once one round is timed.
+    """
     names = ("A", "B", "A2")
     sources = {"A": job["original"], "B": job["fixed"], "A2": job["original"]}
     orders = [names[i:] + names[:i] for i in range(3)]  # who goes first rotates every round
     best = {name: [float("inf")] * len(records) for name in names}
+    warm_up = time.perf_counter() + 2 * estimate < deadline
     rounds = 0
-    round_cost = None
+    round_cost = estimate
     saved = sys.stdout, sys.stderr
     for round_number in range(MAX_ROUNDS + 1):
         started = time.perf_counter()
-        if round_cost is not None and (started + round_cost > deadline and rounds >= 2):
+        if rounds >= 1 and started + round_cost > deadline:
             break
+        timed = round_number > 0 or not warm_up
         functions = {
             name: build(module, sources[name], job["filename"], job["qualname"]) for name in names
         }
@@ -252,14 +260,16 @@ def timing(
                     except Exception:
                         pass
                     elapsed = clock() - begin
-                    if round_number and elapsed < best[name][i]:  # round 0 warms up
+                    if timed and elapsed < best[name][i]:
                         best[name][i] = elapsed
         finally:
             sys.stdout, sys.stderr = saved
             gc.enable()
         round_cost = time.perf_counter() - started
-        rounds += 1 if round_number else 0
-    if rounds < 2:
+        rounds += 1 if timed else 0
+        if rounds >= MAX_ROUNDS:
+            break
+    if rounds < 1:
         return None
     return {"rounds": rounds, "A": best["A"], "B": best["B"], "A2": best["A2"]}
 
@@ -279,9 +289,11 @@ def main() -> None:
     if os.path.isdir(job["cwd"]):
         os.chdir(job["cwd"])
     module = importlib.import_module(job["module"])
+    replay_started = time.perf_counter()
     result, records = replay(module, job, records, started + budget * 0.15)
+    estimate = time.perf_counter() - replay_started  # three runs of the sequence: one round
     if result["difference"] is None and job["time"]:
-        result["timing"] = timing(module, job, records, started + budget)
+        result["timing"] = timing(module, job, records, started + budget, estimate)
     result["seconds"] = time.perf_counter() - started
     with open(job["result"], "w", encoding="utf-8") as handle:
         json.dump(result, handle)

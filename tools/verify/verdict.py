@@ -67,6 +67,11 @@ def decide(result: dict[str, Any], header: FunctionCapture, notes: list[str]) ->
         summary = f"unverified: same behaviour {on}, but timing did not fit in the budget"
         return Verdict(VerdictKind.UNVERIFIED, summary, calls, notes=tuple(notes))
     figure = speed_text(speed)
+    if speed.rounds < 3:
+        notes.append(
+            f"timed in {speed.rounds} round{_s(speed.rounds)} only: the calls are slow for the"
+            " budget (raise --budget for a tighter interval)"
+        )
     if calls < 5:
         notes.append(
             f"only {calls} recorded call{_s(calls)}: the interval shows timing noise, not how"
