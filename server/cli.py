@@ -8,28 +8,19 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
-from dataclasses import replace
+from datetime import datetime, timezone
 from pathlib import Path
 
-from perfpilot.server.offense import run_offense
-from perfpilot.server.optimize_cli import register_optimize, run_optimize
-from perfpilot.server.render import (
-    OUTPUT_FORMATS,
-    Summary,
-    display_path,
-    package_version,
-    render,
-)
+from perfpilot.server.fetch_cli import register_fetch
+from perfpilot.server.mcp.cli import McpUsageError, register_mcp
+from perfpilot.server.optimize_cli import register_optimize
+from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
 from perfpilot.server.verify_cli import (
     VerifyUsageError,
     capture_hot,
     register_verify,
-    run_capture_command,
-    run_verify,
     verify_settings,
 )
-from perfpilot.skills.fixing import Evidence, hot_evidence
-from perfpilot.skills.registry import discover
 from perfpilot.tools.config import (
     PROFILES_DIR,
     ConfigError,
@@ -37,13 +28,12 @@ from perfpilot.tools.config import (
     load_settings,
     parse_path_mapping,
 )
-from perfpilot.tools.hotspots import hot_function_findings, input_findings
-from perfpilot.tools.mapping import map_profile
 from perfpilot.tools.model import ProfileError
-from perfpilot.tools.profiles import load_profile
-from perfpilot.tools.profiles.merge import merge_profiles
+from perfpilot.tools.profiles.remote import RemoteSpec, is_remote_spec, parse_remote
 from perfpilot.tools.profiling import SAMPLERS, ProfilingError, default_output, run_profiled
-from perfpilot.tools.source_index import WorkspaceIndex
+
+# The heavier modules (libcst skills, profile loaders, the LLM client) are imported by the
+# subcommand that needs them: `perfpilot mcp` must answer its client within a few hundred ms.
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -63,7 +53,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", help="report hot functions from profiles")
     check.add_argument("paths", nargs="*", metavar="PATH", help="only report findings here")
     check.add_argument(
-        "--profile", action="append", default=[], metavar="FILE", help="profile file (repeatable)"
+        "--profile",
+        action="append",
+        default=[],
+        metavar="FILE|SPEC",
+        help="profile file, or a profiler query: pyroscope+https://HOST?query=... (repeatable)",
     )
     check.add_argument("--run", metavar="CMD", help="profile this command now and use the result")
     check.add_argument("--sampler", choices=SAMPLERS, default="cprofile", help="for --run")
@@ -103,8 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="look for fix opportunities in every function, not only the hot ones",
     )
 
-    skills = commands.add_parser("skills", help="list the skills (built-in, installed, workspace)")
-    skills.add_argument("name", nargs="?", help="print this skill's SKILL.md")
+    skills = commands.add_parser(
+        "skills",
+        help="list the skills, print one, or `skills export DIR` (Agent Skills folders)",
+    )
+    skills.add_argument("name", nargs="?", help="print this skill's SKILL.md, or `export`")
+    skills.add_argument("directory", nargs="?", help="with `export`: where to write the folders")
 
     serve = commands.add_parser("serve", help="run the language server (stdio by default)")
     serve.add_argument(
@@ -124,6 +122,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--top", type=int, default=10, metavar="N", help="with --capture: how many functions"
     )
     register_optimize(commands)
+    register_mcp(commands)
+    register_fetch(commands)
     register_verify(commands)
     return parser
 
@@ -138,14 +138,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_serve(args)
         if args.command == "skills":
             return run_skills(args)
+        if args.command == "mcp":
+            from perfpilot.server.mcp.cli import run_mcp
+
+            return run_mcp(args)
         if args.command == "optimize":
+            from perfpilot.server.optimize_cli import run_optimize
+
             return run_optimize(args)
+        if args.command == "fetch":
+            from perfpilot.server.fetch_cli import run_fetch
+
+            return run_fetch(args)
         if args.command == "capture":
+            from perfpilot.server.verify_cli import run_capture_command
+
             return run_capture_command(args)
         if args.command == "verify":
+            from perfpilot.server.verify_cli import run_verify
+
             return run_verify(args)
         return run_profile(args)
-    except (UsageError, ConfigError, ProfileError, ProfilingError, VerifyUsageError) as exc:
+    except (
+        UsageError,
+        McpUsageError,
+        VerifyUsageError,
+        ConfigError,
+        ProfileError,
+        ProfilingError,
+    ) as exc:
         print(f"perfpilot: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except KeyboardInterrupt:
@@ -163,6 +184,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def run_check(args: argparse.Namespace) -> int:
     """`perfpilot check`: map profiles onto the workspace, find opportunities, maybe fix them."""
+    from perfpilot.server.check_core import CheckOptions, check_workspace
+    from perfpilot.server.render import render
+
     cwd = Path.cwd()
     root = find_workspace_root(cwd)
     settings = load_settings(root)
@@ -180,28 +204,19 @@ def run_check(args: argparse.Namespace) -> int:
         if not args.all_functions or args.run or args.profile:
             raise
         profile_paths = []  # --all without any profile: opportunities only
-    findings = []
-    summary = Summary(profiles=[], formats=[], threshold=threshold, duration=None)
-    index = WorkspaceIndex(str(root))
-    hot_by_file: dict[str, dict[str, Evidence]] = {}
-    if profile_paths:
-        profiles = [load_profile(path) for path in profile_paths]
-        merged = merge_profiles(profiles)
-        result = map_profile(merged, index, mappings, min_share=threshold)
-        findings = hot_function_findings(result, threshold, paths)
-        findings += input_findings(result, profile_paths[0])
-        hot_by_file = hot_evidence(result, threshold)
-        summary = Summary(
-            profiles=[display_path(p, root) for p in profile_paths],
-            formats=sorted({p.format for p in profiles}),
-            threshold=threshold,
-            duration=merged.duration,
-        )
-
-    verify = verify_settings(args, settings) if args.verify else None
-    offense = run_offense(args, root, index, hot_by_file, paths, settings.unsafe_fixes, verify)
-    findings += [f for report in offense.reports for f in report.findings]
-    summary = replace(summary, fixes=offense.summary)
+    options = CheckOptions(
+        threshold=threshold,
+        mappings=mappings,
+        paths=paths,
+        fix=args.fix,
+        diff=args.diff,
+        unsafe_fixes=args.unsafe_fixes,
+        all_functions=args.all_functions,
+        unsafe_setting=settings.unsafe_fixes,
+        verify=verify_settings(args, settings) if args.verify else None,
+    )
+    outcome = check_workspace(root, profile_paths, options)
+    findings, summary, offense = outcome.findings, outcome.summary, outcome.offense
     if args.diff:
         sys.stdout.write("".join(report.diff for report in offense.reports))
         sys.stderr.write(render("text", [], summary, root).splitlines()[-1] + "\n")
@@ -238,7 +253,13 @@ def run_profile(args: argparse.Namespace) -> int:
 
 def run_skills(args: argparse.Namespace) -> int:
     """`perfpilot skills [NAME]`: one line per skill, or one skill's text."""
+    from perfpilot.skills.registry import discover
+
     root = find_workspace_root(Path.cwd())
+    if args.name == "export":
+        return run_skills_export(args, root)
+    if args.directory:
+        raise UsageError(f"unexpected argument {args.directory!r}")
     found = discover(root)
     for problem in found.problems:
         print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
@@ -255,6 +276,32 @@ def run_skills(args: argparse.Namespace) -> int:
             f"{skill.code or '-':6} {skill.name:28} {applicability:12} {how:10} {skill.origin}"
             f"  {skill.description.split('. ')[0].rstrip('.')}"
         )
+    return EXIT_CLEAN
+
+
+def run_skills_export(args: argparse.Namespace, root: Path) -> int:
+    """`perfpilot skills export DIR`: the built-in and installed skills as Agent Skills."""
+    from perfpilot.skills.agent_skills import export_skills
+    from perfpilot.skills.registry import discover
+
+    if not args.directory:
+        raise UsageError("skills export: where to? perfpilot skills export DIR")
+    found = discover(root, transforms=False)
+    for problem in found.problems:
+        print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
+    skills = [s for s in found.skills if s.origin != "workspace"]
+    target = Path(args.directory)
+    if target.exists() and not target.is_dir():
+        raise UsageError(f"{args.directory}: not a directory")
+    try:
+        folders = export_skills(skills, target)
+    except (OSError, ValueError) as exc:
+        raise UsageError(f"skills export: {exc}") from None
+    for folder in folders:
+        print(display_path(str(folder), Path.cwd()))
+    print(
+        f"perfpilot: wrote {len(folders)} Agent Skills folders to {args.directory}", file=sys.stderr
+    )
     return EXIT_CLEAN
 
 
@@ -275,7 +322,7 @@ def run_serve(args: argparse.Namespace) -> int:
 
 def _choose_profiles(
     args: argparse.Namespace, configured: list[str], root: Path, cwd: Path
-) -> list[str]:
+) -> list[str | RemoteSpec]:
     """Profiles from --run, else --profile, else [tool.perfpilot] profiles, else the newest."""
     if args.run:
         command = shlex.split(args.run)
@@ -287,7 +334,12 @@ def _choose_profiles(
             )
         return [str(run.output)]
     if args.profile:
-        return [p for pattern in args.profile for p in _expand(pattern, cwd, required=True)]
+        now = datetime.now(timezone.utc)  # one `now` for all specs: their windows line up
+        return [
+            parse_remote(pattern, now) if is_remote_spec(pattern) else path
+            for pattern in args.profile
+            for path in ([pattern] if is_remote_spec(pattern) else _expand(pattern, cwd, True))
+        ]
     if configured:
         found = [p for pattern in configured for p in _expand(pattern, root, required=False)]
         if not found:

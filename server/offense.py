@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from perfpilot.server.render import FixSummary, display_path
 from perfpilot.skills.fixing import Evidence, FileReport, process_file
@@ -20,6 +20,16 @@ from perfpilot.tools.validate.syntax import project_python
 from perfpilot.tools.verify.verify_fix import VerifySettings
 
 
+class OffenseOptions(Protocol):
+    """The flags the offense half reads (`perfpilot check`'s, or the MCP check tool's)."""
+
+    fix: bool
+    diff: bool
+    unsafe_fixes: bool
+    all_functions: bool
+    unsafe_setting: bool
+
+
 @dataclass
 class OffenseRun:
     """Reports per file, the summary, and the files that could not be handled."""
@@ -30,16 +40,17 @@ class OffenseRun:
 
 
 def run_offense(
-    args: argparse.Namespace,
+    args: OffenseOptions,
     root: Path,
     index: WorkspaceIndex,
     hot_by_file: Mapping[str, Mapping[str, Evidence]],
     paths: Sequence[str] | None,
-    unsafe_setting: bool,
+    progress: Callable[[int, int, str], None] | None = None,
     verify: VerifySettings | None = None,
 ) -> OffenseRun:
     """Scan (and with --fix/--diff, fix) the hot functions' files, or every file with --all.
 
+    `progress(done, total, path)` runs before each file; it may raise to stop the run.
     With `verify` (--verify), every fix is measured on recorded calls: findings carry the
     verdict, and --fix/--diff apply only fixes verified faster.
     """
@@ -48,7 +59,7 @@ def run_offense(
         print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
     active = skills.with_transforms()
     mode = "fix" if args.fix and not args.diff else "diff" if args.diff else "report"
-    unsafe = args.unsafe_fixes or (unsafe_setting and mode != "report")
+    unsafe = args.unsafe_fixes or (args.unsafe_setting and mode != "report")
     minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE
     python = project_python(str(root))
     run = OffenseRun(summary=FixSummary(mode=mode, unsafe=unsafe))
@@ -56,9 +67,10 @@ def run_offense(
         files = [os.path.join(index.root, rel) for rel in index.python_files()]
     else:
         files = sorted(hot_by_file)
-    for path in files:
-        if paths is not None and not under_any(path, paths):
-            continue
+    files = [p for p in files if paths is None or under_any(p, paths)]
+    for done, path in enumerate(files):
+        if progress is not None:
+            progress(done, len(files), path)
         hot = None if args.all_functions else hot_by_file[path]
         check = verifier(str(root), verify) if verify is not None else None
         if check is not None and mode == "report":

@@ -7,21 +7,20 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perfpilot.server.render import display_path
-from perfpilot.skills.fixing import Evidence, hot_evidence
-from perfpilot.skills.registry import discover
-from perfpilot.skills.verifying import VerifiedOpportunity, verified_opportunities, verifier
 from perfpilot.tools.config import Settings, find_workspace_root, load_settings
-from perfpilot.tools.profile_session import ProfileSession
-from perfpilot.tools.registry import to_data
-from perfpilot.tools.source_index import WorkspaceIndex
-from perfpilot.tools.validate.syntax import project_python
 from perfpilot.tools.verify import store
-from perfpilot.tools.verify.capture import DEFAULT_CALLS, CaptureTarget, run_capture
-from perfpilot.tools.verify.verify_fix import DEFAULT_BUDGET, VerifySettings
+
+if TYPE_CHECKING:  # the heavy modules load only when a command runs
+    from perfpilot.skills.fixing import Evidence
+    from perfpilot.skills.verifying import VerifiedOpportunity
+    from perfpilot.tools.verify.capture import CaptureTarget
+    from perfpilot.tools.verify.verify_fix import VerifySettings
 
 EXIT_OK, EXIT_DIFFERS, EXIT_ERROR = 0, 1, 2
+DEFAULT_CALLS = 256  # the same default as perfpilot.tools.verify.capture
 
 
 class VerifyUsageError(Exception):
@@ -64,6 +63,8 @@ def register_verify(commands: argparse._SubParsersAction) -> None:  # type: igno
 
 def verify_settings(args: argparse.Namespace, settings: Settings) -> VerifySettings:
     """The verification budget (--budget, else the default) and whether tests run (--tests)."""
+    from perfpilot.tools.verify.verify_fix import DEFAULT_BUDGET, VerifySettings
+
     budget = args.budget if args.budget is not None else DEFAULT_BUDGET
     if budget <= 0:
         raise VerifyUsageError("--budget must be a positive number of seconds")
@@ -101,6 +102,9 @@ def capture_hot(
     calls: int = DEFAULT_CALLS,
 ) -> int:
     """Capture the `top` hottest functions of the given (or latest) profiles."""
+    from perfpilot.tools.profile_session import ProfileSession
+    from perfpilot.tools.verify.capture import CaptureTarget
+
     session = ProfileSession(str(root), load_settings(root))
     loaded = session.load_explicit(profiles) if profiles else session.reload()
     if loaded is None or not loaded.hot:
@@ -118,6 +122,9 @@ def capture_hot(
 def _capture(
     root: Path, cwd: Path, command: list[str], targets: list[CaptureTarget], calls: int
 ) -> int:
+    from perfpilot.tools.verify import store
+    from perfpilot.tools.verify.capture import run_capture
+
     run = run_capture(root, command, targets, cwd, calls=calls)
     for capture in run.captures:
         skipped = capture.skipped_unpicklable + capture.skipped_too_large
@@ -146,6 +153,9 @@ def _capture(
 
 
 def _named_targets(root: Path, cwd: Path, names: str) -> list[CaptureTarget]:
+    from perfpilot.tools.source_index import WorkspaceIndex
+    from perfpilot.tools.verify.capture import CaptureTarget
+
     index = WorkspaceIndex(str(root))
     targets = []
     for name in filter(None, (n.strip() for n in names.split(","))):
@@ -169,6 +179,11 @@ def _named_targets(root: Path, cwd: Path, names: str) -> list[CaptureTarget]:
 
 def run_verify(args: argparse.Namespace) -> int:
     """`perfpilot verify [PATH::FUNCTION]`: a verdict for every fix opportunity."""
+    from perfpilot.skills.registry import discover
+    from perfpilot.skills.verifying import verified_opportunities, verifier
+    from perfpilot.tools.registry import to_data
+    from perfpilot.tools.validate.syntax import project_python
+
     cwd = Path.cwd()
     root = find_workspace_root(cwd)
     settings = load_settings(root)
@@ -224,6 +239,10 @@ def _files(
     root: Path, cwd: Path, target: str | None, settings: Settings
 ) -> dict[str, dict[str, Evidence] | None]:
     """The files to look at, with the functions of each (None: every function)."""
+    from perfpilot.skills.fixing import Evidence, hot_evidence
+    from perfpilot.tools.profile_session import ProfileSession
+    from perfpilot.tools.source_index import WorkspaceIndex
+
     if target:
         path_text, sep, qualname = target.rpartition("::")
         if not sep or not path_text or not qualname:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -306,14 +307,16 @@ async def call_model(
         except anthropic.APITimeoutError:
             if retry == settings.retries:
                 raise AgentError(
-                    f"the API did not answer within {settings.timeout:g} s"
-                    f" ({retry + 1} tries); try later or raise perfpilot.llm timeout"
+                    f"{_where(settings)} did not answer within {settings.timeout:g} s"
+                    f" ({_tries(retry + 1)}); try later or raise the llm timeout"
                 ) from None
             delay, what = settings.backoff * 2**retry, "timeout"
         except anthropic.APIConnectionError as exc:
             if retry == settings.retries:
-                where = settings.base_url or "the Anthropic API"
-                raise AgentError(f"cannot reach {where} ({retry + 1} tries): {exc}") from None
+                raise AgentError(
+                    f"cannot reach {_where(settings)}: {_connection_reason(exc)}"
+                    f" ({_tries(retry + 1)})"
+                ) from None
             delay, what = settings.backoff * 2**retry, "connection error"
         delay = min(delay, MAX_RETRY_DELAY)
         report(f"{what}: retrying in {delay:.1f} s ({retry + 1} of {settings.retries})")
@@ -342,18 +345,39 @@ def _status_message(exc: anthropic.APIStatusError, settings: LLMSettings, retrie
     error = body.get("error") if isinstance(body.get("error"), dict) else {}
     detail = str(error.get("message") or exc.message)[:300]
     status = exc.status_code
-    tries = f" (after {retries} retries)" if retries else ""
+    tries = f" (after {retries} {'retry' if retries == 1 else 'retries'})" if retries else ""
+    where = _where(settings)
     if status == 401:
-        return f"the API rejected the key (401): check {settings.api_key_env}"
+        source = "perfpilot.llm.apiKey" if settings.api_key else settings.api_key_env
+        return f"{where} refused the key (401): check {source}"
     if status == 403:
-        return f"the API key may not do this (403): {detail}"
+        return f"{where} refused the request for this key (403): {detail}"
     if status == 404:
-        return f"not found (404): is `{settings.model}` a model name? {detail}"
+        return f"{where} answered 404 (not found): is `{settings.model}` a model name? {detail}"
     if status == 429:
-        return f"rate limited by the API (429){tries}: {detail}"
+        return f"rate limited by {where} (429){tries}: {detail}"
     if status >= 500:
-        return f"the API failed with status {status}{tries}: {detail}"
-    return f"the API refused the request ({status}): {detail}"
+        return f"{where} failed with status {status}{tries}: {detail}"
+    return f"{where} refused the request ({status}): {detail}"
+
+
+def _where(settings: LLMSettings) -> str:
+    return f"the API at {settings.base_url}" if settings.base_url else "the Anthropic API"
+
+
+def _tries(count: int) -> str:
+    return f"{count} {'try' if count == 1 else 'tries'}"
+
+
+def _connection_reason(exc: BaseException) -> str:
+    """The innermost OS reason (connection refused, name not known), else the client's text."""
+    cause: BaseException | None = exc
+    while cause is not None:
+        if isinstance(cause, OSError) and (cause.errno or cause.strerror):
+            # asyncio's strerror repeats the address; the errno's text is the reason.
+            return (os.strerror(cause.errno) if cause.errno else str(cause.strerror)).lower()
+        cause = cause.__cause__ or cause.__context__
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
 
 
 __all__ = ["AgentError", "AgentResult", "Attempt", "FunctionRef", "make_client", "run_agent"]

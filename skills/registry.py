@@ -11,11 +11,14 @@ from dataclasses import dataclass, field, replace
 from importlib.metadata import entry_points
 from pathlib import Path
 from types import ModuleType
+from typing import TYPE_CHECKING
 
 import yaml
 
-from perfpilot.skills.api import Transform
 from perfpilot.tools.model import Applicability
+
+if TYPE_CHECKING:  # libcst loads with the first transform, not with a skill listing
+    from perfpilot.skills.api import Transform
 
 ENTRY_POINT_GROUP = "perfpilot.skills"
 WORKSPACE_SKILLS = Path(".perfpilot") / "skills"
@@ -71,11 +74,14 @@ class SkillError(Exception):
     """A SKILL.md (or its transform) that cannot be used; the message names the file."""
 
 
-def discover(workspace: Path | None = None, packages: bool = True) -> SkillSet:
+def discover(
+    workspace: Path | None = None, packages: bool = True, transforms: bool = True
+) -> SkillSet:
     """All skills: built-in, then installed packages', then the workspace's (words only).
 
     A later skill whose name or code is already taken is reported and skipped, so nothing
-    found in a workspace can replace a built-in skill.
+    found in a workspace can replace a built-in skill. With `transforms=False` only the
+    words are read (no transform is imported): enough to list or show skills.
     """
     found = SkillSet()
     sources: list[tuple[Path, str, bool]] = [(BUILTIN_DIR, "built-in", True)]
@@ -85,8 +91,12 @@ def discover(workspace: Path | None = None, packages: bool = True) -> SkillSet:
         sources.append((workspace / WORKSPACE_SKILLS, "workspace", False))
     for directory, origin, trusted in sources:
         for skill_md in sorted(directory.glob("*/SKILL.md")) if directory.is_dir() else []:
+            if not trusted and workspace is not None and not _inside(skill_md, workspace):
+                # A link to a file elsewhere would hand that file to the LLM as a skill.
+                found.problems.append(f"{skill_md}: skipped: it resolves outside the workspace")
+                continue
             try:
-                skill = load_skill(skill_md, origin, trusted)
+                skill = load_skill(skill_md, origin, trusted and transforms)
             except SkillError as exc:
                 found.problems.append(str(exc))
                 continue
@@ -176,6 +186,12 @@ def split_front_matter(text: str, where: Path) -> tuple[dict[str, object], str]:
     raise SkillError(f"{where}:1: front matter has no closing `---`")
 
 
+def _inside(path: Path, root: Path) -> bool:
+    """Does `path`, links resolved, lie inside `root` (links resolved)?"""
+    real, base = path.resolve(), root.resolve()
+    return real == base or base in real.parents
+
+
 def _effect(value: object, where: Path) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1:
         return float(value)
@@ -212,6 +228,8 @@ def _forget(package_name: str) -> None:
 
 
 def _transform_of(module: ModuleType, path: Path) -> Transform:
+    from perfpilot.skills.api import Transform
+
     transform = getattr(module, "TRANSFORM", None)
     if not isinstance(transform, Transform):
         raise SkillError(f"{path}: defines no TRANSFORM (an instance of skills.api.Transform)")

@@ -12,6 +12,26 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture(autouse=True)
+def user_config_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """A private, empty user configuration folder for each test (and the servers it starts),
+    so the developer's own ~/.config/perfpilot/config.toml never changes a result."""
+    home = tmp_path_factory.mktemp("xdg-config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    monkeypatch.delenv("PERFPILOT_CONFIG", raising=False)
+    return home
+
+
+@pytest.fixture
+def user_config(user_config_home: Path) -> Path:
+    """The user-level perfpilot config file of this test (not created)."""
+    folder = user_config_home / "perfpilot"
+    folder.mkdir(exist_ok=True)
+    return folder / "config.toml"
+
+
 def run_python(
     args: list[str], cwd: Path, timeout: float = 120
 ) -> subprocess.CompletedProcess[str]:

@@ -14,17 +14,19 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
-from perfpilot.tools.function_edit import EditCheck, check_function_edit
-from perfpilot.tools.git_history import LineHistory, blame_lines
-from perfpilot.tools.mapping import MappedFunction
-from perfpilot.tools.profile_session import LoadedProfiles
 from perfpilot.tools.registry import ToolError, ToolRegistry
-from perfpilot.tools.source_index import SourceFunction, index_source
-from perfpilot.tools.verify.model import Verdict, VerdictKind
-from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
 
-if TYPE_CHECKING:  # skills sit above tools: only the type is needed here
-    from perfpilot.skills.registry import SkillSet
+if TYPE_CHECKING:
+    # Types only: listing the tools (an MCP client's first request) must not pay for
+    # tree-sitter, the validation pipeline or the profile loaders; the tools import them.
+    from perfpilot.skills.registry import SkillSet  # skills sit above tools
+    from perfpilot.tools.function_edit import EditCheck
+    from perfpilot.tools.git_history import LineHistory
+    from perfpilot.tools.mapping import MappedFunction
+    from perfpilot.tools.profile_session import LoadedProfiles
+    from perfpilot.tools.source_index import SourceFunction
+    from perfpilot.tools.verify.model import Verdict
+    from perfpilot.tools.verify.verify_fix import VerifySettings
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 TOOLS = ToolRegistry()
@@ -87,6 +89,8 @@ class ToolContext:
 
     def function(self, path: str, qualname: str) -> tuple[Path, str, SourceFunction]:
         """(file, text, function) for a path and qualname; ToolError naming the candidates."""
+        from perfpilot.tools.source_index import index_source
+
         file = self.resolve(path)
         if file.suffix != ".py":
             raise ToolError(f"{path}: not a Python file")
@@ -309,6 +313,8 @@ def git_history(
     limit: Annotated[int, "at most this many commits"] = 10,
 ) -> LineHistory:
     """The commits that last changed the function's lines (git blame), newest first."""
+    from perfpilot.tools.git_history import blame_lines
+
     file, text, function = ctx.function(path, qualname)
     return blame_lines(ctx.root, file, function.first_line, function.end_line, text, limit)
 
@@ -338,7 +344,8 @@ def validate_edit(
     return _check(ctx, path, qualname, new_source)
 
 
-@TOOLS.tool(read_only=False)
+# It records a proposal for a person to review; nothing is written.
+@TOOLS.tool(read_only=False, destructive=False)
 def propose_edit(
     ctx: ToolContext,
     path: Path_,
@@ -359,6 +366,8 @@ def propose_edit(
 @TOOLS.tool(read_only=False)
 def verify_fix(ctx: ToolContext, path: Path_, qualname: Qualname, new_source: NewSource) -> Verdict:
     """Replay the function's recorded calls against a replacement: behaviour and speed verdict."""
+    from perfpilot.tools.verify.verify_fix import verify_change
+
     if ctx.verify is None:
         raise ToolError(
             "verification runs the program's code and is off: the user turns it on"
@@ -373,6 +382,9 @@ def verify_fix(ctx: ToolContext, path: Path_, qualname: Qualname, new_source: Ne
 
 def _verified(ctx: ToolContext, path: str, qualname: str, check: EditCheck) -> EditCheck:
     """`check` with its verdict; refused when it behaves differently or is not faster."""
+    from perfpilot.tools.verify.model import VerdictKind
+    from perfpilot.tools.verify.verify_fix import verify_change
+
     assert check.text is not None and ctx.verify is not None
     file, text, _ = ctx.function(path, qualname)
     verdict = verify_change(ctx.root, str(file), qualname, text, check.text, ctx.verify)
@@ -382,6 +394,8 @@ def _verified(ctx: ToolContext, path: str, qualname: str, check: EditCheck) -> E
 
 
 def _check(ctx: ToolContext, path: str, qualname: str, new_source: str) -> EditCheck:
+    from perfpilot.tools.function_edit import check_function_edit
+
     file, text, function = ctx.function(path, qualname)
     target = ctx.target
     if target is not None and (

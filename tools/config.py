@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
+
+from perfpilot.tools.profiles.remote.spec import is_remote_spec
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,6 +50,22 @@ def find_workspace_root(start: Path) -> Path:
     return start
 
 
+def workspace_profiles_dir(root: Path) -> Path:
+    """`.perfpilot/profiles` of `root`, to write into; ConfigError when a link leads it elsewhere.
+
+    The folder may have come with the repository: a committed symlink must not turn
+    `perfpilot profile` or `perfpilot fetch` into a write anywhere on the machine.
+    """
+    directory = root / PROFILES_DIR
+    real, base = directory.resolve(), root.resolve()
+    if real != base and base not in real.parents:
+        raise ConfigError(
+            f"{directory} leads outside the workspace (to {real}); not writing a profile"
+            " there: remove the link, or name the file with -o"
+        )
+    return directory
+
+
 def load_settings(root: Path) -> Settings:
     """Read `[tool.perfpilot]` from root/pyproject.toml; absent file or table gives defaults."""
     pyproject = root / "pyproject.toml"
@@ -72,6 +90,17 @@ def settings_from_mapping(table: dict[str, object], where: str) -> Settings:
         name = key.replace("-", "_")
         if name == "profiles":
             settings.profiles = _string_list(value, f"{where} profiles")
+            remote = next((p for p in settings.profiles if is_remote_spec(p)), None)
+            if remote is not None:
+                # Trust boundary: a repository (or its editor settings) does not choose which
+                # servers perfpilot connects to, nor which credentials go with the request.
+                raise ConfigError(
+                    f"{where} profiles: {remote.partition('?')[0]} is a remote source; those"
+                    " are given on the command line only (perfpilot check --profile SPEC)"
+                )
+            settings.profiles = _workspace_patterns(
+                settings.profiles, f"{where} profiles", settings.warnings
+            )
         elif name == "threshold":
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ConfigError(f"{where} threshold: expected a number, got {value!r}")
@@ -109,6 +138,42 @@ def _string_list(value: object, where: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
         raise ConfigError(f"{where}: expected a list of strings, got {value!r}")
     return list(value)
+
+
+def _workspace_patterns(patterns: list[str], where: str, warnings: list[str]) -> list[str]:
+    """Keep the globs that stay inside the workspace; warn about the others.
+
+    Settings may come with the repository (pyproject.toml, .vscode/settings.json): they must
+    not make perfpilot read files elsewhere on the machine (other projects' data, which would
+    reach the LLM as evidence) or walk the whole disk (`/**`). A profile from elsewhere is
+    loaded explicitly: `--profile FILE`, Load Profile…, `perfpilot.loadProfile`.
+    """
+    kept = []
+    for pattern in patterns:
+        parts = PurePath(pattern.replace("\\", "/")).parts
+        if PurePosixPath(pattern).is_absolute() or PureWindowsPath(pattern).is_absolute():
+            reason = "an absolute path"
+        elif pattern.startswith("~"):
+            reason = "outside the workspace"
+        elif _escapes(parts):
+            reason = "outside the workspace"
+        else:
+            kept.append(pattern)
+            continue
+        warnings.append(
+            f"{where}: {pattern!r} ignored: {reason}; settings name profiles inside the"
+            " workspace (load others explicitly: --profile FILE, or Load Profile in the editor)"
+        )
+    return kept
+
+
+def _escapes(parts: tuple[str, ...]) -> bool:
+    depth = 0
+    for part in parts:
+        depth += -1 if part == ".." else 0 if part in (".", "") else 1
+        if depth < 0:
+            return True
+    return False
 
 
 def _path_mappings(value: object, where: str) -> list[PathMapping]:

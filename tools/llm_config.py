@@ -1,8 +1,12 @@
-"""LLM settings: `[tool.perfpilot.llm]` overridden by the editor's `perfpilot.llm`.
+"""LLM settings: the user's choices, plus the few harmless ones a workspace may tune.
 
-Nothing is sent anywhere unless `enabled` is true. The API key comes from the environment
-variable `api_key_env` (ANTHROPIC_API_KEY by default) or from the editor's settings; it is
-kept in memory only, never in a file, a log line or a repr.
+Nothing is sent anywhere unless the *user* enables it. Whether the LLM is used, where requests
+go (`base_url`), which provider, and where the key comes from (`api_key_env`, `api_key`) are
+read only from the user's own sources: the user config file (tools/user_config.py), the
+editor's settings (user-level: the VS Code extension sends only those) and command-line flags.
+A workspace's `[tool.perfpilot.llm]` may tune the model and the limits (a budget only
+downwards); a user-only key there is ignored with a warning naming the file and the key.
+The key itself is kept in memory only, never in a file, a log line or a repr.
 """
 
 from __future__ import annotations
@@ -11,10 +15,11 @@ import os
 import re
 import sys
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfpilot.tools.config import ConfigError
+from perfpilot.tools.user_config import load_user_config
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -54,7 +59,6 @@ class LLMSettings:
         return value.strip() or None
 
 
-# key -> (validator, allowed in a file)
 _INT_RANGES = {
     "max_tokens": (1, 128_000),
     "attempts": (1, 10),
@@ -64,12 +68,61 @@ _INT_RANGES = {
 }
 _FLOAT_RANGES = {"timeout": (0.01, 600.0), "backoff": (0.0, 60.0)}
 
+# Only the user decides these: a repository that could set them could send the user's secrets
+# (any environment variable, as a bearer header) to its own server.
+_USER_ONLY_REASONS = {
+    "enabled": "only you can allow code to be sent to an LLM",
+    "provider": "a repository cannot choose the LLM provider",
+    "base_url": "a repository cannot choose where your API key is sent",
+    "api_key_env": "a repository cannot choose which environment variable the key comes from",
+    "api_key": "an API key does not belong in a file (its value is not shown)",
+}
+USER_ONLY = frozenset(_USER_ONLY_REASONS)
+DEFAULT_BUDGET = 200_000
 
-def load_llm_settings(root: Path) -> LLMSettings:
-    """`[tool.perfpilot.llm]` of root/pyproject.toml; defaults (disabled) when absent."""
+
+def llm_settings(
+    root: Path,
+    editor: object = None,
+    overrides: Mapping[str, object] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LLMSettings:
+    """The settings in force: defaults < workspace (harmless keys) < user file < editor < flags.
+
+    `editor` is the editor's `perfpilot` section, trusted as the user's own settings;
+    `overrides` are command-line values (snake_case).
+    """
+    document, user_file, warnings = load_user_config(environ)
+    values, workspace_warnings = workspace_llm(root, user_file)
+    warnings += workspace_warnings
+    user_table = document.get("llm", {})
+    assert isinstance(user_table, dict)  # checked by load_user_config
+    layers: list[tuple[Mapping[str, object], str, bool]] = [
+        (user_table, f"{user_file}: [llm]", True)
+    ]
+    raw = editor.get("llm") if isinstance(editor, dict) else None
+    if raw is not None:
+        if not isinstance(raw, dict):
+            raise ConfigError(
+                f"perfpilot settings: llm: expected an object, got {type(raw).__name__}"
+            )
+        # Editors send empty strings for unset text settings: those keep the value below.
+        editor_table = {_snake(k): v for k, v in raw.items() if v is not None and v != ""}
+        layers.append((editor_table, "perfpilot settings: llm", False))
+    if overrides:
+        layers.append(({k: v for k, v in overrides.items() if v is not None}, "option", False))
+    for table, where, from_file in layers:
+        layer, layer_warnings = _parse(table, where, from_file=from_file)
+        values.update(layer)
+        warnings += layer_warnings
+    return LLMSettings(**values, warnings=tuple(warnings))  # type: ignore[arg-type]
+
+
+def workspace_llm(root: Path, user_file: Path) -> tuple[dict[str, object], list[str]]:
+    """The harmless keys of root/pyproject.toml's `[tool.perfpilot.llm]`, and warnings."""
     pyproject = root / "pyproject.toml"
     if not pyproject.is_file():
-        return LLMSettings()
+        return {}, []
     try:
         document = tomllib.loads(pyproject.read_text(encoding="utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError, OSError) as exc:
@@ -77,26 +130,39 @@ def load_llm_settings(root: Path) -> LLMSettings:
     table = document.get("tool", {}).get("perfpilot", {}).get("llm", {})
     if not isinstance(table, dict):
         raise ConfigError(f"{pyproject}: [tool.perfpilot.llm] must be a table")
-    return llm_from_mapping(table, f"{pyproject}: [tool.perfpilot.llm]", from_file=True)
-
-
-def llm_settings(root: Path, editor: object = None) -> LLMSettings:
-    """The settings in force: the file's, overridden by the editor's `perfpilot` section."""
-    base = load_llm_settings(root)
-    raw = editor.get("llm") if isinstance(editor, dict) else None
-    if raw is None:
-        return base
-    if not isinstance(raw, dict):
-        raise ConfigError(f"perfpilot settings: llm: expected an object, got {type(raw).__name__}")
-    # Editors send empty strings for unset text settings: those keep the file's value.
-    table = {_snake(k): v for k, v in raw.items() if v is not None and v != ""}
-    override = llm_from_mapping(table, "perfpilot settings: llm", from_file=False)
-    changes = {name: getattr(override, name) for name in table if name in _FIELDS}
-    return replace(base, **changes, warnings=base.warnings + override.warnings)
+    where = f"{pyproject}: [tool.perfpilot.llm]"
+    warnings: list[str] = []
+    allowed: dict[str, object] = {}
+    for key, value in table.items():
+        name = _snake(key.replace("-", "_"))
+        if name in USER_ONLY:
+            # Not validated, not echoed: the value is not ours to use.
+            warnings.append(
+                f"{where} {key} is ignored: {_USER_ONLY_REASONS[name]}; set it in {user_file}"
+                " or in the editor's user settings"
+            )
+        else:
+            allowed[key] = value
+    values, parse_warnings = _parse(allowed, where, from_file=True)
+    budget = values.get("budget")
+    if isinstance(budget, int) and budget > DEFAULT_BUDGET:
+        del values["budget"]
+        parse_warnings.append(
+            f"{where} budget {budget:,} is ignored: a repository may lower the token budget"
+            f" ({DEFAULT_BUDGET:,}), not raise it; raise it in {user_file}"
+        )
+    return values, warnings + parse_warnings
 
 
 def llm_from_mapping(table: Mapping[str, object], where: str, *, from_file: bool) -> LLMSettings:
     """Validate one settings mapping (snake_case keys); every error names the key."""
+    values, warnings = _parse(table, where, from_file=from_file)
+    return LLMSettings(**values, warnings=tuple(warnings))  # type: ignore[arg-type]
+
+
+def _parse(
+    table: Mapping[str, object], where: str, *, from_file: bool
+) -> tuple[dict[str, object], list[str]]:
     values: dict[str, object] = {}
     warnings: list[str] = []
     for key, value in table.items():
@@ -140,17 +206,15 @@ def llm_from_mapping(table: Mapping[str, object], where: str, *, from_file: bool
                 # Not echoed: the value is a secret that should not be in the file at all.
                 raise ConfigError(
                     f"{where} api_key: an API key does not belong in a file; set the"
-                    " ANTHROPIC_API_KEY environment variable (or api_key_env) instead"
+                    " ANTHROPIC_API_KEY environment variable (or name another with"
+                    " api_key_env) instead"
                 )
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{where} apiKey: expected a string")
             values[name] = value.strip()
         else:
             warnings.append(f"{where}: unknown key {key!r} ignored")
-    return LLMSettings(**values, warnings=tuple(warnings))  # type: ignore[arg-type]
-
-
-_FIELDS = frozenset(LLMSettings.__dataclass_fields__) - {"warnings"}
+    return values, warnings
 
 
 def _snake(name: str) -> str:

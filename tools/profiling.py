@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
 
-from perfpilot.tools.config import PROFILES_DIR
+from perfpilot.tools.config import ConfigError, workspace_profiles_dir
 
 SAMPLERS = ("cprofile", "py-spy")
 _EXTENSIONS = {"cprofile": ".prof", "py-spy": ".speedscope.json"}
@@ -58,12 +58,18 @@ class ProfileRun:
 
 
 def default_output(root: Path, sampler: str) -> Path:
-    """Return `.perfpilot/profiles/<timestamp>.<ext>` under `root`, unique even within a second."""
+    """Return `.perfpilot/profiles/<timestamp>.<ext>` under `root`, unique even within a second.
+
+    ProfilingError when that folder is a link out of the workspace.
+    """
     stamp = time.strftime("%Y%m%d-%H%M%S")
-    directory = root / PROFILES_DIR
+    try:
+        directory = workspace_profiles_dir(root)
+    except ConfigError as exc:
+        raise ProfilingError(str(exc)) from None
     candidate = directory / f"{stamp}{_EXTENSIONS[sampler]}"
     counter = 1
-    while candidate.exists():
+    while os.path.lexists(candidate):  # a dangling link counts: the profiler would follow it
         candidate = directory / f"{stamp}-{counter}{_EXTENSIONS[sampler]}"
         counter += 1
     return candidate

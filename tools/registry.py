@@ -37,6 +37,10 @@ class Tool:
     function: Callable[..., Any]
     input_schema: dict[str, Any]
     read_only: bool
+    # Beyond reading: may it destroy or overwrite what exists (None: "not read-only" says so)?
+    destructive: bool | None = None
+    # Does it run the user's code (a program, the tests)? Surfaces gate such tools.
+    runs_user_code: bool = False
 
     def call(self, context: object, arguments: Mapping[str, object]) -> Any:
         """Check `arguments` against the schema, then run the tool; ToolError when invalid."""
@@ -60,7 +64,14 @@ class ToolRegistry:
     def __init__(self) -> None:
         self._tools: dict[str, Tool] = {}
 
-    def tool(self, *, read_only: bool = True, name: str | None = None) -> Callable[[F], F]:
+    def tool(
+        self,
+        *,
+        read_only: bool = True,
+        name: str | None = None,
+        destructive: bool | None = None,
+        runs_user_code: bool = False,
+    ) -> Callable[[F], F]:
         """Declare a function as a tool (decorator); the function is returned unchanged."""
 
         def declare(function: F) -> F:
@@ -76,6 +87,8 @@ class ToolRegistry:
                 function=function,
                 input_schema=schema_of(function),
                 read_only=read_only,
+                destructive=destructive,
+                runs_user_code=runs_user_code,
             )
             return function
 
@@ -98,8 +111,14 @@ class ToolRegistry:
 
 
 def schema_of(function: Callable[..., Any]) -> dict[str, Any]:
-    """The JSON schema of a tool's parameters (all but the first, the context)."""
-    hints = typing.get_type_hints(function, include_extras=True)
+    """The JSON schema of a tool's parameters (all but the first, the context).
+
+    Only the parameters' annotations are evaluated: a return type may name a class that the
+    tool's module imports lazily (so that listing tools stays cheap).
+    """
+    annotations = {k: v for k, v in function.__annotations__.items() if k != "return"}
+    carrier = types.SimpleNamespace(__annotations__=annotations, __globals__=function.__globals__)
+    hints = typing.get_type_hints(carrier, include_extras=True)
     parameters = list(inspect.signature(function).parameters.values())[1:]
     properties: dict[str, Any] = {}
     required: list[str] = []

@@ -165,7 +165,7 @@ def test_a_500_storm_gives_up_with_a_clear_message(
     result = optimize(shop, llm)
     assert result.fix is None and result.api_failed
     assert result.error == (
-        "the API failed with status 500 (after 2 retries): Internal server error"
+        f"the API at {api.base_url} failed with status 500 (after 2 retries): Internal server error"
     )
     assert len(api.messages_requests()) == llm.retries + 1
 
@@ -182,7 +182,8 @@ def test_a_timeout_is_retried_then_reported(
     assert time.monotonic() - started < 5
     assert result.fix is None and result.api_failed
     assert result.error == (
-        "the API did not answer within 0.3 s (2 tries); try later or raise perfpilot.llm timeout"
+        f"the API at {api.base_url} did not answer within 0.3 s (2 tries); try later or"
+        " raise the llm timeout"
     )
     assert len(api.messages_requests()) == 2
 

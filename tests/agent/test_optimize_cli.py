@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from perfpilot.server.optimize_cli import register_optimize, run_optimize
+from perfpilot.tools.user_config import user_config_path
 from tests.agent.conftest import FAST, ORDERS, ORDERS_TEXT
 from tests.agent.fake_api import FakeMessagesAPI, error, message, tool_use
 
@@ -19,9 +20,13 @@ def run(argv: list[str]) -> int:
 
 
 def enable(root: Path, api: FakeMessagesAPI, extra: str = "") -> None:
+    """The user enables the LLM at the fake API (their own file); the workspace tunes the rest."""
+    user_file = user_config_path()
+    user_file.parent.mkdir(parents=True, exist_ok=True)
+    user_file.write_text(f"[llm]\nenabled = true\nbase_url = '{api.base_url}'\n")
     (root / "pyproject.toml").write_text(
-        "[project]\nname = 'shop'\n\n[tool.perfpilot.llm]\nenabled = true\n"
-        f"base_url = '{api.base_url}'\nmodel = 'claude-test'\nbackoff = 0.01\n{extra}"
+        "[project]\nname = 'shop'\n\n[tool.perfpilot.llm]\n"
+        f"model = 'claude-test'\nbackoff = 0.01\n{extra}"
     )
 
 
@@ -89,7 +94,10 @@ def test_an_api_failure_exits_2(
         error(529, "overloaded_error", "Overloaded"), error(529, "overloaded_error", "Overloaded")
     )
     assert run(["optimize", f"{ORDERS}::count_known"]) == 2
-    assert "the API failed with status 529 (after 1 retries): Overloaded" in capsys.readouterr().err
+    assert capsys.readouterr().err == (
+        f"perfpilot: error: the API at {api.base_url} failed with status 529 (after 1 retry):"
+        " Overloaded\n"
+    )
 
 
 def test_disabled_llm_sends_nothing(
@@ -100,7 +108,7 @@ def test_disabled_llm_sends_nothing(
     )
     api.add(message(propose(FAST)))
     assert run(["optimize", f"{ORDERS}::count_known"]) == 2
-    assert "the LLM is disabled" in capsys.readouterr().err
+    assert "the LLM is off" in capsys.readouterr().err
     assert api.requests == []
 
 
@@ -126,14 +134,28 @@ def test_bad_targets_are_usage_errors(
     assert api.requests == []
 
 
-def test_an_api_key_in_pyproject_is_refused(
+def test_an_api_key_in_pyproject_is_ignored_unechoed(
     in_shop: Path, api: FakeMessagesAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
     enable(in_shop, api, "api_key = 'sk-oops'\n")
+    api.add(message(propose(FAST)))
+    assert run(["optimize", f"{ORDERS}::count_known"]) == 0
+    err = capsys.readouterr().err
+    assert "api_key is ignored: an API key does not belong in a file" in err
+    assert "sk-oops" not in err
+    assert api.requests[0].headers["authorization"] == "Bearer sk-from-env"
+
+
+def test_an_api_key_in_the_user_file_is_refused(
+    in_shop: Path, api: FakeMessagesAPI, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enable(in_shop, api)
+    with user_config_path().open("a") as stream:
+        stream.write("api_key = 'sk-oops'\n")
     assert run(["optimize", f"{ORDERS}::count_known"]) == 2
     err = capsys.readouterr().err
     assert "an API key does not belong in a file" in err and "sk-oops" not in err
-    assert api.requests == []
+    assert err.count("\n") == 1 and api.requests == []
 
 
 def test_verify_measures_the_proposal_and_prints_the_verdict(

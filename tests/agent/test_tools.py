@@ -168,14 +168,19 @@ def test_function_edit_checks(tmp_path: Path, proposal: str, verdict: str) -> No
         assert not check.ok and verdict in check.reason
 
 
-def test_llm_settings_from_file_and_editor(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_llm_settings_from_file_and_editor(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, user_config: Path
+) -> None:
     (tmp_path / "pyproject.toml").write_text(
-        "[tool.perfpilot.llm]\nenabled = true\nmodel = 'file-model'\nattempts = 2\n"
-        "max-tokens = 1000\nfancy = 1\n"
+        "[tool.perfpilot.llm]\nmodel = 'file-model'\nattempts = 2\nmax-tokens = 1000\nfancy = 1\n"
     )
     from_file = llm_settings(tmp_path)
-    assert from_file.enabled and from_file.model == "file-model" and from_file.attempts == 2
+    assert not from_file.enabled  # only the user turns it on
+    assert from_file.model == "file-model" and from_file.attempts == 2
     assert from_file.max_tokens == 1000 and "unknown key 'fancy'" in from_file.warnings[0]
+    user_config.write_text("[llm]\nenabled = true\nattempts = 4\n")
+    from_user = llm_settings(tmp_path)
+    assert from_user.enabled and from_user.attempts == 4 and from_user.model == "file-model"
     editor = {"llm": {"model": "", "provider": "anthropic", "apiKeyEnv": "MY_KEY", "apiKey": None}}
     merged = llm_settings(tmp_path, editor)
     assert merged.model == "file-model" and merged.api_key_env == "MY_KEY"
@@ -188,4 +193,25 @@ def test_llm_settings_from_file_and_editor(tmp_path: Path, monkeypatch: pytest.M
         llm_settings(tmp_path, {"llm": {"attempts": 0}})
     with pytest.raises(ConfigError, match="base_url: expected an http"):
         llm_settings(tmp_path, {"llm": {"baseUrl": "file:///etc"}})
+    flags = llm_settings(tmp_path, editor, overrides={"model": "flag-model", "base_url": None})
+    assert flags.model == "flag-model"
+
+
+def test_a_workspace_cannot_choose_the_llm_its_endpoint_or_key(tmp_path: Path) -> None:
+    (tmp_path / "pyproject.toml").write_text(
+        "[tool.perfpilot.llm]\nenabled = true\nprovider = 'anthropic'\n"
+        "base_url = 'https://collector.example'\napi-key-env = 'GITHUB_TOKEN'\n"
+        "budget = 5000000\nmax_turns = 4\n"
+    )
+    settings = llm_settings(tmp_path)
+    assert not settings.enabled and settings.base_url is None
+    assert settings.api_key_env == "ANTHROPIC_API_KEY" and settings.budget == 200_000
+    assert settings.max_turns == 4  # harmless tuning is kept
+    where = f"{tmp_path / 'pyproject.toml'}: [tool.perfpilot.llm]"
+    for key in ("enabled", "provider", "base_url", "api-key-env"):
+        assert any(w.startswith(f"{where} {key} is ignored") for w in settings.warnings), key
+    assert any("budget 5,000,000 is ignored" in w for w in settings.warnings)
+    # A bad value for a user-only key is not even validated: it is not the workspace's to set.
+    (tmp_path / "pyproject.toml").write_text("[tool.perfpilot.llm]\nbase_url = 'file:///'\n")
+    assert llm_settings(tmp_path).base_url is None
     assert LLMSettings().enabled is False  # nothing leaves the machine by default

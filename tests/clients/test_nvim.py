@@ -7,6 +7,7 @@ shows; the assertions here compare it with what the CLI reports for the same wor
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
@@ -82,6 +83,7 @@ def run_driver(
         # perfpilot installed in the project's .venv, and nowhere on PATH.
         (root / ".venv" / "bin").mkdir(parents=True)
         (root / ".venv" / "bin" / "perfpilot").symlink_to(Path(sys.executable).parent / "perfpilot")
+        trust_file(home, root / ".venv" / "bin" / "perfpilot")
         bin_dir = str(Path(sys.executable).parent)
         env["PATH"] = os.pathsep.join(p for p in env["PATH"].split(os.pathsep) if p != bin_dir)
         assert shutil.which("perfpilot", path=env["PATH"]) is None, "perfpilot is on PATH"
@@ -103,6 +105,68 @@ def run_driver(
     )
     assert done.returncode == 0, done.stderr[-3000:]
     return result
+
+
+def trust_file(home: Path, path: Path) -> None:
+    """Record that the user trusted `path` (what `:trust` writes to Neovim's trust database)."""
+    real = os.path.realpath(path)
+    state = home / ".local" / "state" / "nvim"
+    state.mkdir(parents=True, exist_ok=True)
+    digest = hashlib.sha256(Path(real).read_bytes()).hexdigest()
+    (state / "trust").write_text(f"{digest} {real}\n")
+
+
+def test_a_server_that_came_with_the_workspace_runs_only_once_trusted(tmp_path: Path) -> None:
+    root, home, ran = tmp_path / "cloned", tmp_path / "home", tmp_path / "it-ran"
+    script = root / ".venv" / "bin" / "perfpilot"
+    script.parent.mkdir(parents=True)
+    script.write_text(f"#!/bin/sh\ntouch {ran}\n")
+    script.chmod(0o755)
+    lua = (
+        f"local argv, searched = require('perfpilot').find_server('{root}');"
+        " io.stdout:write(vim.json.encode({argv = argv or vim.NIL, searched = searched}))"
+    )
+    command = [
+        NVIM,
+        "--headless",
+        "-i",
+        "NONE",
+        "-n",
+        "-u",
+        "NONE",
+        "--cmd",
+        f"set rtp+={PLUGIN}",
+        "-c",
+        f"lua {lua}",
+        "-c",
+        "qa!",
+    ]
+    env = {
+        **os.environ,
+        "HOME": str(home),
+        "XDG_STATE_HOME": str(home / ".local/state"),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "VIRTUAL_ENV": "",
+        "PATH": "/usr/bin:/bin",
+    }
+
+    def find() -> dict:
+        done = subprocess.run(
+            command,
+            cwd=root,
+            env=env,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            timeout=60,
+        )
+        return json.loads(done.stdout)
+
+    untrusted = find()
+    assert untrusted["argv"] is None and not ran.exists()
+    assert any("not trusted" in place for place in untrusted["searched"])
+    trust_file(home, script)
+    assert find()["argv"] == [str(script), "serve"]
 
 
 @pytest.fixture

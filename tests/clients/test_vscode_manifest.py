@@ -1,29 +1,63 @@
-"""The VS Code extension's manifest: what it does in untrusted workspaces, and verify's surface."""
+"""The VS Code extension's manifest keeps repository settings away from secrets and commands.
+
+A `.vscode/settings.json` comes with the repository. VS Code ignores workspace values of
+settings whose scope is `machine` or `application`: every setting that chooses what runs, where
+the API key goes, which variable it comes from, or whether code is sent at all must have one.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 
 from tests.conftest import REPO
 
-MANIFEST = REPO / "editor-clients" / "vscode" / "package.json"
+VSCODE = REPO / "editor-clients" / "vscode"
+USER_ONLY = {
+    "perfpilot.serverCommand",
+    "perfpilot.llm.enabled",
+    "perfpilot.llm.provider",
+    "perfpilot.llm.baseUrl",
+    "perfpilot.llm.apiKeyEnv",
+}
 
 
-def test_untrusted_workspaces_cannot_make_perfpilot_run_their_code() -> None:
-    manifest = json.loads(MANIFEST.read_text())
-    untrusted = manifest["capabilities"]["untrustedWorkspaces"]
-    assert untrusted["supported"] == "limited" and "never runs" in untrusted["description"]
-    restricted = set(untrusted["restrictedConfigurations"])
-    assert {
-        "perfpilot.serverCommand",
-        "perfpilot.verify.run",
-        "perfpilot.verify.tests",
-    } <= restricted
+def test_secret_and_command_settings_cannot_come_from_a_workspace() -> None:
+    manifest = json.loads((VSCODE / "package.json").read_text())
+    properties = manifest["contributes"]["configuration"]["properties"]
+    assert USER_ONLY <= set(properties)
+    for name in USER_ONLY:
+        assert properties[name].get("scope") in ("machine", "application"), name
+    # Nothing else may hold a key, a URL or a command line.
+    for name, spec in properties.items():
+        if name not in USER_ONLY and re.search(r"(?i)key|url|command|path|token", name):
+            raise AssertionError(f"{name} looks like a user-only setting: scope it")
+        if name not in USER_ONLY:
+            assert spec.get("scope") != "machine-overridable", name
+    # Restricted Mode: the extension (which starts a server, maybe from the workspace's venv,
+    # that runs ruff and git there) stays off until the user trusts the folder.
+    assert manifest["capabilities"]["untrustedWorkspaces"]["supported"] is False
+
+
+def test_the_extension_sends_user_only_keys_from_user_settings_only() -> None:
+    source = (VSCODE / "src" / "settings.ts").read_text()
+    listed = re.search(r"USER_ONLY_LLM_KEYS = \[([^\]]*)\]", source)
+    assert listed is not None
+    keys = {f"perfpilot.llm.{k}" for k in re.findall(r'"(\w+)"', listed.group(1))}
+    assert keys == {k for k in USER_ONLY if k.startswith("perfpilot.llm.")}
+    assert "inspect(`llm.${key}`)?.globalValue" in source
+
+
+def test_verification_is_a_user_choice_and_a_command() -> None:
+    manifest = json.loads((VSCODE / "package.json").read_text())
     settings = manifest["contributes"]["configuration"]["properties"]
+    # Whether the workspace's code runs (verify.run, verify.tests) is the user's: a repository's
+    # .vscode/settings.json cannot switch it on.
+    for name in ("perfpilot.verify.run", "perfpilot.verify.tests"):
+        assert settings[name]["scope"] == "application", name
     assert settings["perfpilot.verify.run"]["default"] == "onRequest"
     assert settings["perfpilot.verify.budget"]["default"] == 10
     commands = {c["command"] for c in manifest["contributes"]["commands"]}
     assert "perfpilot.verifyFixes" in commands
-    palette = manifest["contributes"]["menus"]["commandPalette"]
-    verify = next(m for m in palette if m["command"] == "perfpilot.verifyFixes")
-    assert "isWorkspaceTrusted" in verify["when"]
+    source = (VSCODE / "src" / "settings.ts").read_text()
+    assert "inspect(`verify.${key}`)?.globalValue" in source

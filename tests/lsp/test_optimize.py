@@ -230,8 +230,8 @@ async def test_failures_are_reported_with_the_reason(
     diagnostic = await hot_diagnostic(client, uri)
     api.add(error(401, "authentication_error", "invalid x-api-key"))
     result = await execute(client, [uri, {"line": diagnostic.range.start.line, "character": 6}])
-    assert result["ok"] is False and "rejected the key (401)" in result["reason"]
-    shown = await message_where(client, "rejected the key")
+    assert result["ok"] is False and "refused the key (401)" in result["reason"]
+    shown = await message_where(client, "refused the key (401): check perfpilot.llm.apiKey")
     assert shown.type == types.MessageType.Error
     assert "sk-editor-key" not in shown.message and "sk-editor-key" not in result["report"]
 

@@ -85,3 +85,13 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
     except OSError as exc:
         raise ProfileError(source, f"cannot read ({exc.strerror or exc})") from None
     return load_bytes(data, source)
+
+
+def load_source(source: str | os.PathLike[str]) -> Profile:
+    """Load a profile file, or fetch a remote source spec (`pyroscope+https://...`)."""
+    from perfpilot.tools.profiles import remote  # the HTTP client loads only when asked
+
+    text = os.fspath(source)
+    if remote.is_remote_spec(text):
+        return remote.load_remote(text)
+    return load_profile(text)

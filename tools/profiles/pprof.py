@@ -9,6 +9,7 @@ count. Times become seconds, counts the unit "samples".
 from __future__ import annotations
 
 import functools
+import re
 import zlib
 from itertools import chain
 from typing import Any
@@ -32,6 +33,9 @@ _TIME_UNITS = {
 }  # fmt: skip
 _COUNT_UNITS = {"count", "samples", "sample", ""}
 _CHUNK = 1 << 24  # gunzip output per step: the cap is checked between steps
+# pyroscope-rs (under Pyroscope's Python SDK) names frames `path/file.py:LINE - qualname` when
+# it sends folded stacks; Pyroscope keeps that as the function name, with no file name.
+_FOLDED_FRAME = re.compile(r"^(?P<file>[^\s;]*\.pyw?):(?P<line>\d{1,9}) - (?P<name>\S.*)$")
 
 
 def sniff(data: bytes) -> bool:
@@ -275,7 +279,7 @@ class _Converter:
 
     def locations(self, builder: StackBuilder) -> dict[int, tuple[int, ...]]:
         """Map each location id to its frames (root first), as builder frame indexes."""
-        functions: dict[int, tuple[str, str, str | None, int]] = {}
+        functions: dict[int, tuple[str, str, str | None, int, int]] = {}
         for function in self.message.function:
             if function.id == 0 or function.id in functions:
                 raise self.fail(f"function id {function.id} is zero or repeated")
@@ -283,8 +287,13 @@ class _Converter:
             name = self.string(function.name, f"{what} name")
             system_name = self.string(function.system_name, f"{what} system_name")
             file = self.string(function.filename, f"{what} filename")
+            name_line = 0
+            folded = _FOLDED_FRAME.match(name) if not file else None
+            if folded:  # Pyroscope's Python SDK folds `file:line - name` into the name
+                file, name, name_line = folded["file"], folded["name"], int(folded["line"])
             bare, qualname = _split_name(name or system_name or "<unknown>")
-            functions[function.id] = (file, bare, qualname, max(function.start_line, 0))
+            start_line = max(function.start_line, 0)
+            functions[function.id] = (file, bare, qualname, start_line, name_line)
         locations: dict[int, tuple[int, ...]] = {}
         for location in self.message.location:
             if location.id == 0 or location.id in locations:
@@ -297,8 +306,9 @@ class _Converter:
                         f"location {location.id} refers to function {line.function_id}, "
                         "which is not defined"
                     )
-                file, bare, qualname, def_line = function
-                frames.append(builder.frame(file, bare, max(line.line, 0), def_line, qualname))
+                file, bare, qualname, def_line, name_line = function
+                executing = line.line if line.line > 0 else name_line
+                frames.append(builder.frame(file, bare, executing, def_line, qualname))
             if not frames:  # not symbolized: all that is known is the address
                 frames.append(builder.frame("<unknown>", f"0x{location.address:x}"))
             # Several lines are inlined frames, the last one the outermost caller.

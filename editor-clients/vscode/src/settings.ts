@@ -4,8 +4,16 @@ import * as vscode from "vscode";
 
 /** Keys the server reads (camelCase, as in the `perfpilot` settings section). */
 const SERVER_KEYS = ["profiles", "threshold", "unsafeFixes"] as const;
-const LLM_KEYS = ["enabled", "provider", "model", "apiKeyEnv"] as const;
-const VERIFY_KEYS = ["run", "budget", "tests"] as const;
+/** LLM keys a workspace may tune (they also come from the workspace's pyproject.toml). */
+const LLM_KEYS = ["model"] as const;
+/**
+ * LLM keys only the user decides: whether code is sent, where, and which variable holds the key.
+ * Declared `"scope": "application"` in package.json, and read here from user settings only,
+ * so a `.vscode/settings.json` that came with a repository cannot set them.
+ */
+const USER_ONLY_LLM_KEYS = ["enabled", "provider", "baseUrl", "apiKeyEnv"] as const;
+/** Verification runs the workspace's code: whether and how much is the user's (user settings). */
+const USER_ONLY_VERIFY_KEYS = ["run", "tests"] as const;
 
 interface Inspected {
   globalValue?: unknown;
@@ -38,17 +46,23 @@ export function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
       llm[key] = value;
     }
   }
-  settings.llm = llm;
-  const verify: Record<string, unknown> = {};
-  for (const key of VERIFY_KEYS) {
-    const inspected = config.inspect(`verify.${key}`);
-    if (inspected && isSet(inspected)) {
-      verify[key] = config.get(`verify.${key}`);
+  for (const key of USER_ONLY_LLM_KEYS) {
+    const value = config.inspect(`llm.${key}`)?.globalValue;
+    if (value !== undefined && value !== "") {
+      llm[key] = value;
     }
   }
-  // Running the workspace's code is never switched on by an untrusted workspace.
-  if (!vscode.workspace.isTrusted) {
-    verify.run = "never";
+  settings.llm = llm;
+  const verify: Record<string, unknown> = {};
+  for (const key of USER_ONLY_VERIFY_KEYS) {
+    const value = config.inspect(`verify.${key}`)?.globalValue;
+    if (value !== undefined) {
+      verify[key] = value;
+    }
+  }
+  const budget = config.inspect("verify.budget");
+  if (budget && isSet(budget)) {
+    verify.budget = config.get("verify.budget");
   }
   settings.verify = verify;
   return settings;

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from typing import Any
 
 from lsprotocol import types
@@ -19,6 +18,7 @@ from perfpilot.skills.verifying import cached_verdict
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Applicability, Fix
+from perfpilot.tools.private_files import write_private
 from perfpilot.tools.suppression import with_suppression
 from perfpilot.tools.verify.verdict import with_verdict
 
@@ -342,10 +342,4 @@ def _supports_disabled(ls: PerfpilotServer) -> bool:
 
 
 def _write_diff(diff: str, found: Found) -> str:
-    folder = os.path.join(tempfile.gettempdir(), "perfpilot-diffs")
-    os.makedirs(folder, exist_ok=True)
-    name = f"{found.function.qualname.replace('<', '').replace('>', '')}-{found.skill.name}.diff"
-    path = os.path.join(folder, name)
-    with open(path, "w", encoding="utf-8") as stream:
-        stream.write(diff)
-    return path
+    return write_private(f"{found.function.qualname}-{found.skill.name}", ".diff", diff)

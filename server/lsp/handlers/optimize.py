@@ -2,9 +2,10 @@
 
 The LSP flow:
 1. `textDocument/codeAction` on a hot function (its PP001 diagnostic) offers
-   `perfpilot: Optimize with AI` when `perfpilot.llm.enabled` (or `[tool.perfpilot.llm]`) is
-   true. The action carries the command `perfpilot.optimize` with arguments
-   `[uri, {line, character}]` (the VS Code client sends the same shape on its own).
+   `perfpilot: Optimize with AI` when the user enabled the LLM (`perfpilot.llm.enabled` in
+   the editor's user settings, or the user config file; never the workspace's pyproject).
+   The action carries the command `perfpilot.optimize` with arguments `[uri, {line,
+   character}]` (the VS Code client sends the same shape on its own).
 2. `workspace/executeCommand perfpilot.optimize` runs the agent with work-done progress. It is
    cancelled by the progress UI (`window/workDoneProgress/cancel`) or by `$/cancelRequest` of
    the command. Tools read the buffer as it was when the job started.
@@ -20,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -38,6 +38,8 @@ from perfpilot.tools.config import ConfigError
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.llm_config import LLMSettings, llm_settings
 from perfpilot.tools.model import Fix
+from perfpilot.tools.private_files import write_private
+from perfpilot.tools.user_config import user_config_path
 from perfpilot.tools.validate.syntax import project_python
 
 OPTIMIZE = "perfpilot.optimize"
@@ -59,6 +61,7 @@ def register(server: PerfpilotServer) -> None:
     """Register the optimize command (its code actions come through fixes.code_action)."""
     server.optimized = {}  # type: ignore[attr-defined]  # (uri, qualname) -> Stored
     server.optimizing = {}  # type: ignore[attr-defined]  # (uri, qualname) -> task
+    server.llm_warnings_shown = set()  # type: ignore[attr-defined]
 
     @server.command(OPTIMIZE)
     async def optimize(ls: PerfpilotServer, *args: Any) -> dict[str, Any]:
@@ -116,8 +119,8 @@ async def _optimize(
     if not llm.enabled:
         return _fail(
             ls,
-            "Optimize with AI is off: set perfpilot.llm.enabled (or [tool.perfpilot.llm]"
-            " enabled = true); no code was sent",
+            "Optimize with AI is off: turn on perfpilot.llm.enabled in your user settings (or"
+            f" `enabled = true` under [llm] in {user_config_path()}); no code was sent",
             types.MessageType.Warning,
         )
     document = ls.documents.get(uri or "")
@@ -241,20 +244,30 @@ async def _show_diff(ls: PerfpilotServer, stored: Stored, report: str) -> None:
     window = ls.client_capabilities.window
     if not (window and window.show_document and window.show_document.support):
         return
-    folder = os.path.join(tempfile.gettempdir(), "perfpilot-diffs")
-    os.makedirs(folder, exist_ok=True)
-    name = stored.qualname.replace("<", "").replace(">", "")
-    path = os.path.join(folder, f"{name}-ai.diff")
     header = "".join(f"# {line}\n" for line in report.splitlines())
-    with open(path, "w", encoding="utf-8") as stream:
-        stream.write(header + stored.diff)
+    path = write_private(f"{stored.qualname}-ai", ".diff", header + stored.diff)
     await ls.window_show_document_async(
         types.ShowDocumentParams(uri=from_fs_path(path) or path, take_focus=False)
     )
 
 
+def announce_llm_settings(ls: PerfpilotServer) -> None:
+    """Tell the user now (not at the first code action) what was wrong with the LLM settings."""
+    try:
+        _llm(ls)
+    except ConfigError as exc:
+        ls.show(types.MessageType.Error, f"perfpilot: invalid llm settings: {exc}")
+
+
 def _llm(ls: PerfpilotServer) -> LLMSettings:
-    return llm_settings(ls.root(), ls.raw_settings)
+    """The LLM settings in force; each warning (a workspace steering a user-only key) once."""
+    settings = llm_settings(ls.root(), ls.raw_settings)
+    shown: set[str] = ls.llm_warnings_shown  # type: ignore[attr-defined]
+    for warning in settings.warnings:
+        if warning not in shown:
+            shown.add(warning)
+            ls.show(types.MessageType.Warning, f"perfpilot: {warning}")
+    return settings
 
 
 def _target_of(args: list[Any]) -> tuple[str | None, int | None]:

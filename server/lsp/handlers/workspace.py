@@ -9,6 +9,7 @@ import os
 from lsprotocol import types
 
 from perfpilot.server.lsp.app import PerfpilotServer
+from perfpilot.server.lsp.handlers import optimize
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +30,7 @@ def register(server: PerfpilotServer) -> None:
     async def initialized(ls: PerfpilotServer, params: types.InitializedParams) -> None:
         if _supports_configuration(ls):
             await _pull_settings(ls)
+        optimize.announce_llm_settings(ls)
         ls.reload_profiles(None)
         await _start_watching(ls)
 
@@ -43,6 +45,7 @@ def register(server: PerfpilotServer) -> None:
             raw = settings.get("perfpilot") if isinstance(settings, dict) else None
             changed = ls.apply_settings(raw)
         if changed:
+            optimize.announce_llm_settings(ls)
             _reload_current(ls)
             await _start_watching(ls)
 

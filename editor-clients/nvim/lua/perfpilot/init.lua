@@ -2,6 +2,7 @@
 --
 --   require("perfpilot").setup({
 --     cmd = nil,            -- default: `perfpilot serve` from PATH, $VIRTUAL_ENV or <root>/.venv
+--                           -- (the workspace's only once trusted, :h vim.secure.trust)
 --     settings = {},        -- the server's `perfpilot` section: profiles, threshold, unsafeFixes, llm
 --     root_markers = { "pyproject.toml", ".git" },
 --     filetypes = { "python" },
@@ -35,8 +36,20 @@ local function notify(message, level)
   vim.notify("perfpilot: " .. message, level or vim.log.levels.INFO)
 end
 
---- Where `perfpilot` may live for a workspace: PATH, the active virtualenv, the root's venv.
---- Returns the argv to start the server, or nil and the list of places that were searched.
+--- A program inside the workspace came with the folder (a cloned repository can ship
+--- `.venv/bin/perfpilot`): run it only once the user trusts that file. vim.secure asks once
+--- and remembers the answer per file content, as for 'exrc' (:h vim.secure.read).
+local function trusted(path)
+  if not (vim.secure and vim.secure.read) then
+    return false
+  end
+  local ok, content = pcall(vim.secure.read, path)
+  return ok and content ~= nil
+end
+
+--- Where `perfpilot` may live for a workspace: PATH, the active virtualenv, the root's venv
+--- (that one only when trusted). Returns the argv to start the server, or nil and the list of
+--- places that were searched.
 function M.find_server(root)
   local searched = {}
   local exe = vim.fn.exepath("perfpilot")
@@ -46,17 +59,22 @@ function M.find_server(root)
   table.insert(searched, "PATH")
   local candidates = {}
   if vim.env.VIRTUAL_ENV and vim.env.VIRTUAL_ENV ~= "" then
-    table.insert(candidates, vim.env.VIRTUAL_ENV .. "/bin/perfpilot")
+    table.insert(candidates, { vim.env.VIRTUAL_ENV .. "/bin/perfpilot", false })
   end
   if root then
-    table.insert(candidates, root .. "/.venv/bin/perfpilot")
-    table.insert(candidates, root .. "/venv/bin/perfpilot")
+    table.insert(candidates, { root .. "/.venv/bin/perfpilot", true })
+    table.insert(candidates, { root .. "/venv/bin/perfpilot", true })
   end
-  for _, path in ipairs(candidates) do
+  for _, candidate in ipairs(candidates) do
+    local path, in_workspace = candidate[1], candidate[2]
     if vim.fn.executable(path) == 1 then
-      return { path, "serve" }, searched
+      if not in_workspace or trusted(path) then
+        return { path, "serve" }, searched
+      end
+      table.insert(searched, path .. " (not trusted: see :h vim.secure.trust)")
+    else
+      table.insert(searched, path)
     end
-    table.insert(searched, path)
   end
   return nil, searched
 end

@@ -1,0 +1,94 @@
+"""What `perfpilot check` computes, shared by the CLI and the MCP server's `check` tool."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from perfpilot.server.offense import OffenseRun, run_offense
+from perfpilot.server.render import Summary, display_path
+from perfpilot.skills.fixing import Evidence, hot_evidence
+from perfpilot.tools.config import PathMapping
+from perfpilot.tools.hotspots import hot_function_findings, input_findings
+from perfpilot.tools.mapping import map_profile
+from perfpilot.tools.model import Finding, Profile
+from perfpilot.tools.profiles import load_profile
+from perfpilot.tools.profiles.merge import merge_profiles
+from perfpilot.tools.profiles.remote.spec import RemoteSpec
+from perfpilot.tools.source_index import WorkspaceIndex
+from perfpilot.tools.verify.verify_fix import VerifySettings
+
+
+@dataclass(frozen=True, slots=True)
+class CheckOptions:
+    """What a check looks at and whether it fixes (the CLI's flags, as data)."""
+
+    threshold: float
+    mappings: Sequence[PathMapping] = ()
+    paths: Sequence[str] | None = None  # absolute; None: everywhere
+    fix: bool = False
+    diff: bool = False
+    unsafe_fixes: bool = False
+    all_functions: bool = False
+    unsafe_setting: bool = False  # [tool.perfpilot] unsafe_fixes
+    # --verify: measure each fix on recorded calls (runs the user's code; only on request).
+    verify: VerifySettings | None = None
+
+
+@dataclass
+class CheckOutcome:
+    """The findings, the summary the renderers need, and the per-file offense reports."""
+
+    findings: list[Finding]
+    summary: Summary
+    offense: OffenseRun
+
+
+def check_workspace(
+    root: Path,
+    profile_paths: Sequence[str | RemoteSpec],
+    options: CheckOptions,
+    progress: Callable[[int, int, str], None] | None = None,
+) -> CheckOutcome:
+    """Map the profiles onto the workspace, report hot functions and fix opportunities.
+
+    `progress(done, total, path)` is called before each file is scanned; it may raise to stop.
+    A ProfileError propagates (the caller reports it); nothing is written unless `options.fix`.
+    """
+    index = WorkspaceIndex(str(root))
+    findings: list[Finding] = []
+    summary = Summary(profiles=[], formats=[], threshold=options.threshold, duration=None)
+    paths = list(options.paths) if options.paths is not None else None
+    hot_by_file: dict[str, dict[str, Evidence]] = {}
+    if profile_paths:
+        profiles = [_load(source) for source in profile_paths]
+        merged = merge_profiles(profiles)
+        result = map_profile(merged, index, list(options.mappings), min_share=options.threshold)
+        findings = hot_function_findings(result, options.threshold, paths)
+        first = profile_paths[0]
+        findings += input_findings(result, first.text if isinstance(first, RemoteSpec) else first)
+        hot_by_file = hot_evidence(result, options.threshold)
+        summary = Summary(
+            profiles=[_display(p, root) for p in profile_paths],
+            formats=sorted({p.format for p in profiles}),
+            threshold=options.threshold,
+            duration=merged.duration,
+        )
+    offense = run_offense(options, root, index, hot_by_file, paths, progress, options.verify)
+    findings += [f for report in offense.reports for f in report.findings]
+    return CheckOutcome(findings, replace(summary, fixes=offense.summary), offense)
+
+
+def _load(source: str | RemoteSpec) -> Profile:
+    if isinstance(source, RemoteSpec):
+        from perfpilot.tools.profiles.remote import load_remote
+
+        return load_remote(source)
+    return load_profile(source)
+
+
+def _display(source: str | RemoteSpec, root: Path) -> str:
+    if isinstance(source, RemoteSpec):  # with the absolute window that `now-1h` stood for
+        return f"{source.text} ({source.window()})"
+    return display_path(source, root)

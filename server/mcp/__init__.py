@@ -1,0 +1,1 @@
+"""The MCP server (`perfpilot mcp`): tools, resources and prompts for coding agents."""
