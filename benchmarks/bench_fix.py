@@ -33,7 +33,7 @@ def timed(command: list[str], cwd: Path) -> tuple[float, str]:
 
 
 def main() -> None:
-    """Time check, check --diff and check --fix; print a table."""
+    """Time check, check --diff and check --fix, then the workload before/after; print a table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
@@ -65,15 +65,20 @@ def main() -> None:
                 line for line in output.splitlines() if line.startswith(("Found", "Applied"))
             ]
             rows.append((name, statistics.median(samples), max(samples), " / ".join(summary)))
-        # What the fixes buy: the workload before and after all fixes (safe and unsafe).
+        # What the fixes buy: the workload before and after all fixes (safe and unsafe), in
+        # two copies timed in turn, so that a change in the machine's load hits both alike.
         shutil.rmtree(root / "loganalyzer")
         shutil.copytree(pristine, root / "loganalyzer")
-        workload = ["python3", "workload.py"]
-        before = [timed(workload, root) for _ in range(args.repeats)]
+        original = Path(folder) / "original"
+        shutil.copytree(root, original)
         elapsed, output = timed(
             [*CLI, "check", "--profile", "w.prof", "--fix", "--unsafe-fixes"], root
         )
-        after = [timed(workload, root) for _ in range(args.repeats)]
+        workload = ["python3", "workload.py"]
+        before, after = [], []
+        for _ in range(args.repeats):
+            before.append(timed(workload, original))
+            after.append(timed(workload, root))
         summary = next(line for line in output.splitlines() if line.startswith("Applied"))
         rows.append(("check --fix --unsafe-fixes", elapsed, elapsed, summary))
         same = before[0][1].splitlines()[-1] == after[0][1].splitlines()[-1]

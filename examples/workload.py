@@ -26,6 +26,7 @@ DEFAULT_SEED = 20240311
 DAY = "11/Mar/2024"
 PEAK_FRACTION = 15 / 24
 DIURNAL_SWING = 0.6
+POOL_REUSE = 25  # each generated request appears this many times in a row
 
 # (path template, weight, typical latency in seconds)
 ROUTES = [
@@ -87,11 +88,11 @@ APP_AGENTS = [
 ]
 AGENT_GROUPS = [
     (BROWSER_AGENTS, 64),
-    (APP_AGENTS, 10),
+    (APP_AGENTS, 2),
     (BOT_AGENTS, 9),
-    (FAKE_BOT_AGENTS, 4),
+    (FAKE_BOT_AGENTS, 1),
     (SCRIPT_AGENTS, 6),
-    (OTHER_AGENTS, 7),
+    (OTHER_AGENTS, 2),
 ]
 
 
@@ -157,13 +158,18 @@ def generate(count: int, seed: int) -> tuple[list[str], list[str]]:
     attackers = rng.sample(clients, k=len(clients) // 40)
     blocklist = [ip for ip, _ in attackers] + [random_ip(rng) for _ in range(300)]
     rng.shuffle(blocklist)
-    lines = []
-    for index in range(count):
+    # A pool of distinct requests, drawn from repeatedly: the analysis, not the generator,
+    # should dominate the profile.
+    distinct = -(-count // POOL_REUSE)  # rounded up: at least `count` lines
+    pool = []
+    for index in range(distinct):
         client = rng.choice(attackers) if rng.random() < 0.03 else rng.choice(clients)
-        second = min(max(int(time_of_day(index / count) + rng.uniform(-30, 30)), 0), 86_399)
-        lines.append(make_line(rng, second, client))
+        second = min(max(int(time_of_day(index / distinct) + rng.uniform(-30, 30)), 0), 86_399)
+        pool.append(make_line(rng, second, client))
         if rng.random() < 0.002:
-            lines[-1] = lines[-1][: rng.randint(10, 60)]
+            pool[-1] = pool[-1][: rng.randint(10, 60)]
+    # Each request comes back POOL_REUSE times in a row: the log stays in time order.
+    lines = [line for line in pool for _ in range(POOL_REUSE)][:count]
     header = [f"# generated blocklist, seed {seed}", ""]
     return lines, header + blocklist
 

@@ -34,6 +34,8 @@ class CheckOptions:
     unsafe_setting: bool = False  # [tool.perfpilot] unsafe_fixes
     # --verify: measure each fix on recorded calls (runs the user's code; only on request).
     verify: VerifySettings | None = None
+    include_generated: bool = False  # [tool.perfpilot] include_generated / --include-generated
+    diff_all: bool = False  # --diff-all: after the patch, every fix it leaves out
 
 
 @dataclass

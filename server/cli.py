@@ -91,6 +91,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--tests", action="store_true", help="with --verify, also run the covering tests"
     )
     check.add_argument(
+        "--diff-all",
+        action="store_true",
+        help="like --diff, then every fix it leaves out (unsafe, display-only), each marked",
+    )
+    check.add_argument(
+        "--include-generated",
+        action="store_true",
+        help="look for fix opportunities in generated files too (skipped by default)",
+    )
+    check.add_argument(
         "--all",
         action="store_true",
         dest="all_functions",
@@ -195,6 +205,7 @@ def run_check(args: argparse.Namespace) -> int:
     threshold = settings.threshold if args.threshold is None else args.threshold
     mappings = [*settings.path_mappings, *(parse_path_mapping(m) for m in args.path_mapping)]
     paths = [_existing_path(cwd, p) for p in args.paths] or None
+    args.diff = args.diff or args.diff_all
     if args.unsafe_fixes and not (args.fix or args.diff):
         raise UsageError("--unsafe-fixes needs --fix or --diff")
 
@@ -214,11 +225,14 @@ def run_check(args: argparse.Namespace) -> int:
         all_functions=args.all_functions,
         unsafe_setting=settings.unsafe_fixes,
         verify=verify_settings(args, settings) if args.verify else None,
+        include_generated=args.include_generated or settings.include_generated,
+        diff_all=args.diff_all,
     )
     outcome = check_workspace(root, profile_paths, options)
     findings, summary, offense = outcome.findings, outcome.summary, outcome.offense
     if args.diff:
         sys.stdout.write("".join(report.diff for report in offense.reports))
+        sys.stdout.write("".join(report.unapplied_diff for report in offense.reports))
         sys.stderr.write(render("text", [], summary, root).splitlines()[-1] + "\n")
         changed = any(report.diff for report in offense.reports)
         return EXIT_FINDINGS if changed and not args.exit_zero else EXIT_CLEAN
@@ -271,11 +285,13 @@ def run_skills(args: argparse.Namespace) -> int:
         return EXIT_CLEAN
     for skill in found.skills:
         how = "transform" if skill.transform is not None else "words only"
-        applicability = skill.applicability.name.lower().replace("_", "-")
+        usual, _, conditions = skill.applicability_rule().partition("; ")
         print(
-            f"{skill.code or '-':6} {skill.name:28} {applicability:12} {how:10} {skill.origin}"
+            f"{skill.code or '-':6} {skill.name:28} {usual:12} {how:10} {skill.origin}"
             f"  {skill.description.split('. ')[0].rstrip('.')}"
         )
+        if conditions:  # what lowers or raises a fix's applicability, from SKILL.md
+            print(f"{'':6} {conditions}")
     return EXIT_CLEAN
 
 

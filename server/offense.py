@@ -28,6 +28,8 @@ class OffenseOptions(Protocol):
     unsafe_fixes: bool
     all_functions: bool
     unsafe_setting: bool
+    include_generated: bool  # fix opportunities in generated files too
+    diff_all: bool  # with diff: each fix left out, marked, after the patch
 
 
 @dataclass
@@ -88,6 +90,8 @@ def run_offense(
             python=python,
             display=display_path(path, root),
             verify=check,
+            include_generated=args.include_generated,
+            show_all=args.diff_all,
         )
         if report.error:
             print(f"perfpilot: error: {report.error}", file=sys.stderr)
@@ -115,6 +119,9 @@ def _verified_report(
 
 def _count(summary: FixSummary, report: FileReport) -> None:
     summary.opportunities += len(report.findings)
+    if report.skipped_generated:
+        summary.generated_files += 1
+        summary.skipped_generated += report.skipped_generated
     fixes = report.fixes
     if fixes is None:
         return

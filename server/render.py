@@ -37,6 +37,8 @@ class FixSummary:
     display_only: int = 0
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # path, title, reason
     held: list[tuple[str, str, str]] = field(default_factory=list)  # path, title, verdict
+    generated_files: int = 0  # generated files whose opportunities were skipped
+    skipped_generated: int = 0  # opportunities in them
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +88,8 @@ def _text(findings: Sequence[Finding], summary: Summary, root: Path) -> str:
         found = "No profile: looked at every function"
     if offense:
         found += f"; {offense} fix opportunit{'ies' if offense != 1 else 'y'}"
+    if summary.fixes is not None and summary.fixes.generated_files:
+        found += _generated_note(summary.fixes)
     if notes:
         found += f"; {notes} note{_s(notes)} about the profile"
     lines.append(found + ".")
@@ -103,7 +107,7 @@ def _fix_lines(fixes: FixSummary, root: Path) -> list[str]:
         line += f"; {fixes.hidden_unsafe} unsafe fix{'es' if fixes.hidden_unsafe != 1 else ''}"
         line += " hidden (use --unsafe-fixes)"
     if fixes.display_only:
-        line += f"; {fixes.display_only} shown only (review them in the editor)"
+        line += f"; {fixes.display_only} display-only (see them with --diff-all)"
     if fixes.refused:
         line += f"; {len(fixes.refused)} refused"
     if fixes.held:
@@ -114,6 +118,12 @@ def _fix_lines(fixes: FixSummary, root: Path) -> list[str]:
     for path, title, verdict in fixes.held:
         lines.append(f"  not applied: {display_path(path, root)}: {title}: {verdict}")
     return lines
+
+
+def _generated_note(fixes: FixSummary) -> str:
+    count, files = fixes.skipped_generated, fixes.generated_files
+    what = f"{count} fix opportunit{'ies' if count != 1 else 'y'}"
+    return f"; {what} in {files} generated file{_s(files)} skipped (--include-generated)"
 
 
 def _s(count: int) -> str:

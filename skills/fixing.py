@@ -24,6 +24,7 @@ from perfpilot.tools.edits import (
     unified_diff,
     write_if_unchanged,
 )
+from perfpilot.tools.generated import is_generated
 from perfpilot.tools.hotspots import hot_functions
 from perfpilot.tools.mapping import MappingResult
 from perfpilot.tools.model import Applicability, Finding, Fix
@@ -177,6 +178,8 @@ class FileReport:
     diff: str = ""
     written: bool = False
     error: str | None = None
+    skipped_generated: int = 0  # opportunities not reported: the file is generated
+    unapplied_diff: str = ""  # with show_all: each fix below the minimum, marked, as a diff
 
 
 def process_file(
@@ -190,23 +193,33 @@ def process_file(
     python: tuple[int, int] | None = None,
     display: str | None = None,
     verify: Callable[[str, Found, Fix], Fix] | None = None,
+    include_generated: bool = False,
+    show_all: bool = False,
 ) -> FileReport:
     """Scan one file; with mode "fix" write the fixed text atomically, with "diff" show it.
 
     A file that does not decode, or that changes on disk while it is being fixed, is left
-    untouched and reported.
+    untouched and reported. A generated file is only counted, unless `include_generated`.
     """
     file = Path(path)
     try:
         original, stamp = read_for_update(file)
     except (OSError, UnicodeDecodeError) as exc:
         return FileReport(path, [], error=f"{path}: cannot read: {exc}")
+    if not include_generated and is_generated(original):
+        # A fix there is lost at the next generation: say how many were left alone, no more.
+        skipped = len(scan_text(original, path, hot, skills, python))
+        return FileReport(path, [], skipped_generated=skipped)
     if mode == "report":
         return FileReport(path, findings_in(original, path, hot, skills, python))
     fixes = fix_text(
         original, path, hot, skills, minimum=minimum, root=root, python=python, verify=verify
     )
     report = FileReport(path, findings_in(fixes.text, path, hot, skills, python), fixes)
+    if mode == "diff" and show_all:
+        report.unapplied_diff = unapplied_diffs(
+            fixes.text, path, hot, skills, minimum, root, python, display or path
+        )
     if fixes.text == original:
         return report
     if mode == "diff":
@@ -220,6 +233,34 @@ def process_file(
         report.findings = findings_in(original, path, hot, skills, python)
         fixes.applied.clear()
     return report
+
+
+def unapplied_diffs(
+    text: str,
+    path: str,
+    hot: Mapping[str, Evidence] | None,
+    skills: Sequence[Skill],
+    minimum: Applicability,
+    root: str | None,
+    python: tuple[int, int] | None,
+    display: str,
+) -> str:
+    """Each validated fix below `minimum` as its own diff against `text`, under a marker line.
+
+    `# PP107 display-only: <title> (not applied)` heads each one: they are for reading, and
+    each is independent of the others.
+    """
+    sections = []
+    for found in scan_text(text, path, hot, skills, python):
+        if found.claim >= minimum:
+            continue  # applied already, or refused: the summary says why
+        fix = build_fix(text, found, root=root, python=python)
+        if not fix.applicable:
+            continue
+        level = fix.applicability.name.lower().replace("_", "-")
+        marker = f"# {found.skill.code} {level}: {fix.title} (not applied)\n"
+        sections.append(marker + unified_diff(text, apply_edits(text, fix.edits), display))
+    return "".join(sections)
 
 
 def hot_evidence(result: MappingResult, threshold: float) -> dict[str, dict[str, Evidence]]:

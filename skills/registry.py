@@ -31,6 +31,7 @@ _APPLICABILITY = {
     "display-only": Applicability.DISPLAY_ONLY,
 }
 MAX_SKILL_BYTES = 256 * 1024
+OTHERWISE = "otherwise"
 _LOADED = "perfpilot.skills._loaded"  # the packages made for trusted skill folders
 
 
@@ -48,6 +49,20 @@ class Skill:
     origin: str  # "built-in", "package <dist>", "workspace"
     transform: Transform | None = None
     metadata: dict[str, object] = field(default_factory=dict)
+    # Each level a fix can get and when (metadata `applicability-default` and
+    # `applicability-<level>-when`); empty when every fix gets the ceiling.
+    applicability_when: tuple[tuple[Applicability, str], ...] = ()
+
+    def applicability_rule(self) -> str:
+        """`unsafe; safe when ...`: the usual level first, then when another one applies."""
+        pairs = self.applicability_when or ((self.applicability, OTHERWISE),)
+        usual = [_level_name(level) for level, when in pairs if when.startswith(OTHERWISE)]
+        others = [
+            f"{_level_name(level)} when {when}"
+            for level, when in pairs
+            if not when.startswith(OTHERWISE)
+        ]
+        return "; ".join(usual + others)
 
 
 @dataclass
@@ -144,6 +159,7 @@ def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
             f"{skill_md}: metadata.applicability must be one of {', '.join(_APPLICABILITY)}"
         )
     applicability = _APPLICABILITY[applicability_text]
+    when = _applicability_when(metadata, applicability, skill_md)
     skill = Skill(
         name=name,
         description=description.strip(),
@@ -154,6 +170,7 @@ def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
         path=skill_md,
         origin=origin,
         metadata=dict(metadata),
+        applicability_when=when,
     )
     transform_py = skill_md.parent / "transform.py"
     if trusted and transform_py.is_file():
@@ -190,6 +207,41 @@ def _inside(path: Path, root: Path) -> bool:
     """Does `path`, links resolved, lie inside `root` (links resolved)?"""
     real, base = path.resolve(), root.resolve()
     return real == base or base in real.parents
+
+
+def _applicability_when(
+    metadata: dict[str, object], ceiling: Applicability, where: Path
+) -> tuple[tuple[Applicability, str], ...]:
+    """`applicability-default` and `applicability-<level>-when`, checked; () when absent.
+
+    Flat string values, as the Agent Skills specification wants metadata: known levels, and
+    the highest level named is the ceiling (`applicability`).
+    """
+    conditions = {
+        key[len("applicability-") : -len("-when")]: value
+        for key, value in metadata.items()
+        if key.startswith("applicability-") and key.endswith("-when")
+    }
+    default = metadata.get("applicability-default")
+    if default is None and not conditions:
+        return ()
+    field_name = f"{where}: metadata.applicability-"
+    if default not in _APPLICABILITY or not conditions:
+        raise SkillError(f"{field_name}default must be a level, with at least one <level>-when")
+    pairs = [(_APPLICABILITY[str(default)], OTHERWISE)]
+    for level, when in conditions.items():
+        if level not in _APPLICABILITY or level == default:
+            raise SkillError(f"{field_name}{level}-when: not a level other than the default")
+        if not isinstance(when, str) or not when.strip():
+            raise SkillError(f"{field_name}{level}-when: must be a condition (text)")
+        pairs.append((_APPLICABILITY[level], " ".join(when.split())))
+    if max(level for level, _ in pairs) != ceiling:
+        raise SkillError(f"{field_name}*: the highest level must be metadata.applicability")
+    return tuple(pairs)
+
+
+def _level_name(level: Applicability) -> str:
+    return level.name.lower().replace("_", "-")
 
 
 def _effect(value: object, where: Path) -> float:

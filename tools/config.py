@@ -15,7 +15,7 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_THRESHOLD = 2.0
 PROFILES_DIR = Path(".perfpilot") / "profiles"
-KNOWN_KEYS = ("profiles", "threshold", "path_mappings", "unsafe_fixes", "llm")
+KNOWN_KEYS = ("profiles", "threshold", "path_mappings", "unsafe_fixes", "include_generated", "llm")
 
 
 class ConfigError(Exception):
@@ -38,6 +38,7 @@ class Settings:
     threshold: float = DEFAULT_THRESHOLD
     path_mappings: list[PathMapping] = field(default_factory=list)
     unsafe_fixes: bool = False
+    include_generated: bool = False  # fix opportunities in generated files (tools/generated.py)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -109,10 +110,10 @@ def settings_from_mapping(table: dict[str, object], where: str) -> Settings:
             settings.threshold = float(value)
         elif name == "path_mappings":
             settings.path_mappings = _path_mappings(value, f"{where} path_mappings")
-        elif name == "unsafe_fixes":
+        elif name in ("unsafe_fixes", "include_generated"):
             if not isinstance(value, bool):
-                raise ConfigError(f"{where} unsafe_fixes: expected true or false, got {value!r}")
-            settings.unsafe_fixes = value
+                raise ConfigError(f"{where} {name}: expected true or false, got {value!r}")
+            setattr(settings, name, value)
         elif name == "llm":
             continue  # the agent's settings: validated by tools/llm_config.py
         else:

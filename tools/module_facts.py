@@ -23,7 +23,7 @@ class ModuleFacts:
     # Top-level names bound other than by an unconditional import (assignments, defs, classes,
     # imports under try/if): a fix must not assume such a name is the module it looks like.
     rebound: frozenset[str] = frozenset()
-    # Every identifier in the file: new module-level names avoid all of them.
+    # Every identifier in the file: new module-level names avoid all of them (skills/naming.py).
     identifiers: frozenset[str] = frozenset()
     import_line: int = 0  # new imports go before this line
     definition_line: int = 0  # new module-level definitions go before this line
@@ -39,14 +39,6 @@ class ModuleFacts:
             if what == target and name not in self.rebound:
                 return name
         return None
-
-    def fresh_name(self, wanted: str, taken: set[str] | frozenset[str] = frozenset()) -> str:
-        """`wanted`, or `wanted_2`, ...: a name no identifier in the file (or `taken`) uses."""
-        name, number = wanted, 1
-        while name in self.identifiers or name in taken:
-            number += 1
-            name = f"{wanted}_{number}"
-        return name
 
 
 def identifiers_in(text: str) -> frozenset[str]:

@@ -7,7 +7,13 @@ import re
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from .parsing import LogRecord, normalize_route
+from .parsing import LogRecord
+
+_ROUTE_RULES = (
+    (re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "/{uuid}"),
+    (re.compile(r"/[0-9a-f]{24,}"), "/{hash}"),
+    (re.compile(r"/\d+(?=/|$)"), "/{id}"),
+)
 
 KNOWN_BOTS: tuple[str, ...] = (
     "googlebot", "bingbot", "yandexbot", "baiduspider", "duckduckbot", "applebot",
@@ -24,7 +30,7 @@ BROWSER_FAMILIES: tuple[tuple[str, str], ...] = (
     ("safari", "Safari"),
 )
 
-FUZZY_MAX_DISTANCE = 2
+FUZZY_MAX_DISTANCE = 3
 FUZZY_MIN_TOKEN = 5
 
 _TOKEN_RE = re.compile(r"[a-z][a-z0-9_-]+")
@@ -151,15 +157,24 @@ class Enricher:
 
     def __init__(self, geo_ranges: Sequence[tuple[str, str, str]] = DEFAULT_GEO_RANGES) -> None:
         self.region_of = make_geo_lookup(geo_ranges)
+        self.regions: dict[str, str] = {}  # clients come back: look each address up once
 
     def enrich(self, record: LogRecord) -> EnrichedRecord:
         """Return the enriched form of one record."""
+        # The route: the path without its query, ids and hashes replaced by placeholders.
+        route = record.path.split("?", 1)[0].lower() or "/"
+        for pattern, placeholder in _ROUTE_RULES:
+            route = pattern.sub(placeholder, route)
         return EnrichedRecord(
             record=record,
-            route=normalize_route(record.path),
+            route=route,
             agent=classify_agent(record.user_agent),
-            region=self.region_of(record.ip),
+            region=self.regions.get(record.ip) or self._new_region(record.ip),
         )
+
+    def _new_region(self, ip: str) -> str:
+        region = self.regions[ip] = self.region_of(ip)
+        return region
 
 
 def enrich_all(records: Iterable[LogRecord], enricher: Enricher) -> list[EnrichedRecord]:

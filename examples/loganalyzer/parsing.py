@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -13,12 +14,6 @@ _MONTHS = {
     name: number
     for number, name in enumerate("Jan Feb Mar Apr May Jun Jul Aug Sep Oct Nov Dec".split(), 1)
 }
-
-_ROUTE_RULES = (
-    (re.compile(r"/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"), "/{uuid}"),
-    (re.compile(r"/[0-9a-f]{24,}"), "/{hash}"),
-    (re.compile(r"/\d+(?=/|$)"), "/{id}"),
-)
 
 
 class ParseError(ValueError):
@@ -41,6 +36,7 @@ class LogRecord:
     latency_ms: float
 
 
+@functools.lru_cache(maxsize=4096)  # a busy log repeats each second many times
 def parse_timestamp(raw: str) -> datetime:
     """Parse a ``10/Oct/2023:13:55:36 +0000`` timestamp into an aware datetime."""
     try:
@@ -97,11 +93,3 @@ def parse_log(lines: Iterable[str]) -> tuple[list[LogRecord], int]:
         except ParseError:
             malformed += 1
     return records, malformed
-
-
-def normalize_route(path: str) -> str:
-    """Collapse a request path into a route: drop the query, replace ids with placeholders."""
-    route = path.split("?", 1)[0].lower() or "/"
-    for pattern, placeholder in _ROUTE_RULES:
-        route = pattern.sub(placeholder, route)
-    return route

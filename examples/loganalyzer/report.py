@@ -47,11 +47,14 @@ def render_incidents(items: Iterable[EnrichedRecord]) -> str:
             reason = "server error"
         elif item.agent.kind == "suspected-bot":
             reason = f"impersonates {item.agent.name}"
+        elif record.status == 404:
+            reason = "not found"
         else:
             continue
         text += (
-            f"  {record.timestamp:%Y-%m-%d %H:%M:%S}  {record.ip:<15} {record.method:<6} "
-            f"{item.route[:30]:<30} {record.status}  {record.latency_ms:9.1f}  {reason}\n"
+            f"  {record.timestamp:%Y-%m-%d %H:%M:%S}  {record.ip:<15} {item.region:<14} "
+            f"{item.agent.kind:<13} {record.method:<6} {item.route[:30]:<30} {record.status}"
+            f"  {record.latency_ms:9.1f}  {reason}\n"
         )
     return text
 
@@ -76,6 +79,11 @@ def render_report(analysis: Analysis, top: int = 10) -> str:
 
     lines += heading("Status codes")
     lines += counter_lines(stats.status_classes, total)
+    lines += counter_lines(stats.status_codes, total)
+    lines += heading("Methods")
+    lines += counter_lines(stats.methods, total)
+    lines += heading("Most data sent")
+    lines += counter_lines(stats.route_bytes, stats.bytes_sent or 1, top)
 
     lines += heading("Top routes")
     lines.append(f"  {'route':<32} {'requests':>8} {'p50 ms':>9} {'p95 ms':>9} {'5xx':>6} slow")

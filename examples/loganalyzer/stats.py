@@ -25,6 +25,18 @@ DEFAULT_TARGETS_MS: dict[str, float] = {
     "/api/checkout": 800.0, "/api/payments/{uuid}": 900.0, "/api/shipping/quote": 600.0,
     "/admin": 500.0, "/admin/reports": 2000.0,
 }
+# Version 2 of the API answers from a cache in front of the same services: a tighter target.
+DEFAULT_TARGETS_MS |= {
+    f"/api/v2{route[4:]}": target * 0.6
+    for route, target in DEFAULT_TARGETS_MS.items()
+    if route.startswith("/api/")
+}
+# The mobile site (/m/...) and the beta (/beta/...) mirror every route on their own servers.
+DEFAULT_TARGETS_MS |= {
+    f"{prefix}{route}": target * factor
+    for prefix, factor in (("/m", 1.5), ("/beta", 1.2))
+    for route, target in DEFAULT_TARGETS_MS.items()
+}
 
 
 def percentile(sorted_values: Sequence[float], pct: float) -> float:
@@ -65,6 +77,9 @@ class TrafficStats:
     regions: Counter[str] = field(default_factory=Counter)
     hourly: Counter[int] = field(default_factory=Counter)
     blocked_hits: Counter[str] = field(default_factory=Counter)
+    status_codes: Counter[int] = field(default_factory=Counter)
+    methods: Counter[str] = field(default_factory=Counter)
+    route_bytes: Counter[str] = field(default_factory=Counter)
 
     def add(self, item: EnrichedRecord) -> None:
         """Fold one request into the totals."""
@@ -72,7 +87,10 @@ class TrafficStats:
         self.requests += 1
         self.bytes_sent += record.size
         self.status_classes[f"{record.status // 100}xx"] += 1
+        self.status_codes[record.status] += 1
+        self.methods[record.method] += 1
         self.routes[item.route] += 1
+        self.route_bytes[item.route] += record.size
         if record.status >= 500:
             self.route_errors[item.route] += 1
         latencies = self.route_latencies.get(item.route)

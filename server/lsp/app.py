@@ -17,6 +17,7 @@ from perfpilot.skills.registry import SkillSet, discover
 from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities, finding_of
 from perfpilot.tools.annotate import FunctionAnnotation, annotate
 from perfpilot.tools.config import ConfigError, Settings
+from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Fix, ProfileError
 from perfpilot.tools.module_facts import ModuleFacts, facts_of_tree
@@ -163,7 +164,8 @@ class PerfpilotServer(LanguageServer):
             return cached[2]
         annotations = self.annotations(uri)
         found: list[Found] = []
-        if annotations:
+        skip = not self.settings.include_generated and is_generated(document.text)
+        if annotations and not skip:
             targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in annotations]
             text = document.text
             facts = self._facts_of(uri, document)

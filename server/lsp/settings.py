@@ -41,6 +41,9 @@ def client_settings(raw: object, root: Path) -> tuple[Settings, list[str]]:
         threshold=overrides.threshold if "threshold" in table else base.threshold,
         path_mappings=overrides.path_mappings if "path_mappings" in table else base.path_mappings,
         unsafe_fixes=overrides.unsafe_fixes if "unsafe_fixes" in table else base.unsafe_fixes,
+        include_generated=(
+            overrides.include_generated if "include_generated" in table else base.include_generated
+        ),
         warnings=[*base.warnings, *overrides.warnings],
     )
     return merged, merged.warnings

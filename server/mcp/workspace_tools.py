@@ -136,6 +136,7 @@ def check(
         paths=_existing(ctx, paths),
         all_functions=all_functions,
         unsafe_setting=settings.unsafe_fixes,
+        include_generated=settings.include_generated,
     )
 
     def progress(done: int, total: int, path: str) -> None:

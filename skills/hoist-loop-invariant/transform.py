@@ -22,6 +22,7 @@ from perfpilot.skills.cst_helpers import (
     target_names,
     target_parts,
 )
+from perfpilot.skills.naming import local_name
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.module_facts import ModuleFacts
 
@@ -108,9 +109,8 @@ class HoistLoopInvariant(Transform):
         block = parent_block(function.body, group.loop)
         if block is None:
             return Rewrite.failed("the loop is not in an indented block")
-        name = parsed.source.module.fresh_name(
-            edit.name_for(group.occurrences[0].node, parsed.source.module)
-        )
+        facts = parsed.source.module
+        name = local_name(edit.name_for(group.occurrences[0].node, facts), function, facts)
         value = group.occurrences[0].node
         value = edit.bare(value)
         try:  # a line break outside brackets needs parentheses at statement level

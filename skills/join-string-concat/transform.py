@@ -30,6 +30,7 @@ from perfpilot.skills.cst_helpers import (
     nested_scope_names,
     parent_map,
 )
+from perfpilot.skills.naming import local_name
 from perfpilot.tools.model import Applicability
 
 # Calls that can read the local variables by name.
@@ -84,7 +85,7 @@ class JoinStringConcat(Transform):
         if not 0 <= index < len(concats):
             return Rewrite.failed("the string concatenation is no longer in the function")
         concat = concats[index]
-        parts = parsed.source.module.fresh_name(f"{concat.name}_parts", names_in(parsed.function))
+        parts = local_name(f"{concat.name}_parts", parsed.function, parsed.source.module)
         assign = concat.init.body[0]
         assert isinstance(assign, cst.Assign)
         edits: dict[cst.CSTNode, Edit] = {}

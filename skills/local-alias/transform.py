@@ -7,8 +7,6 @@ benchmarks/bench_local_alias.py measured it faster; see SKILL.md for the table.
 
 from __future__ import annotations
 
-import builtins
-import keyword
 import sys
 from dataclasses import dataclass
 
@@ -21,8 +19,8 @@ from perfpilot.skills.cst_helpers import (
     dotted_name,
     parameter_names,
     parent_map,
-    variable_names,
 )
+from perfpilot.skills.naming import local_name
 from perfpilot.tools.model import Applicability
 
 from .candidates import Candidate, Loop, binds, candidates, hot_calls, rebound_in
@@ -168,19 +166,10 @@ class LocalAlias(Transform):
 
 def _alias_name(parsed: Parsed, candidate: Candidate) -> str:
     """`append` for `out.append`, `len_` for `len`: unused in the function and the module."""
-    facts = parsed.source.module
-    # Module-level names and builtins too: shadowing them would only confuse a reader.
-    function = parsed.function
-    # Names read or bound anywhere (attribute names and keywords excluded).
-    taken = {*variable_names(function.params), *variable_names(function.body)}
-    taken |= set(facts.imports) | facts.rebound | set(dir(builtins))
     last = candidate.dotted.rsplit(".", 1)[-1].strip("_") or "alias"
+    # A builtin's alias keeps its name recognisable without shadowing it: `len_`.
     wanted = last if "." in candidate.dotted else f"{last}_"
-    name, number = wanted, 1
-    while name in taken or keyword.iskeyword(name):
-        number += 1
-        name = f"{last}_{number}"
-    return name
+    return local_name(wanted, parsed.function, parsed.source.module)
 
 
 def _assigned_alias(statement: cst.CSTNode | None, dotted: str) -> str | None:

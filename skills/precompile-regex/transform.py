@@ -11,6 +11,7 @@ import libcst as cst
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
 from perfpilot.skills.cst_edits import replace_nodes
 from perfpilot.skills.cst_helpers import body_nodes, bound_names, is_constant, parameter_names
+from perfpilot.skills.naming import module_name, upper_case
 from perfpilot.tools.model import Applicability
 
 # re function → index of its positional `flags` argument (the pattern is always first).
@@ -82,7 +83,7 @@ class PrecompileRegex(Transform):
         uses = groups[index]
         alias = parsed.source.module.binding_for("re")
         assert alias is not None
-        constant = parsed.source.module.fresh_name(_constant_name(parsed.source.qualname))
+        constant = module_name(_constant_name(parsed.source.qualname), parsed.source.module)
         replacements: dict[cst.CSTNode, cst.CSTNode] = {}
         for use in uses:
             if use.function == "compile":
@@ -198,8 +199,7 @@ def _compiles(pattern_code: str, flags_code: str | None, alias: str) -> bool:
 
 def _constant_name(qualname: str) -> str:
     parts = [p for p in qualname.split(".") if p != "<locals>"]
-    words = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", parts[-1]).strip("_").upper()
-    return f"_{words or 'PATTERN'}_RE"
+    return f"_{upper_case(parts[-1]) or 'PATTERN'}_RE"
 
 
 def _layout(code: str) -> str:

@@ -27,6 +27,7 @@ from perfpilot.skills.cst_helpers import (
     parent_map,
     shorten,
 )
+from perfpilot.skills.naming import local_name
 from perfpilot.tools.model import Applicability
 
 from .scope import Scope
@@ -105,8 +106,8 @@ class SetMembership(Transform):
             edits[target] = lambda node: node.with_changes(comparator=new_set)  # type: ignore[attr-defined]
         else:
             assert group.name is not None and group.hoist is not None
-            wanted = f"{group.name}_SET" if group.name.isupper() else f"{group.name}_set"
-            set_name = parsed.source.module.fresh_name(wanted, names_in(parsed.function))
+            # The set is a local of the function: snake_case even for a module's CONSTANT.
+            set_name = local_name(f"{group.name}_set", parsed.function, parsed.source.module)
             renamed = cst.Name(set_name)
             for target in group.targets:
                 edits[target.comparator] = lambda node: renamed.with_changes(

@@ -180,7 +180,8 @@ async def test_unsafe_fixes_setting_widens_fix_all(client: LanguageClient) -> No
     uri, text = await open_document(client, ENRICH)
     await diagnostics_where(client, uri, lambda _: bool(by_code(client.diagnostics[uri], "PP101")))
     # edit_distance's memoization is unsafe: fix-all leaves it alone by default...
-    assert "lru_cache" not in await fix_all_text(client, uri, text, 1)
+    memoized = "lru_cache(maxsize=4096)\ndef edit_distance("
+    assert memoized not in await fix_all_text(client, uri, text, 1)
     client.set_configuration({"perfpilot": {"unsafeFixes": True}})
     client.workspace_did_change_configuration(
         types.DidChangeConfigurationParams(settings={"perfpilot": {"unsafeFixes": True}})
@@ -188,7 +189,7 @@ async def test_unsafe_fixes_setting_widens_fix_all(client: LanguageClient) -> No
     # ...and applies it once the user opts in.
     for _ in range(100):
         fixed = await fix_all_text(client, uri, text, 1)
-        if "lru_cache" in fixed:
+        if memoized in fixed:
             break
         await asyncio.sleep(0.05)
     assert "@functools.lru_cache(maxsize=4096)\ndef edit_distance(" in fixed

@@ -27,6 +27,9 @@ How to fix it.
 """
 
 
+_WHEN = "---\nname: bad-skill\ndescription: d\nmetadata:\n  applicability: safe\n  {}\n---\n"
+
+
 def write_skill(folder: Path, name: str, text: str | None = None, code: str = "PP150") -> Path:
     skill = folder / name
     skill.mkdir(parents=True)
@@ -58,6 +61,13 @@ def test_builtin_skills_load_with_transforms() -> None:
         ("---\nname: bad-skill\ndescription: d\nmetadata:\n  kind: attack\n---\n", "kind"),
         ("---\nname: bad-skill\ndescription: d\nmetadata:\n  applicability: yes\n---\n", "one of"),
         ("---\nname: bad-skill\ndescription: d\n", "no closing"),
+        (_WHEN.format("applicability-default: risky\n  applicability-safe-when: x"), "a level"),
+        (_WHEN.format("applicability-safe-when: if x"), "default must be a level"),
+        (_WHEN.format("applicability-default: unsafe\n  applicability-odd-when: x"), "odd-when"),
+        (
+            _WHEN.format("applicability-default: unsafe\n  applicability-display-only-when: x"),
+            "highest level",
+        ),
     ],
 )
 def test_invalid_skill_files_are_reported_with_the_file(
@@ -144,7 +154,7 @@ def test_module_facts() -> None:
     assert facts.imports["p"] == "os.path"
     assert "json" in facts.rebound and "X" in facts.rebound
     assert facts.import_line == 4 and facts.has_imports
-    assert facts.fresh_name("X") == "X_2" and facts.fresh_name("Y") == "Y"
+    assert {"X", "c", "f", "json"} <= facts.identifiers
 
 
 def test_module_facts_keep_new_imports_below_a_shebang_and_docstring() -> None:

@@ -3,7 +3,7 @@
 import * as vscode from "vscode";
 
 /** Keys the server reads (camelCase, as in the `perfpilot` settings section). */
-const SERVER_KEYS = ["profiles", "threshold", "unsafeFixes"] as const;
+const SERVER_KEYS = ["profiles", "threshold", "unsafeFixes", "includeGenerated"] as const;
 /** LLM keys a workspace may tune (they also come from the workspace's pyproject.toml). */
 const LLM_KEYS = ["model"] as const;
 /**

@@ -16,6 +16,7 @@ from perfpilot.skills.fixing import Evidence, fix_text
 from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
 from perfpilot.skills.verifying import cached_verdict
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
+from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Applicability, Fix
 from perfpilot.tools.private_files import write_private
@@ -242,6 +243,8 @@ def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> type
         a.function.qualname: Evidence(a.hot.own_share, a.hot.mapped.calls)
         for a in ls.annotations(uri)
     }
+    if not ls.settings.include_generated and is_generated(document.text):
+        hot = {}  # a generated file's fixes are lost at its next generation
     minimum = Applicability.UNSAFE if ls.settings.unsafe_fixes else Applicability.SAFE
     skills = ls.skill_set().with_transforms()
     # A fix verified slower or different (cached verdict) stays out; unverified ones go in.
