@@ -17,6 +17,7 @@ from perfpilot.tools.profiles import load_profile
 from perfpilot.tools.profiles.merge import merge_profiles
 from perfpilot.tools.profiles.remote.spec import RemoteSpec
 from perfpilot.tools.source_index import WorkspaceIndex
+from perfpilot.tools.verify.verify_fix import VerifySettings
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,6 +32,8 @@ class CheckOptions:
     unsafe_fixes: bool = False
     all_functions: bool = False
     unsafe_setting: bool = False  # [tool.perfpilot] unsafe_fixes
+    # --verify: measure each fix on recorded calls (runs the user's code; only on request).
+    verify: VerifySettings | None = None
     include_generated: bool = False  # [tool.perfpilot] include_generated / --include-generated
     diff_all: bool = False  # --diff-all: after the patch, every fix it leaves out
 
@@ -74,7 +77,7 @@ def check_workspace(
             threshold=options.threshold,
             duration=merged.duration,
         )
-    offense = run_offense(options, root, index, hot_by_file, paths, progress)
+    offense = run_offense(options, root, index, hot_by_file, paths, progress, options.verify)
     findings += [f for report in offense.reports for f in report.findings]
     return CheckOutcome(findings, replace(summary, fixes=offense.summary), offense)
 

@@ -22,6 +22,12 @@ from perfpilot.server.mcp.cli import McpUsageError, register_mcp
 from perfpilot.server.optimize_cli import register_optimize
 from perfpilot.server.regress_cli import register_regress, run_regress
 from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
+from perfpilot.server.verify_cli import (
+    VerifyUsageError,
+    capture_hot,
+    register_verify,
+    verify_settings,
+)
 from perfpilot.tools.config import (
     PROFILES_DIR,
     ConfigError,
@@ -83,6 +89,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--diff", action="store_true", help="print the fixes as a unified diff; change nothing"
     )
     check.add_argument(
+        "--verify",
+        action="store_true",
+        help="measure each fix on recorded calls (runs your code; see `perfpilot capture`);"
+        " with --fix, apply only fixes verified faster",
+    )
+    check.add_argument(
+        "--budget", type=float, default=None, metavar="SECONDS", help="verify time per fix"
+    )
+    check.add_argument(
+        "--tests", action="store_true", help="with --verify, also run the covering tests"
+    )
+    check.add_argument(
         "--diff-all",
         action="store_true",
         help="like --diff, then every fix it leaves out (unsafe, display-only), each marked",
@@ -115,11 +133,20 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument("-o", "--output", metavar="FILE", help="where to write the profile")
     profile.add_argument("--sampler", choices=SAMPLERS, default="cprofile")
     profile.add_argument("cmd", nargs=argparse.REMAINDER, metavar="-- CMD...")
+    profile.add_argument(
+        "--capture",
+        action="store_true",
+        help="then run the command again, recording calls of the hottest functions",
+    )
+    profile.add_argument(
+        "--top", type=int, default=10, metavar="N", help="with --capture: how many functions"
+    )
     register_optimize(commands)
     register_mcp(commands)
     register_fetch(commands)
     register_history_commands(commands)
     register_regress(commands)
+    register_verify(commands)
     return parser
 
 
@@ -151,10 +178,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_history(args)
         if args.command == "regress":
             return run_regress(args)
+        if args.command == "capture":
+            from perfpilot.server.verify_cli import run_capture_command
+
+            return run_capture_command(args)
+        if args.command == "verify":
+            from perfpilot.server.verify_cli import run_verify
+
+            return run_verify(args)
         return run_profile(args)
     except (
         UsageError,
         McpUsageError,
+        VerifyUsageError,
         ConfigError,
         ProfileError,
         ProfilingError,
@@ -207,6 +243,7 @@ def run_check(args: argparse.Namespace) -> int:
         unsafe_fixes=args.unsafe_fixes,
         all_functions=args.all_functions,
         unsafe_setting=settings.unsafe_fixes,
+        verify=verify_settings(args, settings) if args.verify else None,
         include_generated=args.include_generated or settings.include_generated,
         diff_all=args.diff_all,
     )
@@ -242,6 +279,8 @@ def run_profile(args: argparse.Namespace) -> int:
         f" exit status {run.returncode})",
         file=sys.stderr,
     )
+    if args.capture:
+        return capture_hot(root, cwd, command, [str(run.output)], args.top)
     return run.returncode
 
 

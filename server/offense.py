@@ -11,11 +11,13 @@ from typing import Protocol
 
 from perfpilot.server.render import FixSummary, display_path
 from perfpilot.skills.fixing import Evidence, FileReport, process_file
-from perfpilot.skills.registry import discover
+from perfpilot.skills.registry import Skill, discover
+from perfpilot.skills.verifying import Verifier, verified_opportunities, verifier
 from perfpilot.tools.hotspots import under_any
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.source_index import WorkspaceIndex
 from perfpilot.tools.validate.syntax import project_python
+from perfpilot.tools.verify.verify_fix import VerifySettings
 
 
 class OffenseOptions(Protocol):
@@ -46,10 +48,13 @@ def run_offense(
     hot_by_file: Mapping[str, Mapping[str, Evidence]],
     paths: Sequence[str] | None,
     progress: Callable[[int, int, str], None] | None = None,
+    verify: VerifySettings | None = None,
 ) -> OffenseRun:
     """Scan (and with --fix/--diff, fix) the hot functions' files, or every file with --all.
 
     `progress(done, total, path)` runs before each file; it may raise to stop the run.
+    With `verify` (--verify), every fix is measured on recorded calls: findings carry the
+    verdict, and --fix/--diff apply only fixes verified faster.
     """
     skills = discover(root)
     for problem in skills.problems:
@@ -69,6 +74,12 @@ def run_offense(
         if progress is not None:
             progress(done, len(files), path)
         hot = None if args.all_functions else hot_by_file[path]
+        check = verifier(str(root), verify) if verify is not None else None
+        if check is not None and mode == "report":
+            report = _verified_report(path, hot, active, check, str(root), python)
+            run.reports.append(report)
+            _count(run.summary, report)
+            continue
         report = process_file(
             path,
             hot,
@@ -78,6 +89,7 @@ def run_offense(
             root=str(root),
             python=python,
             display=display_path(path, root),
+            verify=check,
             include_generated=args.include_generated,
             show_all=args.diff_all,
         )
@@ -87,6 +99,22 @@ def run_offense(
         run.reports.append(report)
         _count(run.summary, report)
     return run
+
+
+def _verified_report(
+    path: str,
+    hot: Mapping[str, Evidence] | None,
+    skills: Sequence[Skill],
+    check: Verifier,
+    root: str,
+    python: tuple[int, int] | None,
+) -> FileReport:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        return FileReport(path, [], error=f"{path}: cannot read: {exc}")
+    found = verified_opportunities(text, path, hot, skills, check, root=root, python=python)
+    return FileReport(path, [item.finding for item in found])
 
 
 def _count(summary: FixSummary, report: FileReport) -> None:
@@ -102,3 +130,4 @@ def _count(summary: FixSummary, report: FileReport) -> None:
     summary.hidden_unsafe += len(fixes.hidden_unsafe)
     summary.display_only += len(fixes.display_only)
     summary.refused += [(report.path, title, reason) for title, reason in fixes.refused]
+    summary.held += [(report.path, title, verdict) for title, verdict in fixes.held]

@@ -53,6 +53,15 @@ def register_optimize(commands: argparse._SubParsersAction) -> None:  # type: ig
         "--skill", metavar="NAME", help="the skill to follow (default: optimize-hot-function)"
     )
     optimize.add_argument("--apply", action="store_true", help="write the validated edit")
+    optimize.add_argument(
+        "--verify",
+        action="store_true",
+        help="replay recorded calls against each proposal (runs your code; see perfpilot"
+        " capture); a proposal that differs or is not faster goes back to the model",
+    )
+    optimize.add_argument(
+        "--budget", type=float, default=None, metavar="SECONDS", help="verify time per proposal"
+    )
     optimize.add_argument("--model", metavar="NAME", help="the model (overrides every setting)")
     optimize.add_argument(
         "--base-url", metavar="URL", help="where API requests go (a proxy; default: Anthropic)"
@@ -99,6 +108,13 @@ def _optimize(args: argparse.Namespace) -> int:
         raise OptimizeError(f"{path_text}: cannot read: {exc}") from None
     ctx = _context(root, args.profile, file, original)
     _check_skill(ctx, args.skill)
+    if args.verify:
+        from perfpilot.tools.verify.verify_fix import DEFAULT_BUDGET, VerifySettings
+
+        budget = args.budget if args.budget is not None else DEFAULT_BUDGET
+        if budget <= 0:
+            raise OptimizeError("--budget must be a positive number of seconds")
+        ctx.verify = VerifySettings(budget=budget)
     try:
         ctx.function(str(file), qualname)
         ctx.target = FunctionRef(str(file), qualname)
@@ -212,6 +228,9 @@ def report_text(result: AgentResult, llm: LLMSettings, display: str) -> str:
             lines.append(
                 f"  {stage.stage}: {'passed' if stage.passed else 'FAILED'}: {stage.reason}"
             )
+        verdict = result.fix.verdict
+        if verdict is None:
+            lines.append("  verify: not run (add --verify to measure it on recorded calls)")
         level = result.fix.applicability.name.lower().replace("_", "-")
         lines.append(f"  applicability: {level} (a person must review it; run the tests)")
         if result.explanation:

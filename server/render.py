@@ -39,6 +39,7 @@ class FixSummary:
     hidden_unsafe: int = 0
     display_only: int = 0
     refused: list[tuple[str, str, str]] = field(default_factory=list)  # path, title, reason
+    held: list[tuple[str, str, str]] = field(default_factory=list)  # path, title, verdict
     generated_files: int = 0  # generated files whose opportunities were skipped
     skipped_generated: int = 0  # opportunities in them
 
@@ -112,9 +113,13 @@ def _fix_lines(fixes: FixSummary, root: Path) -> list[str]:
         line += f"; {fixes.display_only} display-only (see them with --diff-all)"
     if fixes.refused:
         line += f"; {len(fixes.refused)} refused"
+    if fixes.held:
+        line += f"; {len(fixes.held)} not verified faster"
     lines = [line + "."]
     for path, title, reason in fixes.refused:
         lines.append(f"  refused: {display_path(path, root)}: {title}: {reason}")
+    for path, title, verdict in fixes.held:
+        lines.append(f"  not applied: {display_path(path, root)}: {title}: {verdict}")
     return lines
 
 

@@ -31,11 +31,14 @@ from perfpilot.tools.function_edit import EditCheck
 from perfpilot.tools.llm_config import LLMSettings
 from perfpilot.tools.model import Applicability, Fix
 from perfpilot.tools.registry import ToolError, to_data
+from perfpilot.tools.verify.verdict import with_verdict
 
 log = logging.getLogger(__name__)
 MAX_TOOL_RESULT_CHARS = 30_000
 MAX_RETRY_DELAY = 30.0
 TERMINAL_TOOL = "propose_edit"
+# Tools the model is not offered: verification runs inside propose_edit when it is on.
+NOT_FOR_THE_MODEL = frozenset({"verify_fix"})
 Progress = Callable[[str], None]
 
 
@@ -118,6 +121,7 @@ async def run_agent(
         relative,
         evidence,
         settings.attempts,
+        verify=ctx.verify is not None,
     )
     messages: list[dict[str, Any]] = [{"role": "user", "content": first_message(source)}]
     own_client = client is None
@@ -142,7 +146,7 @@ async def _loop(
     result: AgentResult,
     report: Progress,
 ) -> None:
-    tools = TOOLS.specs()
+    tools = [spec for spec in TOOLS.specs() if spec["name"] not in NOT_FOR_THE_MODEL]
     while True:
         if result.turns >= settings.max_turns:
             result.error = f"no accepted proposal after {result.turns} model turns; gave up"
@@ -192,14 +196,15 @@ async def _run_tool(
     ctx: ToolContext, use: Any, result: AgentResult, report: Progress
 ) -> dict[str, Any]:
     """Run one tool call; the answer is a tool_result block (is_error when refused)."""
-    tool = TOOLS.get(use.name)
+    tool = TOOLS.get(use.name) if use.name not in NOT_FOR_THE_MODEL else None
     result.tool_calls.append(use.name)
     if tool is None:
         result.refused_calls.append(use.name)
         return _answer(
             use.id,
             f"refused: there is no tool named {use.name!r}; the tools are"
-            f" {', '.join(TOOLS.names())}, all read-only except propose_edit",
+            f" {', '.join(n for n in TOOLS.names() if n not in NOT_FOR_THE_MODEL)}, all"
+            " read-only except propose_edit",
             error=True,
         )
     report(f"tool {use.name}")
@@ -233,12 +238,13 @@ def _accept(ctx: ToolContext, result: AgentResult, check: EditCheck) -> None:
     result.check = check
     result.explanation = explanation.strip()
     applicability = min(check.applicability, Applicability.UNSAFE)
-    result.fix = Fix(
+    fix = Fix(
         title=f"Optimize `{ref.qualname}` (AI)",
         applicability=applicability,
         edits=line_edits(result.original, check.text),
         stages=check.stages,
     )
+    result.fix = with_verdict(fix, check.verdict) if check.verdict is not None else fix
 
 
 def _refuse(result: AgentResult, settings: LLMSettings | None, reason: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -27,7 +27,7 @@ from perfpilot.tools.edits import (
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.hotspots import hot_functions
 from perfpilot.tools.mapping import MappingResult
-from perfpilot.tools.model import Applicability, Finding
+from perfpilot.tools.model import Applicability, Finding, Fix
 from perfpilot.tools.module_facts import facts_of_source
 from perfpilot.tools.source_index import index_source
 
@@ -53,6 +53,8 @@ class FileFixes:
     hidden_unsafe: list[str] = field(default_factory=list)
     display_only: list[str] = field(default_factory=list)
     refused: list[tuple[str, str]] = field(default_factory=list)  # (title, stage: reason)
+    # With verification: fixes not applied because they were not verified faster.
+    held: list[tuple[str, str]] = field(default_factory=list)  # (title, verdict)
 
 
 def targets_in(
@@ -110,11 +112,13 @@ def fix_text(
     minimum: Applicability = Applicability.SAFE,
     root: str | None = None,
     python: tuple[int, int] | None = None,
+    verify: Callable[[str, Found, Fix], Fix] | None = None,
 ) -> FileFixes:
     """Apply every fix at or above `minimum`, one at a time, re-scanning after each.
 
     Each round re-finds the opportunities in the edited text, so positions never go stale
-    and one fix cannot clobber another's lines.
+    and one fix cannot clobber another's lines. With `verify`, only fixes verified faster
+    are applied.
     """
     result = FileFixes(text)
     tried: set[tuple[str, str, str]] = set()
@@ -130,8 +134,13 @@ def fix_text(
             fix = None
             if candidate.claim >= minimum:
                 fix = build_fix(result.text, candidate, root=root, python=python)
+                if verify is not None:
+                    fix = verify(result.text, candidate, fix)
                 if not fix.applicable:
                     result.refused.append((title, fix.refusal or "refused"))
+                    continue
+                if verify is not None and fix.verdict is not None and not _faster(fix):
+                    result.held.append((title, fix.verdict.summary))
                     continue
             level = fix.applicability if fix is not None else candidate.claim
             if level < minimum:
@@ -145,6 +154,10 @@ def fix_text(
     else:
         print(f"perfpilot: warning: {path}: stopped after {MAX_ROUNDS} fixes", file=sys.stderr)
     return result
+
+
+def _faster(fix: Fix) -> bool:
+    return fix.verdict is not None and fix.verdict.kind.value == "faster"
 
 
 def _identity(found: Found, text: str) -> tuple[str, str, str]:
@@ -179,6 +192,7 @@ def process_file(
     root: str | None = None,
     python: tuple[int, int] | None = None,
     display: str | None = None,
+    verify: Callable[[str, Found, Fix], Fix] | None = None,
     include_generated: bool = False,
     show_all: bool = False,
 ) -> FileReport:
@@ -198,7 +212,9 @@ def process_file(
         return FileReport(path, [], skipped_generated=skipped)
     if mode == "report":
         return FileReport(path, findings_in(original, path, hot, skills, python))
-    fixes = fix_text(original, path, hot, skills, minimum=minimum, root=root, python=python)
+    fixes = fix_text(
+        original, path, hot, skills, minimum=minimum, root=root, python=python, verify=verify
+    )
     report = FileReport(path, findings_in(fixes.text, path, hot, skills, python), fixes)
     if mode == "diff" and show_all:
         report.unapplied_diff = unapplied_diffs(

@@ -1,14 +1,16 @@
-"""The tools perfpilot offers (to the LLM agent, later to MCP): read-only, except propose_edit.
+"""The tools perfpilot offers (to the LLM agent and MCP): read-only, except two.
 
-None of them runs the user's code: sources are parsed (tree-sitter, ast, jedi's static
-analysis), history comes from `git blame`, validation runs ruff and compile().
+None of the read-only ones runs the user's code: sources are parsed (tree-sitter, ast, jedi's
+static analysis), history comes from `git blame`, validation runs ruff and compile().
+`propose_edit` (with verification on) and `verify_fix` run the user's function on its
+recorded calls, in a limited subprocess, and only when the user turned verification on.
 """
 
 from __future__ import annotations
 
 import ast
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -23,6 +25,8 @@ if TYPE_CHECKING:
     from perfpilot.tools.mapping import MappedFunction
     from perfpilot.tools.profile_session import LoadedProfiles
     from perfpilot.tools.source_index import SourceFunction
+    from perfpilot.tools.verify.model import Verdict
+    from perfpilot.tools.verify.verify_fix import VerifySettings
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
 TOOLS = ToolRegistry()
@@ -56,6 +60,8 @@ class ToolContext:
     python: tuple[int, int] | None = None
     target: FunctionRef | None = None
     proposals: list[tuple[FunctionRef, EditCheck, str]] = field(default_factory=list)
+    # Set only when the user turned verification on: then proposals run on recorded calls.
+    verify: VerifySettings | None = None
 
     def resolve(self, path: str) -> Path:
         """An absolute path inside the workspace; ToolError for anything else."""
@@ -349,10 +355,42 @@ def propose_edit(
 ) -> EditCheck:
     """Propose the final replacement of the function; it is validated and shown to a person."""
     check = _check(ctx, path, qualname, new_source)
+    if check.ok and ctx.verify is not None:
+        check = _verified(ctx, path, qualname, check)
     if check.ok:
         ref = FunctionRef(str(ctx.resolve(path)), qualname)
         ctx.proposals.append((ref, check, explanation))
     return check
+
+
+@TOOLS.tool(read_only=False)
+def verify_fix(ctx: ToolContext, path: Path_, qualname: Qualname, new_source: NewSource) -> Verdict:
+    """Replay the function's recorded calls against a replacement: behaviour and speed verdict."""
+    from perfpilot.tools.verify.verify_fix import verify_change
+
+    if ctx.verify is None:
+        raise ToolError(
+            "verification runs the program's code and is off: the user turns it on"
+            " (perfpilot verify, --verify, or the editor's perfpilot.verify setting)"
+        )
+    check = _check(ctx, path, qualname, new_source)
+    if not check.ok or check.text is None:
+        raise ToolError(f"the replacement does not pass validation: {check.reason}")
+    file, text, _ = ctx.function(path, qualname)
+    return verify_change(ctx.root, str(file), qualname, text, check.text, ctx.verify)
+
+
+def _verified(ctx: ToolContext, path: str, qualname: str, check: EditCheck) -> EditCheck:
+    """`check` with its verdict; refused when it behaves differently or is not faster."""
+    from perfpilot.tools.verify.model import VerdictKind
+    from perfpilot.tools.verify.verify_fix import verify_change
+
+    assert check.text is not None and ctx.verify is not None
+    file, text, _ = ctx.function(path, qualname)
+    verdict = verify_change(ctx.root, str(file), qualname, text, check.text, ctx.verify)
+    if verdict.kind in (VerdictKind.DIFFERS, VerdictKind.NOT_FASTER):
+        return replace(check, ok=False, reason=f"verify: {verdict.summary}", verdict=verdict)
+    return replace(check, verdict=verdict)
 
 
 def _check(ctx: ToolContext, path: str, qualname: str, new_source: str) -> EditCheck:

@@ -11,12 +11,16 @@ import ast
 import re
 import textwrap
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from perfpilot.tools.edits import line_edits, split_lines, unified_diff
 from perfpilot.tools.model import Applicability, StageResult
 from perfpilot.tools.registry import HIDDEN
 from perfpilot.tools.source_index import SourceFunction
 from perfpilot.tools.validate import validate_edit
+
+if TYPE_CHECKING:
+    from perfpilot.tools.verify.model import Verdict
 
 _FENCE = re.compile(r"^\s*```[\w+-]*[ \t]*\n(.*?)\n?```\s*$", re.DOTALL)
 MAX_PROPOSAL_CHARS = 100_000
@@ -33,6 +37,8 @@ class EditCheck:
     applicability: Applicability | None = None
     # The whole validated file: for the caller that applies it, not for the model.
     text: str | None = field(default=None, metadata={HIDDEN: True})
+    # Behaviour and speed on recorded calls, when verification is on.
+    verdict: Verdict | None = None
 
 
 def refused(stage: str, reason: str, stages: tuple[StageResult, ...] = ()) -> EditCheck:

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
+
+if TYPE_CHECKING:
+    from perfpilot.tools.verify.model import Verdict
 
 
 class ProfileError(Exception):
@@ -160,6 +163,9 @@ class Fix:
     edits: tuple[TextEdit, ...]
     stages: tuple[StageResult, ...]
     refusal: str | None = None
+    # Stage 5, when asked: behaviour and speed measured on recorded inputs (never raises
+    # applicability; see perfpilot.tools.verify).
+    verdict: Verdict | None = None
 
     @property
     def applicable(self) -> bool:

@@ -89,7 +89,7 @@ def profiler_command(command: Sequence[str], sampler: str, output: Path) -> list
         return [*record, "--output", str(output), "--", *command]
     if sampler != "cprofile":
         raise ProfilingError(f"unknown sampler {sampler!r} (choose from {', '.join(SAMPLERS)})")
-    return _cprofile_command(list(command), output)
+    return bootstrap_command(list(command), ["-c", _CPROFILE_BOOTSTRAP, str(output)])
 
 
 def run_profiled(
@@ -157,7 +157,11 @@ def _prepare(
     return target, argv
 
 
-def _cprofile_command(command: list[str], output: Path) -> list[str]:
+def bootstrap_command(command: list[str], bootstrap: list[str]) -> list[str]:
+    """The argv that runs a Python `command` through `bootstrap` (interpreter arguments).
+
+    The bootstrap gets `script PATH` or `module NAME`, then the program's own arguments.
+    """
     head = command[0]
     if _is_python(head):
         interpreter, rest = head, command[1:]
@@ -169,27 +173,19 @@ def _cprofile_command(command: list[str], output: Path) -> list[str]:
             if option in ("-X", "-W") and rest:
                 flags.append(rest.pop(0))
         if rest and rest[0] == "-c":
-            raise ProfilingError("`python -c` cannot be profiled; put the code in a file")
+            raise ProfilingError("`python -c` cannot be run this way; put the code in a file")
         if not rest or rest == ["-m"]:
-            raise ProfilingError("no script or module to profile after the interpreter")
+            raise ProfilingError("no script or module to run after the interpreter")
         if rest[0] == "-m":
-            return [
-                interpreter,
-                *flags,
-                "-c",
-                _CPROFILE_BOOTSTRAP,
-                str(output),
-                "module",
-                *rest[1:],
-            ]
-        return [interpreter, *flags, "-c", _CPROFILE_BOOTSTRAP, str(output), "script", *rest]
+            return [interpreter, *flags, *bootstrap, "module", *rest[1:]]
+        return [interpreter, *flags, *bootstrap, "script", *rest]
     if head.endswith(".py"):
-        return [sys.executable, "-c", _CPROFILE_BOOTSTRAP, str(output), "script", *command]
+        return [sys.executable, *bootstrap, "script", *command]
     script = shutil.which(head)
     interpreter = _shebang_interpreter(script) if script else None
     if script and interpreter:
         # A console script such as `pytest`: run its file under the interpreter it names.
-        return [interpreter, "-c", _CPROFILE_BOOTSTRAP, str(output), "script", script, *command[1:]]
+        return [interpreter, *bootstrap, "script", script, *command[1:]]
     raise ProfilingError(
         f"{head!r} is not a Python command; use `python script.py`, `python -m module`,"
         " a .py file, or --sampler py-spy for any program"

@@ -248,6 +248,7 @@ def create_server() -> PerfpilotServer:
         fix_review,
         fixes,
         optimize,
+        verify,
         workspace,
     )
 
@@ -260,6 +261,7 @@ def create_server() -> PerfpilotServer:
         fixes.register,
         fix_review.register,
         optimize.register,
+        verify.register,
     ):
         register(server)
     return server

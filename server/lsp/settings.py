@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import re
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perfpilot.tools.config import ConfigError, Settings, load_settings, settings_from_mapping
 
 # Keys the server accepts but other parts of perfpilot own (the LLM agent reads `llm`).
-_PASSED_THROUGH = frozenset({"llm", "debounce"})
+_PASSED_THROUGH = frozenset({"llm", "debounce", "verify"})
 DEFAULT_DEBOUNCE_MS = 150
+# When verification (which runs the workspace's code) may start: only on the user's command
+# by default; "onCodeAction" also starts it when fixes are offered; "never" turns it off.
+VERIFY_RUNS = ("onRequest", "onCodeAction", "never")
 
 
 def snake_case(name: str) -> str:
@@ -54,3 +57,34 @@ def debounce_seconds(raw: object) -> float:
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 5000:
             return value / 1000.0
     return DEFAULT_DEBOUNCE_MS / 1000.0
+
+
+@dataclass(frozen=True, slots=True)
+class VerifyOptions:
+    """`perfpilot.verify`: when verification runs, its budget per fix, and covering tests."""
+
+    run: str = "onRequest"
+    budget: float = 10.0
+    tests: bool = False
+
+
+def verify_options(raw: object) -> tuple[VerifyOptions, list[str]]:
+    """The editor's `perfpilot.verify` settings; invalid values fall back, with a warning."""
+    table = raw.get("verify") if isinstance(raw, dict) else None
+    if not isinstance(table, dict):
+        return VerifyOptions(), []
+    warnings = []
+    options = VerifyOptions()
+    run = table.get("run", options.run)
+    if run not in VERIFY_RUNS:
+        warnings.append(f"perfpilot.verify.run: expected one of {', '.join(VERIFY_RUNS)}")
+        run = options.run
+    budget = table.get("budget", options.budget)
+    if not isinstance(budget, int | float) or isinstance(budget, bool) or not 0 < budget <= 600:
+        warnings.append("perfpilot.verify.budget: expected seconds between 0 and 600")
+        budget = options.budget
+    tests = table.get("tests", options.tests)
+    if not isinstance(tests, bool):
+        warnings.append("perfpilot.verify.tests: expected true or false")
+        tests = options.tests
+    return VerifyOptions(run, float(budget), tests), warnings

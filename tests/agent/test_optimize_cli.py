@@ -156,3 +156,27 @@ def test_an_api_key_in_the_user_file_is_refused(
     err = capsys.readouterr().err
     assert "an API key does not belong in a file" in err and "sk-oops" not in err
     assert err.count("\n") == 1 and api.requests == []
+
+
+def test_verify_measures_the_proposal_and_prints_the_verdict(
+    in_shop: Path,
+    api: FakeMessagesAPI,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import sys
+
+    from perfpilot.server.cli import main
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(in_shop / ".." / "cache"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(in_shop / ".." / "config"))
+    enable(in_shop, api)
+    assert (
+        main(["capture", "--functions", f"{ORDERS}::count_known", "--", sys.executable, "main.py"])
+        == 0
+    )
+    capsys.readouterr()
+    api.add(message(propose(FAST)))
+    assert run(["optimize", f"{ORDERS}::count_known", "--verify", "--budget", "2"]) == 0
+    err = capsys.readouterr().err
+    assert "verify: passed: faster: " in err and "on 1 recorded call, same behaviour" in err

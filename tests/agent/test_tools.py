@@ -17,7 +17,7 @@ from perfpilot.tools.source_index import index_source
 from tests.agent.conftest import FAST, ORDERS, context
 
 
-def test_every_tool_is_declared_with_a_schema_and_only_propose_edit_writes() -> None:
+def test_every_tool_has_a_schema_and_only_propose_and_verify_are_not_read_only() -> None:
     names = TOOLS.names()
     for required in (
         "hot_functions",
@@ -28,9 +28,11 @@ def test_every_tool_is_declared_with_a_schema_and_only_propose_edit_writes() -> 
         "skill_text",
         "validate_edit",
         "propose_edit",
+        "verify_fix",
     ):
         assert required in names
-    assert [t.name for t in TOOLS if not t.read_only] == ["propose_edit"]
+    # propose_edit hands a change to a person; verify_fix runs the user's code.
+    assert [t.name for t in TOOLS if not t.read_only] == ["propose_edit", "verify_fix"]
     for tool in TOOLS:
         assert tool.description and "\n" not in tool.description
         assert tool.input_schema["type"] == "object"

@@ -46,3 +46,18 @@ def test_the_extension_sends_user_only_keys_from_user_settings_only() -> None:
     keys = {f"perfpilot.llm.{k}" for k in re.findall(r'"(\w+)"', listed.group(1))}
     assert keys == {k for k in USER_ONLY if k.startswith("perfpilot.llm.")}
     assert "inspect(`llm.${key}`)?.globalValue" in source
+
+
+def test_verification_is_a_user_choice_and_a_command() -> None:
+    manifest = json.loads((VSCODE / "package.json").read_text())
+    settings = manifest["contributes"]["configuration"]["properties"]
+    # Whether the workspace's code runs (verify.run, verify.tests) is the user's: a repository's
+    # .vscode/settings.json cannot switch it on.
+    for name in ("perfpilot.verify.run", "perfpilot.verify.tests"):
+        assert settings[name]["scope"] == "application", name
+    assert settings["perfpilot.verify.run"]["default"] == "onRequest"
+    assert settings["perfpilot.verify.budget"]["default"] == 10
+    commands = {c["command"] for c in manifest["contributes"]["commands"]}
+    assert "perfpilot.verifyFixes" in commands
+    source = (VSCODE / "src" / "settings.ts").read_text()
+    assert "inspect(`verify.${key}`)?.globalValue" in source

@@ -21,7 +21,7 @@ def extra_registry(steps: list[int], stopped: threading.Event) -> ToolRegistry:
     registry = ToolRegistry()
 
     @registry.tool(read_only=False, destructive=True)
-    def verify_fix(
+    def measure_fix(
         ctx: McpContext, path: Annotated[str, "the file"], repeats: int = 3
     ) -> dict[str, object]:
         """Measure a fix (stand-in for the verification tool)."""
@@ -62,16 +62,16 @@ def test_a_new_registry_tool_is_listed_called_and_cancelled_without_mcp_code(
     async def scenario() -> None:
         async with Client(server) as client:
             tools = {t.name: t for t in (await client.list_tools()).tools}
-            verify = tools["verify_fix"]
+            verify = tools["measure_fix"]
             assert verify.description == "Measure a fix (stand-in for the verification tool)."
             assert verify.input_schema["required"] == ["path"]
             assert verify.input_schema["properties"]["repeats"] == {"type": "integer", "default": 3}
             assert verify.annotations.read_only_hint is False
             assert verify.annotations.destructive_hint is True
             assert tools["slow_scan"].annotations.read_only_hint is True
-            result = await client.call_tool("verify_fix", {"path": "mod.py"})
+            result = await client.call_tool("measure_fix", {"path": "mod.py"})
             assert result.structured_content == {"path": "mod.py", "repeats": 3}
-            bad = await client.call_tool("verify_fix", {"path": "mod.py", "repeats": 0})
+            bad = await client.call_tool("measure_fix", {"path": "mod.py", "repeats": 0})
             assert bad.is_error and bad.content[0].text == "repeats must be at least 1"
 
             async with anyio.create_task_group() as group:
@@ -88,7 +88,7 @@ def test_a_new_registry_tool_is_listed_called_and_cancelled_without_mcp_code(
             count = len(steps)
             await anyio.sleep(0.3)
             assert len(steps) == count
-            again = await client.call_tool("verify_fix", {"path": "mod.py", "repeats": 2})
+            again = await client.call_tool("measure_fix", {"path": "mod.py", "repeats": 2})
             assert again.structured_content == {"path": "mod.py", "repeats": 2}
 
     anyio.run(scenario)

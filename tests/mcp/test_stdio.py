@@ -147,6 +147,10 @@ def test_every_tool_on_the_example_agrees_with_the_cli_and_read_only_tools_write
             assert "+    if a == b:" in valid["diff"]
             proposed = await call(client, "propose_edit", {**where, "new_source": faster})
             assert proposed["ok"] is True and proposed["diff"] == valid["diff"]
+            # verify_fix runs the project's code: off unless the user turned verification on.
+            seen.add("verify_fix")
+            off = await client.call_tool("verify_fix", {**where, "new_source": faster})
+            assert off.is_error and "is off" in off.content[0].text
 
             # Fix opportunities: the same PP1xx findings the CLI reports, each with its diff.
             fixes = await call(client, "fix_opportunities", {})

@@ -23,3 +23,7 @@ end, { nargs = 0, desc = "perfpilot: hot functions in the quickfix list" })
 vim.api.nvim_create_user_command("PerfpilotClear", function()
   perfpilot().clear()
 end, { nargs = 0, desc = "perfpilot: forget the loaded profiles" })
+
+vim.api.nvim_create_user_command("PerfpilotVerify", function()
+  perfpilot().verify()
+end, { nargs = 0, desc = "perfpilot: verify the fixes of the function under the cursor" })

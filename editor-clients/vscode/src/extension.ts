@@ -26,6 +26,7 @@ import {
   OPTIMIZE,
   PROFILE_RUN,
   ProfileRunResult,
+  VERIFY,
 } from "./protocol";
 import { commandProblem, resolveServerCommand, ServerCommand } from "./serverCommand";
 import { affectsServer, serverSettings } from "./settings";
@@ -211,6 +212,10 @@ async function loadProfiles(paths: string[]): Promise<void> {
 let lastCommand = "";
 
 async function profileCommand(): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage("perfpilot: profiling runs the workspace's code; trust the workspace first.");
+    return;
+  }
   const command = await vscode.window.showInputBox({
     title: "perfpilot: Profile a Command",
     prompt: "A command to run under the profiler, in the workspace folder (e.g. python main.py --small)",
@@ -270,6 +275,26 @@ async function optimizeWithAI(target?: HotFunctionItem | HotFunction | vscode.Ur
   }
 }
 
+/** Verify the fixes of the function at the cursor on its recorded calls (runs the user's code). */
+async function verifyFixes(): Promise<void> {
+  if (!vscode.workspace.isTrusted) {
+    void vscode.window.showWarningMessage("perfpilot: verification runs the workspace's code; trust the workspace first.");
+    return;
+  }
+  const editor = vscode.window.activeTextEditor;
+  if (!editor || editor.document.languageId !== "python") {
+    void vscode.window.showWarningMessage("perfpilot: put the cursor in a Python function to verify its fixes.");
+    return;
+  }
+  const position = editor.selection.active;
+  try {
+    // The server reports progress (cancellable) while it replays the recorded calls.
+    await execute(VERIFY, [editor.document.uri.toString(), { line: position.line, character: position.character }]);
+  } catch (error) {
+    void vscode.window.showErrorMessage(`perfpilot: verify failed: ${describe(error)}`);
+  }
+}
+
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   output = vscode.window.createOutputChannel("perfpilot");
   status = new ProfileStatus(root);
@@ -306,6 +331,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
     vscode.commands.registerCommand("perfpilot.refreshHotFunctions", refreshHot),
     vscode.commands.registerCommand("perfpilot.openHotFunction", openHotFunction),
     vscode.commands.registerCommand("perfpilot.optimizeWithAI", optimizeWithAI),
+    vscode.commands.registerCommand("perfpilot.verifyFixes", verifyFixes),
     vscode.commands.registerCommand("perfpilot.toggleLineHeat", () => {
       const on = heat.toggle();
       void vscode.window.setStatusBarMessage(`perfpilot: line heat ${on ? "on" : "off"}`, 3000);

@@ -5,6 +5,7 @@ export const CLEAR_PROFILES = "perfpilot.clearProfiles";
 export const PROFILE_RUN = "perfpilot.profileRun";
 export const HOT_FUNCTIONS = "perfpilot.hotFunctions";
 export const OPTIMIZE = "perfpilot.optimize";
+export const VERIFY = "perfpilot.verify";
 export const WORKSPACE_INFO = "perfpilot.workspaceInfo";
 
 /** `1 call`, `12,345 calls`, as the server words them. */

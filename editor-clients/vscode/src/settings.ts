@@ -12,6 +12,8 @@ const LLM_KEYS = ["model"] as const;
  * so a `.vscode/settings.json` that came with a repository cannot set them.
  */
 const USER_ONLY_LLM_KEYS = ["enabled", "provider", "baseUrl", "apiKeyEnv"] as const;
+/** Verification runs the workspace's code: whether and how much is the user's (user settings). */
+const USER_ONLY_VERIFY_KEYS = ["run", "tests"] as const;
 
 interface Inspected {
   globalValue?: unknown;
@@ -51,10 +53,22 @@ export function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
     }
   }
   settings.llm = llm;
+  const verify: Record<string, unknown> = {};
+  for (const key of USER_ONLY_VERIFY_KEYS) {
+    const value = config.inspect(`verify.${key}`)?.globalValue;
+    if (value !== undefined) {
+      verify[key] = value;
+    }
+  }
+  const budget = config.inspect("verify.budget");
+  if (budget && isSet(budget)) {
+    verify.budget = config.get("verify.budget");
+  }
+  settings.verify = verify;
   return settings;
 }
 
 /** Settings changes that need the server told. */
 export function affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-  return [...SERVER_KEYS, "llm"].some((key) => event.affectsConfiguration(`perfpilot.${key}`));
+  return [...SERVER_KEYS, "llm", "verify"].some((key) => event.affectsConfiguration(`perfpilot.${key}`));
 }

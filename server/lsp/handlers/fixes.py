@@ -11,15 +11,17 @@ from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
-from perfpilot.server.lsp.handlers import optimize
+from perfpilot.server.lsp.handlers import optimize, verify
 from perfpilot.skills.fixing import Evidence, fix_text
 from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
+from perfpilot.skills.verifying import cached_verdict
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Applicability, Fix
 from perfpilot.tools.private_files import write_private
 from perfpilot.tools.suppression import with_suppression
+from perfpilot.tools.verify.verdict import with_verdict
 
 FIX_ALL = types.CodeActionKind.SourceFixAll.value + ".perfpilot"
 SHOW_FIX_DIFF = "perfpilot.showFixDiff"
@@ -87,19 +89,21 @@ def register(server: PerfpilotServer) -> None:
         if document is None:
             return {"ok": False, "reason": "the document is not open"}
         found = _find(ls, uri, data)
-        fix = _fix(ls, uri, document, found)
+        fix = verify.with_cached_verdict(ls, document, found, _fix(ls, uri, document, found))
         if not fix.edits:
             ls.show(types.MessageType.Warning, f"perfpilot: {fix.title}: {fix.refusal}")
             return {"ok": False, "reason": fix.refusal}
         after = apply_edits(document.text, fix.edits)
         diff = unified_diff(document.text, after, os.path.basename(document.path))
-        path = _write_diff(diff, found)
+        verdict = fix.verdict.summary if fix.verdict else None
+        header = f"# perfpilot verify: {verdict}\n" if verdict else ""
+        path = _write_diff(header + diff, found)
         window = ls.client_capabilities.window
         if window and window.show_document and window.show_document.support:
             await ls.window_show_document_async(
                 types.ShowDocumentParams(uri=from_fs_path(path) or path, take_focus=True)
             )
-        return {"ok": True, "diff": diff, "path": path}
+        return {"ok": True, "diff": diff, "path": path, "verdict": verdict}
 
 
 def _quick_fixes(
@@ -132,8 +136,8 @@ def _fix_actions(
     if found.claim is Applicability.DISPLAY_ONLY:
         # Shown, never applied: the diff is built and validated when the user asks for it.
         return [_show_diff_action(code, fix_title(found), diagnostic, data)]
-    fix = _fix(ls, uri, document, found)
-    title = f"perfpilot ({code}): {fix.title}"
+    fix = verify.with_cached_verdict(ls, document, found, _fix(ls, uri, document, found))
+    title = f"perfpilot ({code}): {fix.title}{_verdict_suffix(fix)}"
     if not fix.applicable:
         reason = f"not offered: {fix.refusal}"
         if _supports_disabled(ls):
@@ -146,7 +150,7 @@ def _fix_actions(
                 )
             )
     elif fix.applicability is Applicability.DISPLAY_ONLY:
-        actions.append(_show_diff_action(code, fix.title, diagnostic, data))
+        actions.append(_show_diff_action(code, fix.title + _verdict_suffix(fix), diagnostic, data))
     else:
         unsafe = _needs_confirmation(fix)
         action = types.CodeAction(
@@ -170,6 +174,14 @@ def _fix_actions(
 def _needs_confirmation(fix: Fix) -> bool:
     """Unsafe fixes are applied after a person has seen their diff; safe ones in one click."""
     return fix.applicability is Applicability.UNSAFE
+
+
+def _verdict_suffix(fix: Fix) -> str:
+    """What verification said, for an action title: ` [verified: faster 1.80x ...]`."""
+    if fix.verdict is None:
+        return ""
+    summary = fix.verdict.summary
+    return f" [verified: {summary[:120]}{'...' if len(summary) > 120 else ''}]"
 
 
 def _show_diff_action(
@@ -277,14 +289,27 @@ def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> type
         hot = {}  # a generated file's fixes are lost at its next generation
     minimum = Applicability.UNSAFE if ls.settings.unsafe_fixes else Applicability.SAFE
     skills = ls.skill_set().with_transforms()
+    # A fix verified slower or different (cached verdict) stays out; unverified ones go in.
     result = fix_text(
-        document.text, document.path, hot, skills, minimum=minimum, root=str(ls.root())
+        document.text,
+        document.path,
+        hot,
+        skills,
+        minimum=minimum,
+        root=str(ls.root()),
+        verify=_with_known_verdict,
     )
-    if result.refused:
-        refused = "; ".join(f"{title}: {reason}" for title, reason in result.refused[:3])
+    left_out = [*result.refused, *result.held]
+    if left_out:
+        refused = "; ".join(f"{title}: {reason}" for title, reason in left_out[:3])
         ls.show(types.MessageType.Warning, f"perfpilot: fix-all left out: {refused}")
     fix = Fix("fix all", minimum, line_edits(document.text, result.text), ())
     return _workspace_edit(document, uri, fix)
+
+
+def _with_known_verdict(text: str, found: Found, fix: Fix) -> Fix:
+    verdict = cached_verdict(text, found, fix)
+    return with_verdict(fix, verdict) if verdict is not None else fix
 
 
 def _ignore_action(

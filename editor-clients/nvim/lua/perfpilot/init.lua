@@ -391,6 +391,26 @@ function M.profile(command_line, callback)
   end)
 end
 
+--- :PerfpilotVerify: verify the fixes of the function under the cursor on its recorded calls
+--- (runs the project's code: only when asked; see `perfpilot capture`).
+function M.verify(callback)
+  local bufnr = vim.api.nvim_get_current_buf()
+  local cursor = vim.api.nvim_win_get_cursor(0)
+  local uri = vim.uri_from_bufnr(bufnr)
+  notify("verifying fixes on recorded calls…")
+  return M.execute("perfpilot.verify", { uri, { line = cursor[1] - 1, character = cursor[2] } },
+    function(err, result)
+      if not err and type(result) == "table" and result.results then
+        for _, entry in ipairs(result.results) do
+          notify(("%s: %s"):format(entry.title, entry.summary))
+        end
+      end
+      if callback then
+        callback(err, result)
+      end
+    end)
+end
+
 --- :PerfpilotClear
 function M.clear(callback)
   return M.execute("perfpilot.clearProfiles", {}, callback)

@@ -1,0 +1,318 @@
+"""Capture bootstrap: run a program and record calls of chosen functions (stdlib only).
+
+Run by the program's own interpreter as `python _bootstrap.py SPEC MODE TARGET ARGS...`; it
+must not import perfpilot (the program's interpreter may not have it). An import hook wraps the
+chosen functions right after their module runs, so every caller sees the wrapper. A wrapper
+records an outermost call only when reservoir sampling keeps it (spread over the whole run), so
+the program's work is unchanged: same calls, same results, same exceptions, same output.
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.abc
+import inspect
+import json
+import os
+import pickle
+import random
+import runpy
+import sys
+import threading
+import types
+from collections.abc import Callable
+from typing import Any, TextIO
+
+PROTOCOL = pickle.HIGHEST_PROTOCOL
+
+
+class Tee:
+    """A stream that passes writes through and keeps a copy (what the call printed)."""
+
+    def __init__(self, stream: TextIO, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+        self.parts = []
+        self.size = 0
+
+    def write(self, text: str) -> int:
+        if self.size < self._limit:
+            self.parts.append(str(text)[: self._limit - self.size])
+            self.size += len(self.parts[-1])
+        return self._stream.write(text)
+
+    def text(self) -> str:
+        """What was written, up to the limit."""
+        return "".join(self.parts)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._stream, name)
+
+
+class Recorder:
+    """Reservoir of up to `limit` calls of one function, with sizes capped."""
+
+    def __init__(
+        self, target: dict[str, str], limit: int, per_call: int, per_function: int, seed: int
+    ) -> None:
+        self.path = target["path"]
+        self.qualname = target["qualname"]
+        self.module = None
+        self.limit = limit
+        self.per_call = per_call
+        self.per_function = per_function
+        self.random = random.Random(seed)  # never the program's own random state
+        self.seen = 0
+        self.unpicklable = 0
+        self.too_large = 0
+        self.kept = {}  # slot -> (call index, inputs bytes, outcome bytes)
+        self.bytes = 0
+        self.local = threading.local()
+        self.problem = None
+
+    def slot(self, index: int) -> int | None:
+        """The reservoir slot call `index` goes to, or None (Algorithm R)."""
+        if index < self.limit:
+            return index
+        choice = self.random.randrange(index + 1)
+        return choice if choice < self.limit else None
+
+    def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """A wrapper that records outermost calls chosen by the reservoir."""
+        recorder = self
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            local = recorder.local
+            if getattr(local, "depth", 0):  # a recursive call: part of the outer one
+                return function(*args, **kwargs)
+            index = recorder.seen
+            recorder.seen += 1
+            slot = recorder.slot(index)
+            local.depth = 1
+            try:
+                if slot is None:
+                    return function(*args, **kwargs)
+                return recorder.record(function, slot, index, args, kwargs)
+            finally:
+                local.depth = 0
+
+        return wrapper
+
+    def record(
+        self,
+        function: Callable[..., Any],
+        slot: int,
+        index: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Run one call, keeping its inputs, outcome and output."""
+        try:
+            inputs = pickle.dumps((args, kwargs), PROTOCOL)
+        except Exception:
+            self.unpicklable += 1
+            return function(*args, **kwargs)
+        if len(inputs) > self.per_call:
+            self.too_large += 1
+            return function(*args, **kwargs)
+        out, err = Tee(sys.stdout, self.per_call), Tee(sys.stderr, self.per_call)
+        saved = sys.stdout, sys.stderr
+        sys.stdout, sys.stderr = out, err
+        try:
+            result = function(*args, **kwargs)
+        except BaseException as exc:
+            sys.stdout, sys.stderr = saved
+            kind = type(exc)
+            self.keep(
+                slot,
+                index,
+                inputs,
+                "raise",
+                (kind.__module__, kind.__qualname__, str(exc)),
+                args,
+                kwargs,
+                out,
+                err,
+            )
+            raise
+        sys.stdout, sys.stderr = saved
+        self.keep(slot, index, inputs, "return", result, args, kwargs, out, err)
+        return result
+
+    def keep(
+        self,
+        slot: int,
+        index: int,
+        inputs: bytes,
+        kind: str,
+        value: Any,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        out: Tee,
+        err: Tee,
+    ) -> None:
+        """Store a call in its slot unless it cannot be pickled or is too large."""
+        try:
+            outcome = pickle.dumps(
+                {
+                    "kind": kind,
+                    "value": value,
+                    "after": (args, kwargs),
+                    "stdout": out.text(),
+                    "stderr": err.text(),
+                },
+                PROTOCOL,
+            )
+        except Exception:
+            self.unpicklable += 1
+            return
+        size = len(inputs) + len(outcome)
+        replaced = self.kept.get(slot)
+        freed = len(replaced[1]) + len(replaced[2]) if replaced else 0
+        if size > self.per_call or self.bytes - freed + size > self.per_function:
+            self.too_large += 1
+            return
+        self.kept[slot] = (index, inputs, outcome)
+        self.bytes += size - freed
+
+
+def install(recorder: Recorder, module: types.ModuleType) -> None:
+    """Replace the function named by the recorder's qualname in `module` with a wrapper."""
+    parts = recorder.qualname.split(".")
+    if "<locals>" in parts:
+        recorder.problem = "a nested function cannot be captured"
+        return
+    owner = module
+    try:
+        for part in parts[:-1]:
+            owner = getattr(owner, part)
+        raw = owner.__dict__[parts[-1]] if isinstance(owner, type) else getattr(owner, parts[-1])
+    except (AttributeError, KeyError):
+        recorder.problem = "not found in its module after import"
+        return
+    method = type(raw) if isinstance(raw, (staticmethod, classmethod)) else None
+    function = raw.__func__ if method else raw
+    if not callable(function) or isinstance(raw, property):
+        recorder.problem = "not a plain function"
+        return
+    if inspect.iscoroutinefunction(function) or inspect.isgeneratorfunction(function):
+        recorder.problem = "async and generator functions cannot be captured"
+        return
+    wrapped = recorder.wrap(function)
+    setattr(owner, parts[-1], method(wrapped) if method else wrapped)
+    recorder.module = module.__name__
+
+
+class Loader(importlib.abc.Loader):
+    """Runs the real loader, then installs the wrappers on the fresh module."""
+
+    def __init__(self, loader: Any, recorders: list[Recorder]) -> None:
+        self._loader = loader
+        self._recorders = recorders
+
+    def create_module(self, spec: Any) -> Any:
+        return self._loader.create_module(spec)
+
+    def exec_module(self, module: types.ModuleType) -> None:
+        self._loader.exec_module(module)
+        for recorder in self._recorders:
+            install(recorder, module)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._loader, name)
+
+
+class Finder(importlib.abc.MetaPathFinder):
+    """Finds modules like the next finders do, and wraps the loader of the chosen files."""
+
+    def __init__(self, by_file: dict[str, list[Recorder]]) -> None:
+        self._by_file = by_file
+
+    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
+        for finder in sys.meta_path:
+            if finder is self or not hasattr(finder, "find_spec"):
+                continue
+            spec = finder.find_spec(name, path, target)
+            if spec is not None:
+                break
+        else:
+            return None
+        origin = spec.origin and os.path.realpath(spec.origin)
+        recorders = self._by_file.get(origin)
+        if recorders and spec.loader is not None and hasattr(spec.loader, "exec_module"):
+            spec.loader = Loader(spec.loader, recorders)
+        return spec
+
+
+def write(output: str, recorders: list[Recorder]) -> None:
+    """The capture: one JSON line (counts and sizes), then the pickled records' bytes."""
+    entries, blobs = [], []
+    for recorder in recorders:
+        records = sorted(recorder.kept.values())  # back into the order of the run
+        entries.append(
+            {
+                "path": recorder.path,
+                "qualname": recorder.qualname,
+                "module": recorder.module,
+                "seen": recorder.seen,
+                "unpicklable": recorder.unpicklable,
+                "too_large": recorder.too_large,
+                "problem": recorder.problem,
+                "sizes": [[len(i), len(o)] for _, i, o in records],
+            }
+        )
+        blobs.extend(i + o for _, i, o in records)
+    meta = {
+        "functions": entries,
+        "sys_path": [p for p in sys.path if p],
+        "python": sys.executable,
+        "cwd": os.getcwd(),
+    }
+    fd = os.open(output, os.O_WRONLY | os.O_TRUNC | os.O_NOFOLLOW)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(json.dumps(meta).encode() + b"\n")
+        for blob in blobs:
+            handle.write(blob)
+
+
+def main() -> None:
+    """Install the hook, run the program as __main__, write the capture whatever happens."""
+    spec_path, mode, target = sys.argv[1:4]
+    with open(spec_path, encoding="utf-8") as handle:
+        spec = json.load(handle)
+    sys.argv = [target, *sys.argv[4:]]
+    sys.path[0] = os.path.dirname(os.path.abspath(target)) if mode == "script" else os.getcwd()
+    recorders = [
+        Recorder(t, spec["calls"], spec["max_call_bytes"], spec["max_function_bytes"], index)
+        for index, t in enumerate(spec["targets"])
+    ]
+    by_file = {}
+    for recorder in recorders:
+        by_file.setdefault(os.path.realpath(recorder.path), []).append(recorder)
+    sys.meta_path.insert(0, Finder(by_file))
+    if mode == "script" and not os.path.isfile(target):
+        # What the interpreter itself says and does for a missing script.
+        sys.stderr.write(
+            f"{sys.executable}: can't open file {os.path.abspath(target)!r}:"
+            " [Errno 2] No such file or directory\n"
+        )
+        write(spec["output"], recorders)
+        sys.exit(2)
+    if mode == "script":
+        for recorder in by_file.get(os.path.realpath(target), []):
+            recorder.problem = (
+                "defined in the script that was run (__main__): only functions of imported"
+                " modules can be captured"
+            )
+    try:
+        if mode == "script":
+            runpy.run_path(target, run_name="__main__")
+        else:
+            runpy.run_module(target, run_name="__main__", alter_sys=True)
+    finally:
+        write(spec["output"], recorders)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,303 @@
+"""Replay and timing subprocess (stdlib only): original vs fixed on recorded inputs.
+
+Run by the program's interpreter as `python _worker.py`; reads a JSON job line and the
+capture's records (raw pickles, already authenticated by perfpilot) on stdin and writes a JSON
+result to the file the job names. Both versions are built the same way, from source, in fresh
+copies of the module under its own name; timing re-creates them every round so caches start
+empty, and runs them interleaved on the recorded sequence, in recorded order.
+"""
+
+from __future__ import annotations
+
+import gc
+import importlib
+import io
+import json
+import os
+import pickle
+import sys
+import time
+import types
+from collections.abc import Callable
+from typing import Any
+
+
+def _load_compare() -> types.ModuleType:
+    """The sibling _compare module, loaded by path so no user module can shadow it."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_compare.py")
+    spec = importlib.util.spec_from_file_location("_perfpilot_compare", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_compare = _load_compare()
+
+MAX_ROUNDS = 60
+
+
+class Outcome:
+    """What one call did: returned or raised, the arguments afterwards, what it printed."""
+
+    __slots__ = ("kind", "value", "after", "stdout", "stderr")
+
+    def __init__(self, kind: str, value: Any, after: Any, stdout: str, stderr: str) -> None:
+        self.kind, self.value, self.after = kind, value, after
+        self.stdout, self.stderr = stdout, stderr
+
+
+def build(module: types.ModuleType, source: str, filename: str, qualname: str) -> Any:
+    """A fresh copy of `module` run from `source`; returns the function named `qualname`."""
+    fresh = types.ModuleType(module.__name__)
+    for name in ("__file__", "__package__", "__spec__", "__loader__", "__path__"):
+        if hasattr(module, name):
+            setattr(fresh, name, getattr(module, name))
+    exec(compile(source, filename, "exec"), fresh.__dict__)
+    owner = fresh
+    parts = qualname.split(".")
+    for part in parts[:-1]:
+        owner = getattr(owner, part)
+    raw = owner.__dict__[parts[-1]] if isinstance(owner, type) else getattr(owner, parts[-1])
+    if isinstance(raw, (staticmethod, classmethod)):
+        raw = raw.__func__  # recorded arguments hold the class (or nothing) already
+    return raw
+
+
+def call(function: Callable[..., Any], inputs: bytes) -> Outcome:
+    """Run one recorded call on fresh copies of its arguments."""
+    args, kwargs = pickle.loads(inputs)
+    out, err = io.StringIO(), io.StringIO()
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = out, err
+    try:
+        value = function(*args, **kwargs)
+        kind = "return"
+    except Exception as exc:
+        kind = "raise"
+        value = (type(exc).__module__, type(exc).__qualname__, str(exc))
+    finally:
+        sys.stdout, sys.stderr = saved
+    return Outcome(kind, value, (args, kwargs), out.getvalue(), err.getvalue())
+
+
+def compare(first: Outcome, second: Outcome) -> tuple[str, str] | None:
+    """(aspect, detail) of the first way two outcomes differ, or None."""
+    if first.kind != second.kind:
+        return ("exception", f"{first.kind} vs {second.kind}")
+    if first.kind == "raise":
+        if first.value[:2] != second.value[:2]:
+            return ("exception", "exception type")
+    else:
+        where = _compare.difference(first.value, second.value)
+        if where:
+            return ("return value", where)
+    where = _compare.difference(first.after, second.after)
+    if where:
+        return ("argument mutation", _argument(where))
+    if first.stdout != second.stdout:
+        return ("output", "stdout")
+    if first.stderr != second.stderr:
+        return ("output", "stderr")
+    return None
+
+
+def _argument(where: str) -> str:
+    """'[0][1]...' in ((args), {kwargs}) -> 'argument 2...'."""
+    if where.startswith("[0]["):
+        index, _, rest = where[4:].partition("]")
+        return f"argument {int(index) + 1}{rest}" if index.isdigit() else where
+    return where.replace("[1]", "keyword argument ", 1) if where.startswith("[1]") else where
+
+
+def shown(outcome: Outcome, aspect: str = "return value", detail: str = "") -> str:
+    """What a person needs to see of one side of a difference."""
+    if aspect == "output":
+        return "printed " + _compare.short_repr(
+            outcome.stderr if detail == "stderr" else outcome.stdout
+        )
+    if aspect == "argument mutation":
+        args, kwargs = outcome.after
+        return "arguments after the call: " + _compare.short_repr(
+            list(args) + ([kwargs] if kwargs else [])
+        )
+    if outcome.kind == "raise":
+        module, name, message = outcome.value
+        return _compare.short_repr(f"raised {name}: {message}")
+    return _compare.short_repr(outcome.value)
+
+
+def replay(
+    module: types.ModuleType,
+    job: dict[str, Any],
+    records: list[tuple[bytes, bytes]],
+    deadline: float,
+) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
+    """Original twice, then fixed, on every record; the first difference and the notes."""
+    make = lambda source: build(module, source, job["filename"], job["qualname"])  # noqa: E731
+    first_fn, second_fn = make(job["original"]), make(job["original"])
+    first = []
+    for inputs, _ in records:
+        first.append(call(first_fn, inputs))
+        if time.perf_counter() > deadline and len(first) >= 8:
+            break  # a slow function: judge the calls that fit in the budget
+    records = records[: len(first)]
+    second = [call(second_fn, inputs) for inputs, _ in records]
+    unstable = [i for i, (a, b) in enumerate(zip(first, second)) if compare(a, b)]
+    irreproducible = 0
+    for outcome, (_, recorded) in zip(first, records):
+        try:
+            saved = pickle.loads(recorded)
+        except Exception:
+            irreproducible += 1
+            continue
+        if compare(
+            outcome,
+            Outcome(
+                saved["kind"], saved["value"], saved["after"], saved["stdout"], saved["stderr"]
+            ),
+        ):
+            irreproducible += 1
+    fixed_fn = make(job["fixed"])
+    result = {
+        "calls": len(records),
+        "unstable": len(unstable),
+        "irreproducible": irreproducible,
+        "difference": None,
+        "unstable_example": None,
+    }
+    if unstable:
+        i = unstable[0]
+        aspect, detail = compare(first[i], second[i])
+        result["unstable_example"] = _example(i, records, first[i], second[i], aspect, detail)
+    for i, (inputs, _) in enumerate(records):
+        fixed = call(fixed_fn, inputs)
+        if i in unstable:
+            continue
+        found = compare(first[i], fixed)
+        if found:
+            result["difference"] = _example(i, records, first[i], fixed, *found)
+            break
+    return result, records
+
+
+def _example(
+    i: int,
+    records: list[tuple[bytes, bytes]],
+    original: Outcome,
+    fixed: Outcome,
+    aspect: str,
+    detail: str,
+) -> dict[str, Any]:
+    """The input and both outcomes of call `i`, as reprs a person can read."""
+    args, kwargs = pickle.loads(records[i][0])
+    shown_args = ", ".join(
+        [_compare.short_repr(a, 80) for a in args]
+        + [f"{k}={_compare.short_repr(v, 80)}" for k, v in kwargs.items()]
+    )
+    return {
+        "call": i,
+        "aspect": aspect,
+        "detail": detail,
+        "input": _compare.short_repr(shown_args, 240) if len(shown_args) > 240 else shown_args,
+        "original": shown(original, aspect, detail),
+        "fixed": shown(fixed, aspect, detail),
+    }
+
+
+class _Sink:
+    def write(self, text: str) -> int:
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+
+def timing(
+    module: types.ModuleType,
+    job: dict[str, Any],
+    records: list[tuple[bytes, bytes]],
+    deadline: float,
+    estimate: float,
+) -> dict[str, Any] | None:
+    """Per-call minimum times of original (A), fixed (B) and original again (A2), interleaved.
+
+    `estimate` is what one round should cost (the replay took about that long); a warm-up
+    round is run only when it and a timed round fit before `deadline`, and no round starts
+    that would end past it once one round is timed.
+    """
+    names = ("A", "B", "A2")
+    sources = {"A": job["original"], "B": job["fixed"], "A2": job["original"]}
+    orders = [names[i:] + names[:i] for i in range(3)]  # who goes first rotates every round
+    best = {name: [float("inf")] * len(records) for name in names}
+    warm_up = time.perf_counter() + 2 * estimate < deadline
+    rounds = 0
+    round_cost = estimate
+    saved = sys.stdout, sys.stderr
+    for round_number in range(MAX_ROUNDS + 1):
+        started = time.perf_counter()
+        if rounds >= 1 and started + round_cost > deadline:
+            break
+        timed = round_number > 0 or not warm_up
+        functions = {
+            name: build(module, sources[name], job["filename"], job["qualname"]) for name in names
+        }
+        arguments = {name: [pickle.loads(inputs) for inputs, _ in records] for name in names}
+        order = orders[round_number % 3]
+        gc.collect()
+        gc.disable()
+        sys.stdout = sys.stderr = _Sink()
+        clock = time.perf_counter_ns
+        try:
+            for i in range(len(records)):
+                for name in order:
+                    function = functions[name]
+                    args, kwargs = arguments[name][i]
+                    begin = clock()
+                    try:
+                        function(*args, **kwargs)
+                    except Exception:
+                        pass
+                    elapsed = clock() - begin
+                    if timed and elapsed < best[name][i]:
+                        best[name][i] = elapsed
+        finally:
+            sys.stdout, sys.stderr = saved
+            gc.enable()
+        round_cost = time.perf_counter() - started
+        rounds += 1 if timed else 0
+        if rounds >= MAX_ROUNDS:
+            break
+    if rounds < 1:
+        return None
+    return {"rounds": rounds, "A": best["A"], "B": best["B"], "A2": best["A2"]}
+
+
+def main() -> None:
+    """Read the job and records from stdin, replay, time, write the JSON result."""
+    if sys.path and os.path.realpath(sys.path[0]) == os.path.dirname(os.path.realpath(__file__)):
+        sys.path.pop(0)  # this folder: nothing here may shadow the user's modules
+    stdin = sys.stdin.buffer
+    job = json.loads(stdin.readline())
+    records = []
+    for size_in, size_out in job["sizes"]:
+        records.append((stdin.read(size_in), stdin.read(size_out)))
+    started = time.perf_counter()
+    budget = job["budget"]
+    sys.path[:0] = [p for p in job["sys_path"] if p not in sys.path]
+    if os.path.isdir(job["cwd"]):
+        os.chdir(job["cwd"])
+    module = importlib.import_module(job["module"])
+    replay_started = time.perf_counter()
+    result, records = replay(module, job, records, started + budget * 0.15)
+    estimate = time.perf_counter() - replay_started  # three runs of the sequence: one round
+    if result["difference"] is None and job["time"]:
+        result["timing"] = timing(module, job, records, started + budget, estimate)
+    result["seconds"] = time.perf_counter() - started
+    with open(job["result"], "w", encoding="utf-8") as handle:
+        json.dump(result, handle)
+
+
+if __name__ == "__main__":
+    main()
