@@ -371,7 +371,8 @@ def verify_fix(ctx: ToolContext, path: Path_, qualname: Qualname, new_source: Ne
     if ctx.verify is None:
         raise ToolError(
             "verification runs the program's code and is off: the user turns it on"
-            " (perfpilot verify, --verify, or the editor's perfpilot.verify setting)"
+            " (perfpilot verify, --verify, the editor's perfpilot.verify setting, or"
+            " `perfpilot mcp --allow-run`)"
         )
     check = _check(ctx, path, qualname, new_source)
     if not check.ok or check.text is None:

@@ -133,7 +133,7 @@ class Workspace:
             except ProfileError as exc:
                 problem = f"the workspace's profile could not be loaded: {exc}"
         session = self.session()
-        return McpContext(
+        context = McpContext(
             root=self.root,
             loaded=session.loaded,
             skills=self.skills(),
@@ -143,3 +143,9 @@ class Workspace:
             cancel=cancel,
             progress_hook=progress,
         )
+        if self.allow_run:
+            # verify_fix replays the project's own functions: the same leave as running commands.
+            from perfpilot.tools.verify.verify_fix import VerifySettings
+
+            context.verify = VerifySettings()
+        return context

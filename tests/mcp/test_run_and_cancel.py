@@ -111,6 +111,30 @@ def test_no_command_runs_unless_the_user_allowed_it(
             assert run["exit_status"] == 0 and run["profile"].startswith(".perfpilot/profiles/")
             assert run["loaded"]["profiles"] == [run["profile"]]
             assert (example / run["profile"]).is_file()
+            # The same leave turns verification on: verify_fix measures instead of refusing.
+            source = structured(
+                await client.call_tool(
+                    "function_source",
+                    {"path": "loganalyzer/enrich.py", "qualname": "edit_distance"},
+                )
+            )["source"]
+            verdict = structured(
+                await client.call_tool(
+                    "verify_fix",
+                    {
+                        "path": "loganalyzer/enrich.py",
+                        "qualname": "edit_distance",
+                        "new_source": source.replace(
+                            "    if abs(len(a) - len(b)) > limit:",
+                            "    if a == b:\n        return 0\n"
+                            "    if abs(len(a) - len(b)) > limit:",
+                            1,
+                        ),
+                    },
+                )
+            )
+            # Nothing was captured in this workspace: said plainly, not guessed.
+            assert verdict["kind"] == "unverified" and "captur" in verdict["summary"]
 
     anyio.run(allowed)
     assert marker.read_text() == "ran"
