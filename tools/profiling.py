@@ -22,6 +22,7 @@ _EXTENSIONS = {"cprofile": ".prof", "py-spy": ".speedscope.json"}
 # (a test suite with one failure still ran), but out of "the newest profile" that `check` and
 # the editors load, which only looks at the folder's own files.
 FAILED_DIR = "failed"
+KEEP_FAILED = 20
 
 
 # Runs the target under cProfile like `python -m cProfile -o OUT` does, but lets the program's
@@ -146,12 +147,26 @@ def profiler_command(
     return wrapped
 
 
-def set_aside(profile: Path) -> Path:
-    """Move the profile of a failed run into the FAILED_DIR subfolder; return its new path."""
+def set_aside(profile: Path, keep: int = KEEP_FAILED) -> Path:
+    """Move the profile of a failed run into the FAILED_DIR subfolder; return its new path.
+
+    Only the newest `keep` failed profiles stay: they are for a look, not an archive.
+    """
     folder = profile.parent / FAILED_DIR
     folder.mkdir(exist_ok=True)
     target = folder / profile.name
+    counter = 1
+    while target.exists():  # two failures in one second get the same timestamp
+        target = folder / f"{counter}-{profile.name}"
+        counter += 1
     os.replace(profile, target)
+    kept = sorted(
+        (entry for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False)),
+        key=lambda entry: entry.stat(follow_symlinks=False).st_mtime_ns,
+        reverse=True,
+    )
+    for old in kept[keep:]:
+        os.unlink(old.path)
     return target
 
 
