@@ -20,6 +20,7 @@ from perfpilot.tools.config import (
     load_settings,
     parse_path_mapping,
 )
+from perfpilot.tools.hotspots import under_any
 from perfpilot.tools.model import Profile
 from perfpilot.tools.profiles.remote import RemoteSpec, is_remote_spec, parse_remote
 from perfpilot.tools.profiling import run_profiled
@@ -28,8 +29,8 @@ from perfpilot.tools.profiling import run_profiled
 def run_check(args: argparse.Namespace) -> int:
     """`perfpilot check`: map profiles onto the workspace, find opportunities, maybe fix them.
 
-    Each PATH is checked in its own project (the nearest pyproject.toml or .git above it), with
-    that project's settings, as ruff does; without PATH, the current directory's project.
+    A PATH outside the current directory's project is checked in its own project (the nearest
+    pyproject.toml or .git above it) with that project's settings, as ruff does.
     """
     args.diff = args.diff or args.diff_all
     if args.unsafe_fixes and not (args.fix or args.diff):
@@ -95,13 +96,19 @@ def _check_project(
 
 
 def _projects_of(paths: list[str] | None, home: Path) -> dict[Path, list[str] | None]:
-    """Group the checked paths by their project root; no paths: the whole home project."""
+    """Group the checked paths by project; no paths: the whole home project.
+
+    A path inside the home project (the current directory's) is checked there, nested
+    pyproject.toml or not: a monorepo's profile is recorded at its top and maps onto all of
+    it. A path outside is checked in the project above it.
+    """
     if paths is None:
         return {home: None}
     groups: dict[Path, list[str] | None] = {}
     for path in paths:
         start = Path(path) if os.path.isdir(path) else Path(path).parent
-        group = groups.setdefault(find_workspace_root(start), [])
+        inside = under_any(path, [str(home)])
+        group = groups.setdefault(home if inside else find_workspace_root(start), [])
         assert group is not None
         group.append(path)
     return groups

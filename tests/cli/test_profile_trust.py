@@ -171,6 +171,26 @@ def test_paths_in_another_project_are_checked_there(side_by_side: Path) -> None:
     assert one.returncode == 1 and {f["path"] for f in findings(one.stdout)} == {str(enrich)}
 
 
+def test_a_nested_project_inside_the_current_one_uses_its_profiles(tmp_path: Path) -> None:
+    """A monorepo: the profile is recorded at the top, PATH names a package with its own
+    pyproject.toml; the package is checked as part of the top project, as before."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'mono'\n")
+    package = tmp_path / "packages" / "spinner"
+    package.mkdir(parents=True)
+    (package / "pyproject.toml").write_text("[project]\nname = 'spinner'\n")
+    (package / "work.py").write_text(
+        "def spin(n):\n    total = 0\n    for i in range(n):\n        total += i * i\n"
+        "    return total\n\n\nif __name__ == '__main__':\n    spin(300_000)\n"
+    )
+    done = perfpilot("profile", "--", "python3", "packages/spinner/work.py", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    checked = perfpilot("check", "packages/spinner", cwd=tmp_path)
+    assert checked.returncode == 1, checked.stdout + checked.stderr
+    hot = [f for f in findings(checked.stdout) if f["code"] == "PP001"]
+    assert [(f["path"], "`spin`" in f["msg"]) for f in hot] == [("packages/spinner/work.py", True)]
+    assert "PP901" not in checked.stdout
+
+
 def test_a_profile_with_no_time_in_the_checked_project_is_an_error(side_by_side: Path) -> None:
     app = side_by_side / "app"
     done = perfpilot("check", "--profile", "../lib.prof", cwd=app)
