@@ -153,6 +153,11 @@ def set_aside(profile: Path, keep: int = KEEP_FAILED) -> Path:
     Only the newest `keep` failed profiles stay: they are for a look, not an archive.
     """
     folder = profile.parent / FAILED_DIR
+    if folder.is_symlink() or (folder.exists() and not folder.is_dir()):
+        # A folder that came with the repository must not lead the move (or the pruning of
+        # old files) elsewhere; the failed run's profile is not kept rather than chosen.
+        profile.unlink(missing_ok=True)
+        raise ProfilingError(f"its profile was not kept: {folder} is a link or not a folder")
     folder.mkdir(exist_ok=True)
     target = folder / profile.name
     counter = 1
@@ -160,8 +165,13 @@ def set_aside(profile: Path, keep: int = KEEP_FAILED) -> Path:
         target = folder / f"{counter}-{profile.name}"
         counter += 1
     os.replace(profile, target)
+    ours = tuple(_EXTENSIONS.values())
     kept = sorted(
-        (entry for entry in os.scandir(folder) if entry.is_file(follow_symlinks=False)),
+        (
+            entry
+            for entry in os.scandir(folder)
+            if entry.is_file(follow_symlinks=False) and entry.name.endswith(ours)
+        ),
         key=lambda entry: entry.stat(follow_symlinks=False).st_mtime_ns,
         reverse=True,
     )
@@ -241,7 +251,11 @@ def _finished(
 ) -> ProfileRun:
     """The run's record; a failed run's default-placed profile is moved out of discovery."""
     if returncode != 0 and aside:
-        return ProfileRun(set_aside(target), returncode, seconds, tuple(command), set_aside=True)
+        try:
+            kept = set_aside(target)
+        except ProfilingError as exc:
+            raise ProfilingError(f"the command failed (exit status {returncode}); {exc}") from None
+        return ProfileRun(kept, returncode, seconds, tuple(command), set_aside=True)
     return ProfileRun(target, returncode, seconds, tuple(command))
 
 
