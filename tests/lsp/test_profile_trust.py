@@ -46,6 +46,12 @@ async def test_few_samples_show_their_interval_in_diagnostics_and_hover(
     samples = first.data["samples"]
     assert f"Only {samples:,} samples" in hover.contents.value
     assert "at 95%" in hover.contents.value
+    ranked = await client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command="perfpilot.hotFunctions")
+    )
+    for entry in ranked:
+        low, high = entry["ownInterval"]
+        assert entry["samples"] == samples and low <= entry["ownPercent"] <= high
 
 
 @pytest.mark.asyncio
