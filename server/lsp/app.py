@@ -130,9 +130,9 @@ class PerfpilotServer(LanguageServer):
         if loaded is None:
             return
         label = ", ".join(Path(p).name for p in loaded.paths)
-        reason = no_checked_time(loaded.result, label, [str(self.root())])
+        reason = no_checked_time(loaded.result, [str(self.root())])
         if reason is not None:
-            self.show(types.MessageType.Warning, f"perfpilot: {reason}")
+            self.show(types.MessageType.Warning, f"perfpilot: {label}: {reason}")
 
     def clear_profiles(self) -> None:
         """Forget the loaded profiles and remove every annotation."""
