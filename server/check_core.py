@@ -12,7 +12,8 @@ from perfpilot.skills.fixing import Evidence, hot_evidence
 from perfpilot.tools.config import PathMapping
 from perfpilot.tools.hotspots import hot_function_findings, input_findings
 from perfpilot.tools.mapping import map_profile
-from perfpilot.tools.model import Finding, Profile
+from perfpilot.tools.model import Finding, Profile, ProfileError
+from perfpilot.tools.profile_quality import no_checked_time, sample_count
 from perfpilot.tools.profiles import load_profile
 from perfpilot.tools.profiles.merge import merge_profiles
 from perfpilot.tools.profiles.remote.spec import RemoteSpec
@@ -52,11 +53,15 @@ def check_workspace(
     profile_paths: Sequence[str | RemoteSpec],
     options: CheckOptions,
     progress: Callable[[int, int, str], None] | None = None,
+    loaded: dict[str, Profile] | None = None,
+    cwd: Path | None = None,
 ) -> CheckOutcome:
     """Map the profiles onto the workspace, report hot functions and fix opportunities.
 
     `progress(done, total, path)` is called before each file is scanned; it may raise to stop.
-    A ProfileError propagates (the caller reports it); nothing is written unless `options.fix`.
+    A ProfileError propagates (the caller reports it), also when none of the profiles' time is
+    in a function of the workspace: no data is not a pass. Nothing is written unless
+    `options.fix`. `loaded` caches profiles across calls; `cwd` is where paths are shown from.
     """
     index = WorkspaceIndex(str(root))
     findings: list[Finding] = []
@@ -64,9 +69,14 @@ def check_workspace(
     paths = list(options.paths) if options.paths is not None else None
     hot_by_file: dict[str, dict[str, Evidence]] = {}
     if profile_paths:
-        profiles = [_load(source) for source in profile_paths]
+        cache = {} if loaded is None else loaded
+        profiles = [_load(source, cache) for source in profile_paths]
         merged = merge_profiles(profiles)
         result = map_profile(merged, index, list(options.mappings), min_share=options.threshold)
+        label = ", ".join(_display(p, cwd or root) for p in profile_paths)
+        reason = no_checked_time(result, [str(root)])
+        if reason is not None:
+            raise ProfileError(label, reason)
         findings = hot_function_findings(result, options.threshold, paths)
         first = profile_paths[0]
         findings += input_findings(result, first.text if isinstance(first, RemoteSpec) else first)
@@ -76,18 +86,22 @@ def check_workspace(
             formats=sorted({p.format for p in profiles}),
             threshold=options.threshold,
             duration=merged.duration,
+            samples=sample_count(merged),
         )
     offense = run_offense(options, root, index, hot_by_file, paths, progress, options.verify)
     findings += [f for report in offense.reports for f in report.findings]
     return CheckOutcome(findings, replace(summary, fixes=offense.summary), offense)
 
 
-def _load(source: str | RemoteSpec) -> Profile:
+def _load(source: str | RemoteSpec, cache: dict[str, Profile]) -> Profile:
     if isinstance(source, RemoteSpec):
         from perfpilot.tools.profiles.remote import load_remote
 
         return load_remote(source)
-    return load_profile(source)
+    profile = cache.get(source)
+    if profile is None:  # a profile shared by several projects is read once
+        profile = cache[source] = load_profile(source)
+    return profile
 
 
 def _display(source: str | RemoteSpec, root: Path) -> str:

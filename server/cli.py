@@ -3,12 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import glob
 import os
 import shlex
 import sys
 from collections.abc import Sequence
-from datetime import datetime, timezone
 from pathlib import Path
 
 from perfpilot.server.defense_cli import (
@@ -26,20 +24,15 @@ from perfpilot.server.verify_cli import (
     VerifyUsageError,
     capture_hot,
     register_verify,
-    verify_settings,
 )
 from perfpilot.tools.config import (
-    PROFILES_DIR,
     ConfigError,
     find_workspace_root,
-    load_settings,
-    parse_path_mapping,
 )
 from perfpilot.tools.defense.history import HistoryError
 from perfpilot.tools.defense.repo import GitError
 from perfpilot.tools.model import ProfileError
-from perfpilot.tools.profiles.remote import RemoteSpec, is_remote_spec, parse_remote
-from perfpilot.tools.profiling import SAMPLERS, ProfilingError, default_output, run_profiled
+from perfpilot.tools.profiling import SAMPLERS, ProfilingError, run_profiled
 
 # The heavier modules (libcst skills, profile loaders, the LLM client) are imported by the
 # subcommand that needs them: `perfpilot mcp` must answer its client within a few hundred ms.
@@ -155,6 +148,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         if args.command == "check":
+            from perfpilot.server.check import run_check
+
             return run_check(args)
         if args.command == "serve":
             return run_serve(args)
@@ -211,56 +206,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
-def run_check(args: argparse.Namespace) -> int:
-    """`perfpilot check`: map profiles onto the workspace, find opportunities, maybe fix them."""
-    from perfpilot.server.check_core import CheckOptions, check_workspace
-    from perfpilot.server.render import render
-
-    cwd = Path.cwd()
-    root = find_workspace_root(cwd)
-    settings = load_settings(root)
-    for warning in settings.warnings:
-        print(f"perfpilot: warning: {warning}", file=sys.stderr)
-    threshold = settings.threshold if args.threshold is None else args.threshold
-    mappings = [*settings.path_mappings, *(parse_path_mapping(m) for m in args.path_mapping)]
-    paths = [_existing_path(cwd, p) for p in args.paths] or None
-    args.diff = args.diff or args.diff_all
-    if args.unsafe_fixes and not (args.fix or args.diff):
-        raise UsageError("--unsafe-fixes needs --fix or --diff")
-
-    try:
-        profile_paths = _choose_profiles(args, settings.profiles, root, cwd)
-    except UsageError:
-        if not args.all_functions or args.run or args.profile:
-            raise
-        profile_paths = []  # --all without any profile: opportunities only
-    options = CheckOptions(
-        threshold=threshold,
-        mappings=mappings,
-        paths=paths,
-        fix=args.fix,
-        diff=args.diff,
-        unsafe_fixes=args.unsafe_fixes,
-        all_functions=args.all_functions,
-        unsafe_setting=settings.unsafe_fixes,
-        verify=verify_settings(args, settings) if args.verify else None,
-        include_generated=args.include_generated or settings.include_generated,
-        diff_all=args.diff_all,
-    )
-    outcome = check_workspace(root, profile_paths, options)
-    findings, summary, offense = outcome.findings, outcome.summary, outcome.offense
-    if args.diff:
-        sys.stdout.write("".join(report.diff for report in offense.reports))
-        sys.stdout.write("".join(report.unapplied_diff for report in offense.reports))
-        sys.stderr.write(render("text", [], summary, root).splitlines()[-1] + "\n")
-        changed = any(report.diff for report in offense.reports)
-        return EXIT_FINDINGS if changed and not args.exit_zero else EXIT_CLEAN
-    sys.stdout.write(render(args.output_format, findings, summary, root))
-    if offense.errors:
-        return EXIT_ERROR
-    return EXIT_FINDINGS if findings and not args.exit_zero else EXIT_CLEAN
-
-
 def run_profile(args: argparse.Namespace) -> int:
     """`perfpilot profile -- CMD...`: profile a command, write the profile, pass its status on."""
     command = list(args.cmd)
@@ -271,17 +216,27 @@ def run_profile(args: argparse.Namespace) -> int:
     cwd = Path.cwd()
     output = Path(args.output) if args.output else None
     root = find_workspace_root(cwd)
-    if output is None:
-        output = default_output(root, args.sampler)
-    run = run_profiled(command, cwd, args.sampler, output)
-    print(
-        f"perfpilot: wrote {display_path(str(run.output), cwd)} ({run.seconds:.2f} s,"
-        f" exit status {run.returncode})",
-        file=sys.stderr,
-    )
-    if args.capture:
+    run = run_profiled(command, cwd, args.sampler, output, root=root)
+    where = display_path(str(run.output), cwd)
+    status = run.returncode
+    if status == 0:
+        print(f"perfpilot: wrote {where} ({run.seconds:.2f} s, exit status 0)", file=sys.stderr)
+    elif run.set_aside:
+        print(
+            f"perfpilot: `{shlex.join(command)}` failed (exit status {status}); its profile is"
+            f" kept aside as {where}, where `perfpilot check` does not look",
+            file=sys.stderr,
+        )
+    else:
+        print(
+            f"perfpilot: wrote {where} ({run.seconds:.2f} s), but `{shlex.join(command)}` failed"
+            f" (exit status {status}): the profile may not cover the whole program",
+            file=sys.stderr,
+        )
+    if args.capture and status == 0:
         return capture_hot(root, cwd, command, [str(run.output)], args.top)
-    return run.returncode
+    # A program killed by a signal exits like a shell reports it: 128 + the signal number.
+    return status if status >= 0 else 128 - status
 
 
 def run_skills(args: argparse.Namespace) -> int:
@@ -353,60 +308,6 @@ def run_serve(args: argparse.Namespace) -> int:
     else:
         server.start_io()
     return EXIT_CLEAN
-
-
-def _choose_profiles(
-    args: argparse.Namespace, configured: list[str], root: Path, cwd: Path
-) -> list[str | RemoteSpec]:
-    """Profiles from --run, else --profile, else [tool.perfpilot] profiles, else the newest."""
-    if args.run:
-        command = shlex.split(args.run)
-        # The program's output goes to stderr: stdout carries the findings (maybe JSON/SARIF).
-        run = run_profiled(command, cwd, args.sampler, stdout=sys.stderr)
-        if run.returncode != 0:
-            raise UsageError(
-                f"`{args.run}` exited with status {run.returncode}; not using its profile"
-            )
-        return [str(run.output)]
-    if args.profile:
-        now = datetime.now(timezone.utc)  # one `now` for all specs: their windows line up
-        return [
-            parse_remote(pattern, now) if is_remote_spec(pattern) else path
-            for pattern in args.profile
-            for path in ([pattern] if is_remote_spec(pattern) else _expand(pattern, cwd, True))
-        ]
-    if configured:
-        found = [p for pattern in configured for p in _expand(pattern, root, required=False)]
-        if not found:
-            raise UsageError(
-                f"no file matches [tool.perfpilot] profiles = {configured!r} under {root}"
-            )
-        return found
-    directory = root / PROFILES_DIR
-    candidates = [p for p in directory.glob("*") if p.is_file()] if directory.is_dir() else []
-    if not candidates:
-        raise UsageError(
-            "no profile: pass --profile FILE or --run CMD, set [tool.perfpilot] profiles,"
-            f" or run `perfpilot profile -- CMD` to fill {display_path(str(directory), cwd)}"
-        )
-    return [str(max(candidates, key=lambda p: p.stat().st_mtime_ns))]
-
-
-def _expand(pattern: str, base: Path, required: bool) -> list[str]:
-    full = pattern if os.path.isabs(pattern) else str(base / pattern)
-    if glob.has_magic(pattern):
-        matches = sorted(glob.glob(full, recursive=True))
-        if not matches and required:
-            raise UsageError(f"--profile {pattern}: no file matches")
-        return matches
-    return [full]
-
-
-def _existing_path(cwd: Path, path: str) -> str:
-    full = (cwd / path).resolve()
-    if not full.exists():
-        raise UsageError(f"{path}: no such file or directory")
-    return str(full)
 
 
 def _percentage(text: str) -> float:

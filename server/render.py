@@ -24,6 +24,7 @@ RULES: dict[str, tuple[str, str]] = {
     "PP203": ("improved-function", "A function whose share of the program shrank (a note)."),
     "PP901": ("unmapped-profile-paths", "Profiled files that match no workspace file."),
     "PP902": ("missing-profiled-functions", "Profiled functions no longer in the workspace."),
+    "PP903": ("few-samples", "A sampled profile with too few samples for precise shares."),
 }
 
 
@@ -53,6 +54,7 @@ class Summary:
     threshold: float
     duration: float | None
     fixes: FixSummary | None = None
+    samples: int | None = None  # of a sampled profile; None for tracing profiles
 
 
 def display_path(path: str, root: Path) -> str:
@@ -85,6 +87,7 @@ def _text(findings: Sequence[Finding], summary: Summary, root: Path) -> str:
     if summary.profiles:
         profiles = len(summary.profiles)
         what = f"{profiles} profile{'s' if profiles != 1 else ''} ({', '.join(summary.formats)}"
+        what += f", {summary.samples:,} samples" if summary.samples is not None else ""
         what += f", {summary.duration:.2f} s)" if summary.duration else ")"
         found = f"Found {hot} hot function{_s(hot)} at or above {summary.threshold:g}% in {what}"
     else:
@@ -153,6 +156,7 @@ def _json(findings: Sequence[Finding], summary: Summary, root: Path) -> str:
         "version": package_version(),
         "profiles": list(summary.profiles),
         "threshold": summary.threshold,
+        "samples": summary.samples,
         "findings": [_finding_record(f, root) for f in findings],
         "fixes": asdict(summary.fixes) if summary.fixes is not None else None,
     }

@@ -9,6 +9,12 @@ from dataclasses import dataclass
 from perfpilot.tools.evidence_text import calls_text
 from perfpilot.tools.mapping import MappedFunction, MappingResult
 from perfpilot.tools.model import Finding, Profile, Severity
+from perfpilot.tools.profile_quality import (
+    few_samples,
+    few_samples_finding,
+    sample_count,
+    wilson_interval,
+)
 from perfpilot.tools.source_index import SourceFunction
 
 HOT_FUNCTION = "PP001"
@@ -29,6 +35,9 @@ class HotFunction:
     self_share: float
     library_share: float
     total_share: float
+    # Samples in a sampled profile; the own share's 95 % interval when they are few.
+    samples: int | None = None
+    own_interval: tuple[float, float] | None = None
 
 
 def hot_functions(result: MappingResult, threshold: float) -> list[HotFunction]:
@@ -38,11 +47,14 @@ def hot_functions(result: MappingResult, threshold: float) -> list[HotFunction]:
     as `main` with 100 % total time and no work of its own never outranks the real work.
     """
     profile = result.profile
+    samples = sample_count(profile)
+    few = few_samples(profile)
     ranked: list[HotFunction] = []
     for mapped in result.ranked():
         own = profile.share(mapped.own_time)
         if own < threshold or mapped.own_time <= 0:
             break
+        interval = wilson_interval(own, few) if few is not None else None
         ranked.append(
             HotFunction(
                 rank=len(ranked) + 1,
@@ -51,6 +63,8 @@ def hot_functions(result: MappingResult, threshold: float) -> list[HotFunction]:
                 self_share=profile.share(mapped.self_time),
                 library_share=profile.share(mapped.library_time),
                 total_share=profile.share(mapped.total_time),
+                samples=samples,
+                own_interval=interval,
             )
         )
     return ranked
@@ -93,7 +107,7 @@ def hot_finding(
 
 
 def input_findings(result: MappingResult, profile_path: str) -> list[Finding]:
-    """PP9xx notes about profile entries that could not be placed in the workspace."""
+    """PP9xx notes about the profile: entries not placed in the workspace, too few samples."""
     findings = []
     profile = result.profile
     if result.unmapped_paths:
@@ -135,6 +149,9 @@ def input_findings(result: MappingResult, profile_path: str) -> list[Finding]:
                 data={"count": count},
             )
         )
+    sparse = few_samples_finding(profile, profile_path)
+    if sparse is not None:
+        findings.append(sparse)
     return findings
 
 
@@ -151,8 +168,16 @@ def hot_message(hot: HotFunction, changed: bool = False) -> str:
         note = " (moved since profile)" if mapped.moved else ""
     return (
         f"Hot function `{mapped.function.qualname}` (#{hot.rank}): {own},"
-        f" {hot.total_share:.1f}% total{calls}{note}"
+        f" {hot.total_share:.1f}% total{calls}{note}{uncertainty(hot)}"
     )
+
+
+def uncertainty(hot: HotFunction) -> str:
+    """`; own share 18.3-29.0% at 95% (240 samples)` when the profile holds few samples."""
+    if hot.own_interval is None or hot.samples is None:
+        return ""
+    low, high = hot.own_interval
+    return f"; own share {low:.1f}-{high:.1f}% at 95% ({hot.samples:,} samples)"
 
 
 def hot_data(hot: HotFunction, profile: Profile) -> dict[str, object]:
@@ -167,6 +192,10 @@ def hot_data(hot: HotFunction, profile: Profile) -> dict[str, object]:
         "library_percent": round(hot.library_share, 2),
         "total_percent": round(hot.total_share, 2),
         "calls": mapped.calls,
+        "samples": hot.samples,
+        "own_interval": (
+            [round(v, 2) for v in hot.own_interval] if hot.own_interval is not None else None
+        ),
         "moved": mapped.moved,
         "callers": _top(mapped.callers, share),
         "callees": _top(mapped.callees, share),

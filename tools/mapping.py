@@ -56,6 +56,10 @@ class MappingResult:
     unmapped_paths: dict[str, float] = field(default_factory=dict)
     # (relpath, name) of profiled functions that no longer exist in their workspace file.
     missing_functions: set[tuple[str, str]] = field(default_factory=set)
+    # Own time (self plus library code called directly) of workspace functions, and of
+    # workspace module-level code, counted over every file whatever the threshold.
+    workspace_time: float = 0.0
+    module_time: float = 0.0
 
     def ranked(self) -> list[MappedFunction]:
         """Functions ordered by own time, then total time (hottest first)."""
@@ -136,6 +140,9 @@ class _Mapper:
         if def_line and module.is_class_body(def_line, name):
             return _Placed(resolved)  # a class body runs once at import: module-level work
         function, moved = _find_function(module, name, line, def_line, qualname)
+        if function is None and _names_a_class(module, name):
+            # A class body that only moved (lines inserted above it): still module-level work.
+            return _Placed(resolved)
         if function is None:
             self.result.missing_functions.add((resolved.relpath or file, name))
         return _Placed(resolved, function, moved)
@@ -175,6 +182,10 @@ class _Mapper:
             resolved = kinds[owner]
             if resolved.kind is PathKind.WORKSPACE and resolved.path:
                 own_by_file[resolved.path] = own_by_file.get(resolved.path, 0.0) + weight
+                if frames[owner].name == "<module>":
+                    self.result.module_time += weight
+                else:
+                    self.result.workspace_time += weight
             else:
                 self.note_unmapped(frames[owner].file, resolved, weight)
         self.choose_files(own_by_file)
@@ -242,11 +253,15 @@ class _Mapper:
             resolved = self.resolver.resolve(key.file)
             if resolved.kind is not PathKind.WORKSPACE or not resolved.path:
                 self.note_unmapped(key.file, resolved, stats.self_time)
-            elif key.name != "<module>":  # module-level code is never reported: no parse for it
+            else:
                 own = stats.self_time
                 for callee, time in stats.callees.items():
                     if library_file(callee.file):
                         own += time * self.library_fraction(callee)
+                if key.name == "<module>":  # never reported: counted, but no parse for it
+                    self.result.module_time += own
+                    continue
+                self.result.workspace_time += own
                 own_by_file[resolved.path] = own_by_file.get(resolved.path, 0.0) + own
         self.choose_files(own_by_file)
         placed = {
@@ -339,6 +354,10 @@ def _find_function(
         return None, False
     anchor = def_line or line
     return min(by_name, key=lambda f: abs(f.first_line - anchor)), True
+
+
+def _names_a_class(module: ModuleIndex, name: str) -> bool:
+    return any(name in names for names in module.class_lines.values())
 
 
 def _qualname_fits(function: SourceFunction, qualname: str) -> bool:

@@ -94,6 +94,8 @@ class Profile:
     stacks: Stacks | None = None
     # Extra facts a loader wants to keep (sample interval, profiler version, ...).
     meta: dict[str, str] = field(default_factory=dict)
+    # How many samples a sampler took, when the format says (a share's precision hangs on it).
+    samples: int | None = None
 
     def share(self, value: float) -> float:
         """Return `value` as a percentage of the profile's total."""

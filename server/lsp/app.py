@@ -21,6 +21,7 @@ from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Fix, ProfileError
 from perfpilot.tools.module_facts import ModuleFacts, facts_of_tree
+from perfpilot.tools.profile_quality import no_checked_time
 from perfpilot.tools.profile_session import ProfileSession
 from perfpilot.tools.workspace_root import find_workspace_root
 
@@ -119,8 +120,19 @@ class PerfpilotServer(LanguageServer):
             return False
         self.generation += 1
         self.ready = True
+        self._warn_if_nothing_maps()
         self.refresh_all()
         return True
+
+    def _warn_if_nothing_maps(self) -> None:
+        """Say so when the loaded profile holds no time in this workspace's functions."""
+        loaded = self.session.loaded if self.session else None
+        if loaded is None:
+            return
+        label = ", ".join(Path(p).name for p in loaded.paths)
+        reason = no_checked_time(loaded.result, [str(self.root())])
+        if reason is not None:
+            self.show(types.MessageType.Warning, f"perfpilot: {label}: {reason}")
 
     def clear_profiles(self) -> None:
         """Forget the loaded profiles and remove every annotation."""

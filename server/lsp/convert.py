@@ -110,6 +110,13 @@ def hover_markdown(annotation: FunctionAnnotation) -> str:
         "",
         " · ".join(figures),
     ]
+    if hot.own_interval is not None:
+        low, high = hot.own_interval
+        lines += [
+            "",
+            f"_Only {hot.samples:,} samples: own share {low:.1f}–{high:.1f}% at 95%;"
+            " profile a longer run for precise figures._",
+        ]
     for title, key in (("Callers", "callers"), ("Callees", "callees")):
         rows = visible_shares(data.get(key) or [])  # type: ignore[arg-type]
         if rows:

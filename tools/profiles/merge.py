@@ -36,6 +36,7 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
             _add_stacks(builder, profile.stacks, scale)
 
     durations = [p.duration for p in profiles]
+    counts = [p.samples for p in profiles]
     return Profile(
         format="+".join(dict.fromkeys(p.format for p in profiles)),
         unit=profiles[0].unit if same_unit else "relative",
@@ -45,6 +46,7 @@ def merge_profiles(profiles: Sequence[Profile]) -> Profile:
         functions=functions,
         stacks=builder.stacks if builder else None,
         meta={"merged": str(len(profiles))},
+        samples=None if None in counts else sum(c for c in counts if c is not None),
     )
 
 

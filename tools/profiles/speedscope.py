@@ -78,6 +78,8 @@ def _load_doc(doc: Any, data: bytes, spans: list[tuple[int, int]], source: str) 
     builder = StackBuilder()
     kinds: set[str] = set()
     duration = 0.0
+    sample_count: int | None = 0
+    sampled_weight = 0.0
     frame_maps: dict[bool, list[int]] = {}
     for number, profile in enumerate(profiles):
         where = f"profiles[{number}]"
@@ -104,8 +106,12 @@ def _load_doc(doc: Any, data: bytes, spans: list[tuple[int, int]], source: str) 
             index_map = frame_maps[def_lines] = _frame_map(raw_frames, builder, def_lines, split)
         if kind == "sampled":
             weighted = _sampled(profile, data, spans, len(raw_frames), source, where)
+            if sample_count is not None:
+                sample_count += len(profile["weights"])  # one weight per sample
+                sampled_weight += sum(profile["weights"]) * factor
         else:
             weighted = _evented(profile, len(raw_frames), source, where)
+            sample_count = None  # an evented profile records calls, not samples
         for stack, weight in weighted.items():
             mapped = tuple(i for i in map(index_map.__getitem__, stack) if i >= 0)
             builder.add(mapped, weight * factor)
@@ -124,6 +130,10 @@ def _load_doc(doc: Any, data: bytes, spans: list[tuple[int, int]], source: str) 
     )
     if not math.isfinite(result.total):
         raise ProfileError(source, "sample weights overflow")
+    if sample_count is not None and sampled_weight > 0:
+        # Samples with no Python frame (py-spy's idle or native-only stacks) are not in the
+        # total that shares are taken of; count only the others.
+        result.samples = round(sample_count * min(1.0, result.total / sampled_weight))
     return result
 
 

@@ -118,6 +118,9 @@ def _hot_entry(hot: Any) -> dict[str, Any]:
         "libraryPercent": round(hot.library_share, 2),
         "totalPercent": round(hot.total_share, 2),
         "calls": hot.mapped.calls,
+        "samples": hot.samples,
+        # [low, high] percent at 95 % when the profile holds few samples, else null.
+        "ownInterval": [round(v, 2) for v in hot.own_interval] if hot.own_interval else None,
         # Code-point columns: exact for the common ASCII names; clients re-resolve on open.
         "range": {
             "start": {"line": row, "character": function.name_column - 1},
