@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfpilot.skills.batch_fix import batch_round, disjoint
 from perfpilot.skills.registry import Skill
 from perfpilot.skills.runner import (
     FindCache,
@@ -124,6 +125,8 @@ def fix_text(
         pending = [f for f in found if _identity(f, result.text) not in tried]
         if not pending:
             break
+        if _fixed_in_batch(result, pending, tried, path, minimum, root, python):
+            continue
         for candidate in pending:
             tried.add(_identity(candidate, result.text))
             title = f"{candidate.skill.code} {candidate.opportunity.title}"
@@ -145,6 +148,35 @@ def fix_text(
     else:
         print(f"perfpilot: warning: {path}: stopped after {MAX_ROUNDS} fixes", file=sys.stderr)
     return result
+
+
+def _fixed_in_batch(
+    result: FileFixes,
+    pending: Sequence[Found],
+    tried: set[tuple[str, str, str]],
+    path: str,
+    minimum: Applicability,
+    root: str | None,
+    python: tuple[int, int] | None,
+) -> bool:
+    """Apply the round's disjoint fixes together (validated once); False to go one by one."""
+    batch = batch_round(
+        result.text,
+        disjoint([f for f in pending if f.claim >= minimum]),
+        path,
+        root=root,
+        python=python,
+    )
+    if batch.text is None:
+        return False
+    for found in batch.applied:
+        tried.add(_identity(found, result.text))
+        result.applied.append(f"{found.skill.code} {found.opportunity.title}")
+    for found, reason in batch.refused:
+        tried.add(_identity(found, result.text))
+        result.refused.append((f"{found.skill.code} {found.opportunity.title}", reason))
+    result.text = batch.text
+    return True
 
 
 def _identity(found: Found, text: str) -> tuple[str, str, str]:
