@@ -33,6 +33,7 @@ class CheckOptions:
     unsafe_setting: bool = False  # [tool.perfpilot] unsafe_fixes
     include_generated: bool = False  # [tool.perfpilot] include_generated / --include-generated
     diff_all: bool = False  # --diff-all: after the patch, every fix it leaves out
+    jobs: int = 1  # processes for the per-file work (the CLI uses every core)
 
 
 @dataclass
@@ -74,7 +75,7 @@ def check_workspace(
             threshold=options.threshold,
             duration=merged.duration,
         )
-    offense = run_offense(options, root, index, hot_by_file, paths, progress)
+    offense = run_offense(options, root, index, hot_by_file, paths, progress, options.jobs)
     findings += [f for report in offense.reports for f in report.findings]
     return CheckOutcome(findings, replace(summary, fixes=offense.summary), offense)
 

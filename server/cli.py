@@ -98,6 +98,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="all_functions",
         help="look for fix opportunities in every function, not only the hot ones",
     )
+    check.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="processes for scanning files (default: one per core; 1: none)",
+    )
 
     skills = commands.add_parser(
         "skills",
@@ -175,9 +182,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
 
 
+def _positive_int(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {text!r}")
+    return value
+
+
 def run_check(args: argparse.Namespace) -> int:
     """`perfpilot check`: map profiles onto the workspace, find opportunities, maybe fix them."""
     from perfpilot.server.check_core import CheckOptions, check_workspace
+    from perfpilot.server.progress import progress_bar
     from perfpilot.server.render import render
 
     cwd = Path.cwd()
@@ -209,8 +224,14 @@ def run_check(args: argparse.Namespace) -> int:
         unsafe_setting=settings.unsafe_fixes,
         include_generated=args.include_generated or settings.include_generated,
         diff_all=args.diff_all,
+        jobs=args.jobs or os.cpu_count() or 1,
     )
-    outcome = check_workspace(root, profile_paths, options)
+    bar = progress_bar(args.output_format)
+    try:
+        outcome = check_workspace(root, profile_paths, options, bar)
+    finally:
+        if bar is not None:
+            bar.finish()
     findings, summary, offense = outcome.findings, outcome.summary, outcome.offense
     if args.diff:
         sys.stdout.write("".join(report.diff for report in offense.reports))

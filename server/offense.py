@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from perfpilot.server.offense_pool import reports_in_pool, worker_count
 from perfpilot.server.render import FixSummary, display_path
 from perfpilot.skills.fixing import Evidence, FileReport, process_file
 from perfpilot.skills.registry import discover
@@ -46,10 +47,12 @@ def run_offense(
     hot_by_file: Mapping[str, Mapping[str, Evidence]],
     paths: Sequence[str] | None,
     progress: Callable[[int, int, str], None] | None = None,
+    jobs: int = 1,
 ) -> OffenseRun:
     """Scan (and with --fix/--diff, fix) the hot functions' files, or every file with --all.
 
-    `progress(done, total, path)` runs before each file; it may raise to stop the run.
+    `progress(done, total, path)` runs before each file (after each, with a process pool); it
+    may raise to stop the run. `jobs` > 1 allows a forked pool where there are files enough.
     """
     skills = discover(root)
     for problem in skills.problems:
@@ -65,13 +68,11 @@ def run_offense(
     else:
         files = sorted(hot_by_file)
     files = [p for p in files if paths is None or under_any(p, paths)]
-    for done, path in enumerate(files):
-        if progress is not None:
-            progress(done, len(files), path)
-        hot = None if args.all_functions else hot_by_file[path]
-        report = process_file(
+
+    def one_file(path: str) -> FileReport:
+        return process_file(
             path,
-            hot,
+            None if args.all_functions else hot_by_file[path],
             active,
             mode=mode,
             minimum=minimum,
@@ -81,12 +82,30 @@ def run_offense(
             include_generated=args.include_generated,
             show_all=args.diff_all,
         )
+
+    workers = worker_count(len(files), jobs)
+    if workers > 1:
+        reports: Iterable[FileReport] = reports_in_pool(files, one_file, workers, progress)
+    else:
+        reports = _one_by_one(files, one_file, progress)
+    for report in reports:
         if report.error:
             print(f"perfpilot: error: {report.error}", file=sys.stderr)
             run.errors.append(report.error)
         run.reports.append(report)
         _count(run.summary, report)
     return run
+
+
+def _one_by_one(
+    files: Sequence[str],
+    one_file: Callable[[str], FileReport],
+    progress: Callable[[int, int, str], None] | None,
+) -> Iterator[FileReport]:
+    for done, path in enumerate(files):
+        if progress is not None:
+            progress(done, len(files), path)
+        yield one_file(path)
 
 
 def _count(summary: FixSummary, report: FileReport) -> None:
