@@ -111,15 +111,18 @@ def fix_text(
     minimum: Applicability = Applicability.SAFE,
     root: str | None = None,
     python: tuple[int, int] | None = None,
+    cache: FindCache | None = None,
 ) -> FileFixes:
-    """Apply every fix at or above `minimum`, one at a time, re-scanning after each.
+    """Apply every fix at or above `minimum`, in rounds, re-scanning after each.
 
     Each round re-finds the opportunities in the edited text, so positions never go stale
     and one fix cannot clobber another's lines.
     """
     result = FileFixes(text)
     tried: set[tuple[str, str, str]] = set()
-    cache = FindCache()  # a round re-runs the skills on the function just fixed only
+    # A round re-runs the skills on the functions just fixed only; a caller's cache (the
+    # language server's) spares the first round too.
+    cache = cache if cache is not None else FindCache()
     for _ in range(MAX_ROUNDS):
         found = scan_text(result.text, path, hot, skills, python, cache)
         pending = [f for f in found if _identity(f, result.text) not in tried]

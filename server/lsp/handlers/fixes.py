@@ -277,9 +277,17 @@ def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> type
         hot = {}  # a generated file's fixes are lost at its next generation
     minimum = Applicability.UNSAFE if ls.settings.unsafe_fixes else Applicability.SAFE
     skills = ls.skill_set().with_transforms()
-    result = fix_text(
-        document.text, document.path, hot, skills, minimum=minimum, root=str(ls.root())
-    )
+    result = ls.skill_worker.locked(
+        lambda: fix_text(
+            document.text,
+            document.path,
+            hot,
+            skills,
+            minimum=minimum,
+            root=str(ls.root()),
+            cache=ls.find_cache,  # the skills already ran on every unchanged hot function
+        )
+    )()
     if result.refused:
         refused = "; ".join(f"{title}: {reason}" for title, reason in result.refused[:3])
         ls.show(types.MessageType.Warning, f"perfpilot: fix-all left out: {refused}")
