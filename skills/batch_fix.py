@@ -14,7 +14,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from perfpilot.skills.api import Rewrite, parse_function
+from perfpilot.skills.api import Parsed, Rewrite, parse_function
 from perfpilot.skills.runner import Found, _replaced, _same_signature, splice
 from perfpilot.tools.edits import split_lines
 from perfpilot.tools.model import Applicability
@@ -64,13 +64,13 @@ def batch_round(
 ) -> Batch:
     """Rewrite `candidates` (disjoint, see `disjoint`) together and validate the result once."""
     rewrites: list[tuple[Found, Rewrite]] = []
+    parses: dict[int, Parsed] = {}  # id(found) -> its parse, reused by the guard
     refused: list[tuple[Found, str]] = []
     for found in candidates:
         assert found.skill.transform is not None
         try:
-            rewrite = found.skill.transform.rewrite(
-                parse_function(found.function), found.opportunity
-            )
+            parsed = parses[id(found)] = parse_function(found.function)
+            rewrite = found.skill.transform.rewrite(parsed, found.opportunity)
         except Exception as exc:  # noqa: BLE001 - a transform bug refuses its fix, visibly
             log.exception("skill %s rewrite failed", found.skill.name)
             rewrite = Rewrite.failed(f"the transform raised {type(exc).__name__}: {exc}")
@@ -104,7 +104,7 @@ def batch_round(
     def guard() -> str | None:
         for found, rewrite, _ in placed:
             assert found.skill.transform is not None
-            before = parse_function(found.function)
+            before = parses[id(found)]
             after = parse_function(_replaced(found.function, rewrite.function_text or ""))
             reason = found.skill.transform.guard(
                 before, after, found.opportunity
