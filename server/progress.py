@@ -43,8 +43,9 @@ class ProgressBar:
             self.drawn = False
 
 
-def progress_bar(output_format: str, stream: TextIO = sys.stderr) -> ProgressBar | None:
-    """A bar when `stream` is a terminal and the output is for people (not json or sarif)."""
-    if output_format in ("json", "sarif") or not stream.isatty():
+def progress_bar(output_format: str, stream: TextIO | None = None) -> ProgressBar | None:
+    """A bar when `stream` (stderr) is a terminal and the output is for people (not json/sarif)."""
+    stream = sys.stderr if stream is None else stream  # as it is now, not at import time
+    if output_format in ("json", "sarif") or stream.closed or not stream.isatty():
         return None
     return ProgressBar(stream)
