@@ -243,7 +243,9 @@ async def fix_all(client: LanguageClient, uri: str, kind: str) -> tuple[int, Any
             ),
         )
     )
-    chosen = [a for a in actions or [] if isinstance(a, types.CodeAction) and kind in (a.kind or "")]
+    chosen = [
+        a for a in actions or [] if isinstance(a, types.CodeAction) and kind in (a.kind or "")
+    ]
     if not chosen:
         return 0, None
     action = chosen[0]
@@ -278,9 +280,7 @@ async def one_session(server: str, root: Path, target: Path, repeats: int) -> di
         uri = target.as_uri()
         text = target.read_text()
         version = 1
-        first = session.expect(
-            lambda p: p.uri == uri and (server == RUFF or is_perfpilot_hot(p))
-        )
+        first = session.expect(lambda p: p.uri == uri and (server == RUFF or is_perfpilot_hot(p)))
         skills = session.expect(lambda p: p.uri == uri and has_pp1xx(p)) if server != RUFF else None
         opened = time.perf_counter()
         session.client.text_document_did_open(
@@ -315,9 +315,9 @@ async def one_session(server: str, root: Path, target: Path, repeats: int) -> di
             )
             wanted = version
             future = session.expect(
-                lambda p, v=wanted: p.uri == uri
-                and p.version == v
-                and (server == RUFF or is_perfpilot_hot(p))
+                lambda p, v=wanted: (
+                    p.uri == uri and p.version == v and (server == RUFF or is_perfpilot_hot(p))
+                )
             )
             sent = time.perf_counter()
             session.client.text_document_did_change(
@@ -338,13 +338,16 @@ async def one_session(server: str, root: Path, target: Path, repeats: int) -> di
             types.TextDocumentIdentifier(uri), types.Position(row, name_column)
         )
         figures["hover"] = statistics.median(
-            [(await timed(lambda: session.client.text_document_hover_async(hover)))[0]
-             for _ in range(repeats)]
+            [
+                (await timed(lambda: session.client.text_document_hover_async(hover)))[0]
+                for _ in range(repeats)
+            ]
         )
 
         def action_params(selection: types.Range) -> types.CodeActionParams:
             inside = [
-                d for d in diagnostics
+                d
+                for d in diagnostics
                 if d.range.start.line <= selection.end.line
                 and d.range.end.line >= selection.start.line
             ]
@@ -357,12 +360,12 @@ async def one_session(server: str, root: Path, target: Path, repeats: int) -> di
         one_line = action_params(
             types.Range(types.Position(row, 0), types.Position(row, len(lines[row])))
         )
-        whole = action_params(
-            types.Range(types.Position(0, 0), types.Position(len(lines) - 1, 0))
-        )
+        whole = action_params(types.Range(types.Position(0, 0), types.Position(len(lines) - 1, 0)))
         figures["action_line"] = statistics.median(
-            [(await timed(lambda: session.client.text_document_code_action_async(one_line)))[0]
-             for _ in range(repeats)]
+            [
+                (await timed(lambda: session.client.text_document_code_action_async(one_line)))[0]
+                for _ in range(repeats)
+            ]
         )
         whole_samples = []
         for _ in range(repeats):
@@ -395,8 +398,10 @@ async def fix_all_fifty(root: Path, target: Path, server: str, repeats: int) -> 
         uri = target.as_uri()
         text = target.read_text()
         ready = session.expect(
-            lambda p: p.uri == uri
-            and (server == RUFF or sum(d.code == "PP105" for d in p.diagnostics) >= 25)
+            lambda p: (
+                p.uri == uri
+                and (server == RUFF or sum(d.code == "PP105" for d in p.diagnostics) >= 25)
+            )
         )
         session.client.text_document_did_open(
             types.DidOpenTextDocumentParams(types.TextDocumentItem(uri, "python", 1, text))
@@ -421,9 +426,7 @@ async def peak_rss_50k(root: Path, target: Path, server: str) -> float:
     try:
         await session.start()
         uri = target.as_uri()
-        first = session.expect(
-            lambda p: p.uri == uri and (server == RUFF or is_perfpilot_hot(p))
-        )
+        first = session.expect(lambda p: p.uri == uri and (server == RUFF or is_perfpilot_hot(p)))
         session.client.text_document_did_open(
             types.DidOpenTextDocumentParams(
                 types.TextDocumentItem(uri, "python", 1, target.read_text())
