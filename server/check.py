@@ -7,12 +7,14 @@ import glob
 import os
 import shlex
 import sys
+from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from perfpilot.server.check_core import CheckOptions, CheckOutcome, check_workspace
 from perfpilot.server.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError
+from perfpilot.server.progress import progress_bar
 from perfpilot.server.render import FixSummary, Summary, display_path, render
 from perfpilot.server.verify_cli import verify_settings
 from perfpilot.tools.config import (
@@ -41,10 +43,15 @@ def run_check(args: argparse.Namespace) -> int:
     paths = [_existing_path(cwd, p) for p in args.paths] or None
     explicit = _explicit_profiles(args, cwd, home)
     loaded: dict[str, Profile] = {}  # a profile shared by several projects is read once
-    checks = [
-        _check_project(args, root, group, explicit, cwd, loaded)
-        for root, group in _projects_of(paths, home).items()
-    ]
+    bar = progress_bar(args.output_format)  # None unless stderr is a terminal and text output
+    try:
+        checks = [
+            _check_project(args, root, group, explicit, cwd, loaded, bar)
+            for root, group in _projects_of(paths, home).items()
+        ]
+    finally:
+        if bar is not None:
+            bar.finish()
     findings = [f for check in checks for f in check.findings]
     reports = [r for check in checks for r in check.offense.reports]
     summary = _combined_summary(checks)
@@ -67,6 +74,7 @@ def _check_project(
     explicit: list[str | RemoteSpec] | None,
     cwd: Path,
     loaded: dict[str, Profile],
+    bar: Callable[[int, int, str], None] | None,
 ) -> CheckOutcome:
     """Check one project with its own settings; `paths` (absolute) narrow the findings."""
     settings = load_settings(root)
@@ -93,8 +101,9 @@ def _check_project(
         include_generated=args.include_generated or settings.include_generated,
         diff_all=args.diff_all,
         verify=verify_settings(args, settings) if args.verify else None,
+        jobs=args.jobs or os.cpu_count() or 1,
     )
-    return check_workspace(root, profile_paths, options, loaded=loaded, cwd=cwd)
+    return check_workspace(root, profile_paths, options, bar, loaded=loaded, cwd=cwd)
 
 
 def _projects_of(paths: list[str] | None, home: Path) -> dict[Path, list[str] | None]:

@@ -37,6 +37,7 @@ class CheckOptions:
     verify: VerifySettings | None = None
     include_generated: bool = False  # [tool.perfpilot] include_generated / --include-generated
     diff_all: bool = False  # --diff-all: after the patch, every fix it leaves out
+    jobs: int = 1  # processes for the per-file work (the CLI uses every core)
 
 
 @dataclass
@@ -88,7 +89,9 @@ def check_workspace(
             duration=merged.duration,
             samples=sample_count(merged),
         )
-    offense = run_offense(options, root, index, hot_by_file, paths, progress, options.verify)
+    offense = run_offense(
+        options, root, index, hot_by_file, paths, progress, options.verify, options.jobs
+    )
     findings += [f for report in offense.reports for f in report.findings]
     return CheckOutcome(findings, replace(summary, fixes=offense.summary), offense)
 

@@ -109,6 +109,13 @@ def build_parser() -> argparse.ArgumentParser:
         dest="all_functions",
         help="look for fix opportunities in every function, not only the hot ones",
     )
+    check.add_argument(
+        "--jobs",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="processes for scanning files (default: one per core; 1: none)",
+    )
 
     skills = commands.add_parser(
         "skills",
@@ -204,6 +211,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         return EXIT_ERROR
+
+
+def _positive_int(text: str) -> int:
+    value = int(text) if text.isdigit() else 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of processes, got {text!r}")
+    return value
 
 
 def run_profile(args: argparse.Namespace) -> int:

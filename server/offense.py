@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from perfpilot.server.offense_pool import reports_in_pool, worker_count
 from perfpilot.server.render import FixSummary, display_path
 from perfpilot.skills.fixing import Evidence, FileReport, process_file
 from perfpilot.skills.registry import Skill, discover
@@ -49,10 +50,12 @@ def run_offense(
     paths: Sequence[str] | None,
     progress: Callable[[int, int, str], None] | None = None,
     verify: VerifySettings | None = None,
+    jobs: int = 1,
 ) -> OffenseRun:
     """Scan (and with --fix/--diff, fix) the hot functions' files, or every file with --all.
 
-    `progress(done, total, path)` runs before each file; it may raise to stop the run.
+    `progress(done, total, path)` runs before each file (after each, with a process pool); it
+    may raise to stop the run. `jobs` > 1 allows a forked pool where there are files enough.
     With `verify` (--verify), every fix is measured on recorded calls: findings carry the
     verdict, and --fix/--diff apply only fixes verified faster.
     """
@@ -70,17 +73,13 @@ def run_offense(
     else:
         files = sorted(hot_by_file)
     files = [p for p in files if paths is None or under_any(p, paths)]
-    for done, path in enumerate(files):
-        if progress is not None:
-            progress(done, len(files), path)
+    check = verifier(str(root), verify) if verify is not None else None
+
+    def one_file(path: str) -> FileReport:
         hot = None if args.all_functions else hot_by_file[path]
-        check = verifier(str(root), verify) if verify is not None else None
         if check is not None and mode == "report":
-            report = _verified_report(path, hot, active, check, str(root), python)
-            run.reports.append(report)
-            _count(run.summary, report)
-            continue
-        report = process_file(
+            return _verified_report(path, hot, active, check, str(root), python)
+        return process_file(
             path,
             hot,
             active,
@@ -93,6 +92,14 @@ def run_offense(
             include_generated=args.include_generated,
             show_all=args.diff_all,
         )
+
+    # Verification runs the user's code under a time budget per fix: it stays sequential.
+    workers = worker_count(len(files), jobs) if check is None else 1
+    if workers > 1:
+        reports: Iterable[FileReport] = reports_in_pool(files, one_file, workers, progress)
+    else:
+        reports = _one_by_one(files, one_file, progress)
+    for report in reports:
         if report.error:
             print(f"perfpilot: error: {report.error}", file=sys.stderr)
             run.errors.append(report.error)
@@ -115,6 +122,17 @@ def _verified_report(
         return FileReport(path, [], error=f"{path}: cannot read: {exc}")
     found = verified_opportunities(text, path, hot, skills, check, root=root, python=python)
     return FileReport(path, [item.finding for item in found])
+
+
+def _one_by_one(
+    files: Sequence[str],
+    one_file: Callable[[str], FileReport],
+    progress: Callable[[int, int, str], None] | None,
+) -> Iterator[FileReport]:
+    for done, path in enumerate(files):
+        if progress is not None:
+            progress(done, len(files), path)
+        yield one_file(path)
 
 
 def _count(summary: FixSummary, report: FileReport) -> None:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
+if TYPE_CHECKING:  # libcst costs ~0.2 s to import: only when a skill parses a function
+    import libcst as cst
+    from libcst.metadata import CodeRange, MetadataWrapper
 
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.module_facts import ModuleFacts
@@ -82,6 +84,8 @@ class Parsed:
 
     def position(self, node: cst.CSTNode) -> CodeRange:
         """The node's range in the snippet (use `location` for file positions)."""
+        from libcst.metadata import PositionProvider
+
         return self.wrapper.resolve(PositionProvider)[node]
 
     def location(self, node: cst.CSTNode) -> tuple[int, int, int, int]:
@@ -107,6 +111,9 @@ class Parsed:
 
 def parse_function(source: FunctionSource) -> Parsed:
     """Parse one function's text; raises libcst.ParserSyntaxError if it does not parse."""
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper
+
     wrapped = source.text[:1] in (" ", "\t")
     text = _WRAPPER + source.text if wrapped else source.text
     module = cst.parse_module(text)

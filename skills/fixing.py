@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from perfpilot.skills.batch_fix import batch_round, disjoint
 from perfpilot.skills.registry import Skill
 from perfpilot.skills.runner import (
     FindCache,
@@ -113,8 +114,9 @@ def fix_text(
     root: str | None = None,
     python: tuple[int, int] | None = None,
     verify: Callable[[str, Found, Fix], Fix] | None = None,
+    cache: FindCache | None = None,
 ) -> FileFixes:
-    """Apply every fix at or above `minimum`, one at a time, re-scanning after each.
+    """Apply every fix at or above `minimum`, in rounds, re-scanning after each.
 
     Each round re-finds the opportunities in the edited text, so positions never go stale
     and one fix cannot clobber another's lines. With `verify`, only fixes verified faster
@@ -122,12 +124,17 @@ def fix_text(
     """
     result = FileFixes(text)
     tried: set[tuple[str, str, str]] = set()
-    cache = FindCache()  # a round re-runs the skills on the function just fixed only
+    # A round re-runs the skills on the functions just fixed only; a caller's cache (the
+    # language server's) spares the first round too.
+    cache = cache if cache is not None else FindCache()
     for _ in range(MAX_ROUNDS):
         found = scan_text(result.text, path, hot, skills, python, cache)
         pending = [f for f in found if _identity(f, result.text) not in tried]
         if not pending:
             break
+        # Verification measures each fix on its own, so only unverified rounds are batched.
+        if verify is None and _fixed_in_batch(result, pending, tried, path, minimum, root, python):
+            continue
         for candidate in pending:
             tried.add(_identity(candidate, result.text))
             title = f"{candidate.skill.code} {candidate.opportunity.title}"
@@ -158,6 +165,35 @@ def fix_text(
 
 def _faster(fix: Fix) -> bool:
     return fix.verdict is not None and fix.verdict.kind.value == "faster"
+
+
+def _fixed_in_batch(
+    result: FileFixes,
+    pending: Sequence[Found],
+    tried: set[tuple[str, str, str]],
+    path: str,
+    minimum: Applicability,
+    root: str | None,
+    python: tuple[int, int] | None,
+) -> bool:
+    """Apply the round's disjoint fixes together (validated once); False to go one by one."""
+    batch = batch_round(
+        result.text,
+        disjoint([f for f in pending if f.claim >= minimum]),
+        path,
+        root=root,
+        python=python,
+    )
+    if batch.text is None:
+        return False
+    for found in batch.applied:
+        tried.add(_identity(found, result.text))
+        result.applied.append(f"{found.skill.code} {found.opportunity.title}")
+    for found, reason in batch.refused:
+        tried.add(_identity(found, result.text))
+        result.refused.append((f"{found.skill.code} {found.opportunity.title}", reason))
+    result.text = batch.text
+    return True
 
 
 def _identity(found: Found, text: str) -> tuple[str, str, str]:

@@ -8,8 +8,6 @@ from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
-import libcst as cst
-
 from perfpilot.skills.api import FunctionSource, Opportunity, Parsed, Rewrite, parse_function
 from perfpilot.skills.registry import Skill
 from perfpilot.tools.edits import line_edits, split_lines
@@ -155,6 +153,8 @@ def find_opportunities(
 
 
 def _find_in(source: FunctionSource, skills: Sequence[Skill]) -> list[tuple[Skill, Opportunity]]:
+    import libcst as cst  # imported when a skill first runs, not at start-up
+
     try:
         parsed = parse_function(source)
     except (cst.ParserSyntaxError, ValueError, RecursionError):

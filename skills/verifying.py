@@ -61,6 +61,11 @@ def cached_verdict(text: str, found: Found, fix: Fix) -> Verdict | None:
     return _CACHE.get(_key(text, found, fix)) if fix.applicable else None
 
 
+def any_verdicts() -> bool:
+    """Whether anything was verified in this process (else no verdict can be known)."""
+    return bool(_CACHE)
+
+
 def _key(text: str, found: Found, fix: Fix) -> tuple[str, str, str, str]:
     """Function identity, the module text and the fix (hashes): what a verdict depends on."""
     edits = repr(fix.edits)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from pathlib import Path
 
 from lsprotocol import types
@@ -12,6 +13,7 @@ from pygls.uris import to_fs_path
 
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.settings import client_settings, debounce_seconds
+from perfpilot.server.lsp.skill_findings import SkillWorker
 from perfpilot.server.render import package_version
 from perfpilot.skills.registry import SkillSet, discover
 from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities, finding_of
@@ -41,6 +43,7 @@ class PerfpilotServer(LanguageServer):
         self._opportunities: dict[str, tuple[int, int, list[Found]]] = {}
         self.skills: SkillSet | None = None
         self.find_cache = FindCache()  # an edit re-runs the skills on the function it touched
+        self.skill_worker = SkillWorker()  # PP1xx: a second publish, computed off the loop
         self._facts: dict[str, tuple[str, ModuleFacts]] = {}
         # (uri, version, generation, skill, qualname, key) -> validated fix, built once per version.
         self.fix_cache: dict[tuple[str, int, int, str, str, str], Fix] = {}
@@ -171,10 +174,16 @@ class PerfpilotServer(LanguageServer):
     def skill_set(self) -> SkillSet:
         """The skills of this workspace (built-in, installed, workspace words), found once."""
         if self.skills is None:
-            self.skills = discover(self.root())
-            for problem in self.skills.problems:
-                self.show(types.MessageType.Warning, f"perfpilot: skill {problem}")
+            self._adopt_skills(discover(self.root()))
+        assert self.skills is not None
         return self.skills
+
+    def _adopt_skills(self, skills: SkillSet) -> None:
+        if self.skills is not None:
+            return
+        self.skills = skills
+        for problem in skills.problems:
+            self.show(types.MessageType.Warning, f"perfpilot: skill {problem}")
 
     def opportunities(self, uri: str) -> list[Found]:
         """Fix opportunities in the document's hot functions (cached per version and load)."""
@@ -184,19 +193,54 @@ class PerfpilotServer(LanguageServer):
         cached = self._opportunities.get(uri)
         if cached and cached[0] == document.version and cached[1] == self.generation:
             return cached[2]
-        annotations = self.annotations(uri)
-        found: list[Found] = []
-        skip = not self.settings.include_generated and is_generated(document.text)
-        if annotations and not skip:
-            targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in annotations]
-            text = document.text
-            facts = self._facts_of(uri, document)
-            skills = self.skill_set().with_transforms()
-            found = find_opportunities(
-                text, document.path, targets, skills, facts, cache=self.find_cache
-            )
+        work = self._finding_work(uri, document)
+        found = self.skill_worker.locked(work)() if work is not None else []
         self._opportunities[uri] = (document.version, self.generation, found)
         return found
+
+    def _finding_work(self, uri: str, document: LiveDocument) -> Callable[[], list[Found]] | None:
+        """The skills' pass over the document's hot functions, ready to run on any thread.
+
+        What needs the live document (annotations, the tree-sitter facts) is taken here, on
+        the event loop's thread; the returned work touches only immutable inputs and the find
+        cache (which the caller guards with the worker's lock).
+        """
+        annotations = self.annotations(uri)
+        if not annotations or (not self.settings.include_generated and is_generated(document.text)):
+            return None
+        targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in annotations]
+        text, path = document.text, document.path
+        facts = self._facts_of(uri, document)
+        skills = self.skill_set()
+        cache = self.find_cache
+        return lambda: find_opportunities(
+            text, path, targets, skills.with_transforms(), facts, cache=cache
+        )
+
+    async def _find_in_background(self, uri: str, version: int, generation: int) -> None:
+        """Compute PP1xx of one version in the worker, then publish them (if still current)."""
+        worker = self.skill_worker
+        loop = asyncio.get_running_loop()
+        try:
+            if self.skills is None:
+                found_skills = await loop.run_in_executor(worker.executor, discover, self.root())
+                self._adopt_skills(found_skills)
+            document = self.documents.get(uri)
+            if document is None or document.version != version or generation != self.generation:
+                return
+            work = self._finding_work(uri, document)
+            found = await loop.run_in_executor(worker.executor, worker.locked(work)) if work else []
+        except Exception:  # noqa: BLE001 - PP1xx failing must not take PP001 or the server down
+            log.exception("skills failed on %s", uri)
+            found = []
+        finally:
+            if worker.running.get(uri) == (version, generation):
+                worker.running.pop(uri, None)
+        document = self.documents.get(uri)
+        if document is None or document.version != version or generation != self.generation:
+            return  # edited meanwhile: the newer version's publish starts its own run
+        self._opportunities[uri] = (version, generation, found)
+        self.publish(uri)
 
     def _facts_of(self, uri: str, document: LiveDocument) -> ModuleFacts:
         """The module facts of the document's text; a reopened file skips its tree-sitter parse."""
@@ -216,10 +260,20 @@ class PerfpilotServer(LanguageServer):
         if document is None or not self.ready:
             return
         diagnostics = [convert.diagnostic(a.finding, document) for a in self.annotations(uri)]
-        diagnostics += [
-            convert.diagnostic(finding_of(found), document, document.version)
-            for found in self.opportunities(uri)
-        ]
+        worker = self.skill_worker
+        cached = self._opportunities.get(uri)
+        if cached and cached[0] == document.version and cached[1] == self.generation:
+            worker.shown[uri] = [
+                convert.diagnostic(finding_of(found), document, document.version)
+                for found in cached[2]
+            ]
+        else:
+            # PP001 goes out now; PP1xx follow from the worker. Meanwhile the last ones stay.
+            current = (document.version, self.generation)
+            if worker.running.get(uri) != current:
+                worker.running[uri] = current
+                asyncio.ensure_future(self._find_in_background(uri, *current))
+        diagnostics += worker.shown.get(uri, [])
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri, diagnostics=diagnostics, version=document.version
@@ -246,6 +300,7 @@ class PerfpilotServer(LanguageServer):
         self.documents.pop(uri, None)
         self._annotations.pop(uri, None)
         self._opportunities.pop(uri, None)
+        self.skill_worker.forget(uri)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(uri=uri, diagnostics=[])
         )

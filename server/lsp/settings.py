@@ -10,6 +10,9 @@ from perfpilot.tools.config import ConfigError, Settings, load_settings, setting
 
 # Keys the server accepts but other parts of perfpilot own (the LLM agent reads `llm`).
 _PASSED_THROUGH = frozenset({"llm", "debounce", "verify"})
+# Why 150 ms: keystrokes within a word come ~100-200 ms apart, so a shorter wait recomputes
+# (re-index, re-annotate, re-publish) on nearly every key and moves squiggles under the cursor;
+# a longer one passes the ~200 ms where people notice a lag after they stop typing.
 DEFAULT_DEBOUNCE_MS = 150
 # When verification (which runs the workspace's code) may start: only on the user's command
 # by default; "onCodeAction" also starts it when fixes are offered; "never" turns it off.

@@ -138,6 +138,12 @@ local function run()
   wait_for("PP001 diagnostics", function()
     return has_code(bufnr, "PP001")
   end)
+  -- A fix opportunity (PP1xx) follows in the server's second publish.
+  if env.PERFPILOT_FIX_CODE and env.PERFPILOT_FIX_CODE ~= "" then
+    wait_for(env.PERFPILOT_FIX_CODE .. " diagnostics", function()
+      return has_code(bufnr, env.PERFPILOT_FIX_CODE)
+    end)
+  end
   out.file = file
   out.diagnostics = perfpilot_diagnostics(bufnr)
   step("diagnostics")
@@ -221,14 +227,18 @@ local function run()
   --    diagnostic, picking perfpilot's action for the wanted code (resolve happens inside).
   local fix_code = env.PERFPILOT_FIX_CODE ~= "" and env.PERFPILOT_FIX_CODE or nil
   if fix_code then
+    -- PP1xx come in the server's second publish, after PP001 (skills run in the background).
     local target
-    for _, d in ipairs(vim.diagnostic.get(bufnr)) do
-      if d.source == "perfpilot" and d.code == fix_code then
-        target = d
-        break
+    local function find_target()
+      for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+        if d.source == "perfpilot" and d.code == fix_code then
+          target = d
+          return true
+        end
       end
+      return false
     end
-    if not target then
+    if not vim.wait(timeout, find_target, 50) then
       error("no " .. fix_code .. " diagnostic in " .. file, 0)
     end
     out.before = lines(bufnr)

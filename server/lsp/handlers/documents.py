@@ -31,7 +31,9 @@ def register(server: PerfpilotServer) -> None:
         document = ls.documents.get(params.text_document.uri)
         if document is None:
             return
+        encoding = _encoding(ls)
         for change in params.content_changes:
+            ls.skill_worker.move(params.text_document.uri, change, encoding)
             if isinstance(change, types.TextDocumentContentChangePartial):
                 start = (change.range.start.line, change.range.start.character)
                 end = (change.range.end.line, change.range.end.character)

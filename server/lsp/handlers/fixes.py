@@ -14,7 +14,7 @@ from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.handlers import optimize, verify
 from perfpilot.skills.fixing import Evidence, fix_text
 from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
-from perfpilot.skills.verifying import cached_verdict
+from perfpilot.skills.verifying import any_verdicts, cached_verdict
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
@@ -290,15 +290,20 @@ def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> type
     minimum = Applicability.UNSAFE if ls.settings.unsafe_fixes else Applicability.SAFE
     skills = ls.skill_set().with_transforms()
     # A fix verified slower or different (cached verdict) stays out; unverified ones go in.
-    result = fix_text(
-        document.text,
-        document.path,
-        hot,
-        skills,
-        minimum=minimum,
-        root=str(ls.root()),
-        verify=_with_known_verdict,
-    )
+    # With no verdict known, disjoint fixes are applied in batches (fix_text's fast path).
+    known = _with_known_verdict if any_verdicts() else None
+    result = ls.skill_worker.locked(
+        lambda: fix_text(
+            document.text,
+            document.path,
+            hot,
+            skills,
+            minimum=minimum,
+            root=str(ls.root()),
+            verify=known,
+            cache=ls.find_cache,  # the skills already ran on every unchanged hot function
+        )
+    )()
     left_out = [*result.refused, *result.held]
     if left_out:
         refused = "; ".join(f"{title}: {reason}" for title, reason in left_out[:3])

@@ -24,7 +24,7 @@ import os
 import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path, to_fs_path
@@ -32,7 +32,6 @@ from pygls.uris import from_fs_path, to_fs_path
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.optimize_cli import report_text
-from perfpilot.skills.agent import AgentResult, run_agent
 from perfpilot.tools.agent_tools import FunctionRef, ToolContext
 from perfpilot.tools.config import ConfigError
 from perfpilot.tools.live_document import LiveDocument
@@ -41,6 +40,9 @@ from perfpilot.tools.model import Fix
 from perfpilot.tools.private_files import write_private
 from perfpilot.tools.user_config import user_config_path
 from perfpilot.tools.validate.syntax import project_python
+
+if TYPE_CHECKING:  # the LLM SDK is imported when the user first asks to optimize
+    from perfpilot.skills.agent import AgentResult
 
 OPTIMIZE = "perfpilot.optimize"
 ACTION_TITLE = "perfpilot: Optimize with AI"
@@ -163,6 +165,8 @@ async def _optimize(
     def report(message: str) -> None:
         if progress:
             ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
+
+    from perfpilot.skills.agent import run_agent
 
     job = asyncio.ensure_future(run_agent(ctx, llm, progress=report))
     running[key] = job
