@@ -12,7 +12,7 @@ NEW = "\n".join(
 
 dmp = diff_match_patch()
 dmp.Diff_Timeout = 0  # deterministic: never stop early on time
-for _ in range(2):
+for _ in range(16):
     diffs = dmp.diff_main(OLD, NEW)
     dmp.diff_cleanupSemantic(diffs)
     patches = dmp.patch_make(OLD, diffs)

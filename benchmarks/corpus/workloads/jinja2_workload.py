@@ -33,9 +33,9 @@ ITEMS = [
     for i in range(200)
 ]
 
-for _ in range(3):
+for _ in range(10):
     env = jinja2.Environment(loader=jinja2.DictLoader(TEMPLATES), autoescape=True)
     page = env.get_template("page.html")
-    for n in range(20):
+    for n in range(60):
         html = page.render(title=f"catalogue {n}", items=ITEMS)
 print(len(html))

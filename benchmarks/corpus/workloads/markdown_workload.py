@@ -5,6 +5,6 @@ from _text import markdown_document
 
 DOCUMENT = markdown_document(120)
 
-for _ in range(6):
+for _ in range(12):
     html = markdown.markdown(DOCUMENT, extensions=["extra", "toc", "sane_lists"])
 print(len(html))

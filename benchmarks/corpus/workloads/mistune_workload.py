@@ -6,6 +6,6 @@ from _text import markdown_document
 DOCUMENT = markdown_document(150)
 render = mistune.create_markdown(plugins=["table", "strikethrough", "url", "footnotes"])
 
-for _ in range(8):
+for _ in range(24):
     html = render(DOCUMENT)
 print(len(html))

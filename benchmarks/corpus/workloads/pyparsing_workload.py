@@ -24,7 +24,7 @@ CONFIG = "\n".join(
     for s in range(60)
 )
 
-for _ in range(2):
+for _ in range(5):
     results = [expr.parse_string(text, parse_all=True) for text in EXPRESSIONS]
     parsed = config.parse_string(CONFIG, parse_all=True)
 print(len(results), len(parsed))

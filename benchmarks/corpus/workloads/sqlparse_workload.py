@@ -14,7 +14,7 @@ for i in range(60):
     STATEMENTS.append(f"update items set price = price * 1.{i % 9}, note = 'x{i}' where id = {i} and stock > 0;")
 SCRIPT = "\n".join(STATEMENTS)
 
-for _ in range(2):
+for _ in range(6):
     parsed = sqlparse.parse(SCRIPT)
     pretty = sqlparse.format(SCRIPT, reindent=True, keyword_case="upper")
     split = sqlparse.split(SCRIPT)
