@@ -28,8 +28,19 @@ def download_sdist(library: Library) -> Path:
     if found:
         return found
     subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--quiet", "--no-deps", "--no-binary", ":all:",
-         "--dest", str(folder), f"{library.pypi}=={library.version}"],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--quiet",
+            "--no-deps",
+            "--no-binary",
+            ":all:",
+            "--dest",
+            str(folder),
+            f"{library.pypi}=={library.version}",
+        ],
         check=True,
     )
     found = _find_sdist(folder, library)
@@ -43,7 +54,10 @@ def _find_sdist(folder: Path, library: Library) -> Path | None:
     for candidate in folder.glob("*.tar.gz"):
         stem = candidate.name[: -len(".tar.gz")]
         name, _, version = stem.rpartition("-")
-        if name.lower().replace("-", "_").replace(".", "_") == wanted and version == library.version:
+        if (
+            name.lower().replace("-", "_").replace(".", "_") == wanted
+            and version == library.version
+        ):
             return candidate
     return None
 
@@ -66,12 +80,13 @@ def unpack(library: Library, sdist: Path, reset: bool) -> None:
 def install(library: Library) -> None:
     """Create the library's venv and install the library (editable) and its test deps."""
     marker = library.venv / ".perfpilot-installed"
-    if marker.exists() and marker.read_text() == library.version:
+    stamp = f"{library.version} {' '.join(library.deps)}"  # a manifest change reinstalls
+    if marker.exists() and marker.read_text() == stamp:
         return
     venv.create(library.venv, with_pip=True, clear=True)
     pip = [str(library.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
     subprocess.run([*pip, "-e", str(library.root), *library.deps], check=True)
-    marker.write_text(library.version)
+    marker.write_text(stamp)
 
 
 def main() -> int:

@@ -28,7 +28,11 @@ from pathlib import Path
 
 from corpus_config import Library, load_libraries, work_dir
 
-PERFPILOT = [sys.executable, "-m", "perfpilot.server"]  # the perfpilot of the interpreter running this
+PERFPILOT = [
+    sys.executable,
+    "-m",
+    "perfpilot.server",
+]  # the perfpilot of the interpreter running this
 TOP = 10
 
 
@@ -66,8 +70,9 @@ def run_tests(library: Library) -> TestResult:
     """Run the library's own test suite offline and count passes and failures."""
     env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PIP_NO_INDEX": "1"}
     started = time.perf_counter()
-    done = subprocess.run(library.test_command(), cwd=library.root, env=env,
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        library.test_command(), cwd=library.root, env=env, capture_output=True, text=True
+    )
     result = parse_test_output(done.stdout + done.stderr)
     result.seconds = time.perf_counter() - started
     if done.returncode and not result.failed:
@@ -101,8 +106,20 @@ def profile_workload(library: Library) -> Path:
     """Profile the workload with `perfpilot profile` (cProfile) and return the profile's path."""
     output = work_dir() / "profiles" / f"{library.name}.prof"
     output.parent.mkdir(parents=True, exist_ok=True)
-    subprocess.run([*PERFPILOT, "profile", "-o", str(output), "--", str(library.python),
-                    str(library.workload)], cwd=library.root, check=True, capture_output=True)
+    subprocess.run(
+        [
+            *PERFPILOT,
+            "profile",
+            "-o",
+            str(output),
+            "--",
+            str(library.python),
+            str(library.workload),
+        ],
+        cwd=library.root,
+        check=True,
+        capture_output=True,
+    )
     return output
 
 
@@ -122,15 +139,25 @@ def top_functions(library: Library, profile: Path) -> list[tuple[str, float, boo
 
 def check_report(library: Library, profile: Path, everywhere: bool) -> dict[str, object]:
     """Run `perfpilot check --output-format json` on the library's sources and parse it."""
-    command = [*PERFPILOT, "check", "--profile", str(profile), "--output-format", "json",
-               "--exit-zero", library.source]
+    command = [
+        *PERFPILOT,
+        "check",
+        "--profile",
+        str(profile),
+        "--output-format",
+        "json",
+        "--exit-zero",
+        library.source,
+    ]
     if everywhere:
         command.append("--all")
     done = subprocess.run(command, cwd=library.root, capture_output=True, text=True, check=True)
     return json.loads(done.stdout)
 
 
-def fixes_per_code(report: dict[str, object], only_in: set[tuple[str, str]] | None = None) -> Counter[str]:
+def fixes_per_code(
+    report: dict[str, object], only_in: set[tuple[str, str]] | None = None
+) -> Counter[str]:
     """Count fix findings per `code:applicability`, optionally only in the given functions."""
     counts: Counter[str] = Counter()
     for finding in report["findings"]:  # type: ignore[union-attr]
@@ -185,8 +212,12 @@ def time_workloads(reports: list[LibraryReport], runs: int) -> None:
         for report in reports:
             library = report.library
             started = time.perf_counter()
-            subprocess.run([str(library.python), str(library.workload)], cwd=library.root,
-                           check=True, capture_output=True)
+            subprocess.run(
+                [str(library.python), str(library.workload)],
+                cwd=library.root,
+                check=True,
+                capture_output=True,
+            )
             report.times.append(time.perf_counter() - started)
 
 
@@ -201,22 +232,29 @@ def render(reports: list[LibraryReport], runs: int) -> str:
     """The Markdown table (and the top functions per library) for the README and notes."""
     lines = [
         f"| library | version | top-{TOP} in lib | fixes in top-{TOP} | fixes, hot (≥ threshold) "
-        f"| fixes, --all | verdicts | tests before (pass/fail) | workload s (median ±half-range, {runs} runs) |",
+        "| fixes, --all | verdicts | tests before (pass/fail) "
+        f"| workload s (median ±half-range, {runs} runs) |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
     for report in reports:
         lib = report.library
         in_lib = sum(1 for _, _, inside in report.top if inside)
+        verdicts = "n/a (no verify yet)" if report.verdicts is None else len(report.verdicts)
+        tests = report.tests_before.cell() if report.tests_before else "skipped"
         lines.append(
-            f"| {lib.name} | {lib.version} | {in_lib}/{len(report.top)} | {_codes(report.top_fixes)} "
-            f"| {_codes(report.hot_fixes)} | {_codes(report.all_fixes)} "
-            f"| {'n/a (no verify yet)' if report.verdicts is None else len(report.verdicts)} "
-            f"| {report.tests_before.cell() if report.tests_before else 'skipped'} | {spread(report.times)} |"
+            f"| {lib.name} | {lib.version} | {in_lib}/{len(report.top)} "
+            f"| {_codes(report.top_fixes)} | {_codes(report.hot_fixes)} "
+            f"| {_codes(report.all_fixes)} | {verdicts} | {tests} | {spread(report.times)} |"
         )
     lines.append("")
     for report in reports:
-        lines.append(f"**{report.library.name}** top-{TOP} by own time: " + "; ".join(
-            f"{'`' + name + '`' if inside else name} {share:.1f}%" for name, share, inside in report.top))
+        lines.append(
+            f"**{report.library.name}** top-{TOP} by own time: "
+            + "; ".join(
+                f"{'`' + name + '`' if inside else name} {share:.1f}%"
+                for name, share, inside in report.top
+            )
+        )
         lines.append("")
     return "\n".join(lines)
 
@@ -250,7 +288,9 @@ def main() -> int:
             print(f"{library.name}: tests", file=sys.stderr, flush=True)
             report.tests_before = run_tests(library)
         reports.append(report)
-    print(f"timing {len(reports)} workloads x {args.runs}, interleaved", file=sys.stderr, flush=True)
+    print(
+        f"timing {len(reports)} workloads x {args.runs}, interleaved", file=sys.stderr, flush=True
+    )
     time_workloads(reports, args.runs)
     print(render(reports, args.runs))
     return 0
