@@ -1,7 +1,7 @@
 """Workload: diff two revisions of a document, make patches and apply them, as a sync tool does."""
 
-from diff_match_patch import diff_match_patch
 from _text import words
+from diff_match_patch import diff_match_patch
 
 OLD = "\n".join(" ".join(words(12, line)) for line in range(1500))
 NEW = "\n".join(
