@@ -28,8 +28,13 @@ TEMPLATES = {
 }
 
 ITEMS = [
-    {"name": " ".join(words(3, i)), "price": (i * 37 % 1000) / 7, "stock": i % 15,
-     "tags": words(4, i * 3), "category": words(1, i % 6)[0]}
+    {
+        "name": " ".join(words(3, i)),
+        "price": (i * 37 % 1000) / 7,
+        "stock": i % 15,
+        "tags": words(4, i * 3),
+        "category": words(1, i % 6)[0],
+    }
     for i in range(200)
 ]
 

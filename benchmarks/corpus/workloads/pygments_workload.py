@@ -8,8 +8,12 @@ from pygments.formatters import HtmlFormatter, TerminalFormatter
 from pygments.lexers import HtmlLexer, JsonLexer, PythonLexer
 
 PYTHON = pathlib.Path(pygments.__file__).with_name("lexer.py").read_text()
-JSON = json.dumps([{"id": i, "name": f"n{i}", "tags": ["a", "b"], "ok": i % 2 == 0} for i in range(800)], indent=2)
-HTML = "".join(f"<div class='c{i}'><a href=\"/p/{i}\">link {i}</a><!-- c --></div>\n" for i in range(800))
+JSON = json.dumps(
+    [{"id": i, "name": f"n{i}", "tags": ["a", "b"], "ok": i % 2 == 0} for i in range(800)], indent=2
+)
+HTML = "".join(
+    f"<div class='c{i}'><a href=\"/p/{i}\">link {i}</a><!-- c --></div>\n" for i in range(800)
+)
 
 for _ in range(10):
     out = pygments.highlight(PYTHON, PythonLexer(), HtmlFormatter(linenos=True))

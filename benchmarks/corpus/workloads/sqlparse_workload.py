@@ -11,7 +11,9 @@ for i in range(60):
         f"group by u.id, u.name having count(o.id) > {i % 5} order by 3 desc limit {i + 10};"
     )
     STATEMENTS.append(f"insert into audit (id, who, what) values ({i}, 'user{i}', 'update t{i}');")
-    STATEMENTS.append(f"update items set price = price * 1.{i % 9}, note = 'x{i}' where id = {i} and stock > 0;")
+    STATEMENTS.append(
+        f"update items set price = price * 1.{i % 9}, note = 'x{i}' where id = {i} and stock > 0;"
+    )
 SCRIPT = "\n".join(STATEMENTS)
 
 for _ in range(6):
