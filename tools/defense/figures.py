@@ -49,6 +49,10 @@ def sample_interval(profile: Profile) -> float | None:
     """
     if profile.unit == "samples":
         return 1.0
+    if profile.samples and profile.total > 0:
+        # The loader counted the samples: exact, where the smallest stack weight below is only
+        # one sample if some stack happened to be seen once (aggregated stacks sum weights).
+        return profile.total / profile.samples
     if profile.meta.get("flavour") == "py-spy" and profile.stacks and profile.stacks.stacks:
         return min(profile.stacks.stacks.values()) or None
     return None
