@@ -8,7 +8,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from perfpilot.tools.agent_tools import TOOLS, Qualname, ToolContext
 from perfpilot.tools.defense.detect import DetectOptions
 from perfpilot.tools.defense.history import HISTORY_FILE, HistoryError, open_history
 from perfpilot.tools.defense.regress import (
@@ -23,6 +22,7 @@ from perfpilot.tools.defense.regress import (
 from perfpilot.tools.defense.repo import GitError, resolve
 from perfpilot.tools.defense.rootcause import Target, rank_commits
 from perfpilot.tools.registry import ToolError
+from perfpilot.tools.tool_context import TOOLS, Qualname, ToolContext
 
 Ref = Annotated[str, "a git revision: a SHA, a branch, HEAD~3, ..."]
 

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import shlex
-import uuid
 from typing import Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp.app import PerfpilotServer
+from perfpilot.server.lsp.progress import begin_progress, cancelled_future, end_progress
 from perfpilot.tools.config import PROFILES_DIR
 from perfpilot.tools.profiling import ProfilingError, run_profiled_async
 
@@ -61,33 +61,23 @@ def register(server: PerfpilotServer) -> None:
 
 
 async def _profile_with_progress(ls: PerfpilotServer, words: list[str]) -> dict[str, Any]:
-    token = f"perfpilot-profile-{uuid.uuid4()}"
-    window = ls.client_capabilities.window
-    progress = bool(window and window.work_done_progress)
-    if progress:
-        await ls.work_done_progress.create_async(token)
-        ls.work_done_progress.begin(
-            token,
-            types.WorkDoneProgressBegin(
-                title="perfpilot: profiling", message=" ".join(words), cancellable=True
-            ),
-        )
+    token = await begin_progress(ls, "profile", "perfpilot: profiling", " ".join(words))
     run_task = asyncio.ensure_future(run_profiled_async(words, ls.root()))
-    cancelled = ls.work_done_progress.tokens.get(token) if progress else None
+    cancelled = cancelled_future(ls, token)
     if cancelled is not None:
         # A cancel from the client's progress UI kills the program.
         cancelled.add_done_callback(lambda _: run_task.cancel())
     try:
         run, output_tail = await run_task
     except asyncio.CancelledError:
-        _end(ls, progress, token, "cancelled")
+        end_progress(ls, token, "cancelled")
         return {"ok": False, "cancelled": True}
     except ProfilingError as exc:
-        _end(ls, progress, token, "failed")
+        end_progress(ls, token, "failed")
         ls.show(types.MessageType.Error, f"perfpilot: cannot profile `{shlex.join(words)}`: {exc}")
         return {"ok": False, "error": str(exc)}
     if run.returncode != 0:
-        _end(ls, progress, token, f"failed (exit status {run.returncode})")
+        end_progress(ls, token, f"failed (exit status {run.returncode})")
         tail = output_tail.strip().splitlines()[-3:]
         ls.show(
             types.MessageType.Error,
@@ -95,14 +85,9 @@ async def _profile_with_progress(ls: PerfpilotServer, words: list[str]) -> dict[
             + (": " + " / ".join(tail) if tail else ""),
         )
         return {"ok": False, "returncode": run.returncode, "profile": str(run.output)}
-    _end(ls, progress, token, f"done in {run.seconds:.1f} s")
+    end_progress(ls, token, f"done in {run.seconds:.1f} s")
     loaded = ls.reload_profiles([str(run.output)])
     return {"ok": loaded, "profile": str(run.output), "seconds": run.seconds}
-
-
-def _end(ls: PerfpilotServer, progress: bool, token: str, message: str) -> None:
-    if progress:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))
 
 
 def _hot_entry(hot: Any) -> dict[str, Any]:

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import uuid
 from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -31,6 +30,12 @@ from pygls.uris import from_fs_path, to_fs_path
 
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
+from perfpilot.server.lsp.progress import (
+    begin_progress,
+    cancelled_future,
+    end_progress,
+    report_progress,
+)
 from perfpilot.server.optimize_cli import report_text
 from perfpilot.tools.agent_tools import FunctionRef, ToolContext
 from perfpilot.tools.config import ConfigError
@@ -148,29 +153,18 @@ async def _optimize(
         python=project_python(str(ls.root())),
         target=FunctionRef(document.path, function.qualname),
     )
-    token = f"perfpilot-optimize-{uuid.uuid4()}"
-    window = ls.client_capabilities.window
-    progress = bool(window and window.work_done_progress)
-    if progress:
-        await ls.work_done_progress.create_async(token)
-        ls.work_done_progress.begin(
-            token,
-            types.WorkDoneProgressBegin(
-                title="perfpilot: Optimize with AI",
-                message=f"`{function.qualname}` with {llm.model}",
-                cancellable=True,
-            ),
-        )
+    token = await begin_progress(
+        ls, "optimize", "perfpilot: Optimize with AI", f"`{function.qualname}` with {llm.model}"
+    )
 
     def report(message: str) -> None:
-        if progress:
-            ls.work_done_progress.report(token, types.WorkDoneProgressReport(message=message))
+        report_progress(ls, token, message)
 
     from perfpilot.skills.agent import run_agent
 
     job = asyncio.ensure_future(run_agent(ctx, llm, progress=report))
     running[key] = job
-    cancelled = ls.work_done_progress.tokens.get(token) if progress else None
+    cancelled = cancelled_future(ls, token)
     if cancelled is not None:
         # A cancel from the client's progress UI (the token's future ends on cancel or end).
         cancelled.add_done_callback(lambda _: job.cancel())
@@ -179,7 +173,7 @@ async def _optimize(
     try:
         result = await job
     except asyncio.CancelledError:
-        _end(ls, progress, token, "cancelled")
+        end_progress(ls, token, "cancelled")
         ls.show(types.MessageType.Info, f"perfpilot: Optimize with AI of `{key[1]}` cancelled")
         return {"ok": False, "cancelled": True}
     finally:
@@ -187,11 +181,11 @@ async def _optimize(
     relative = ctx.relative(document.path)
     text = report_text(result, llm, relative)
     if not result.ok or result.fix is None or result.check is None:
-        _end(ls, progress, token, "no edit")
+        end_progress(ls, token, "no edit")
         return _fail(ls, f"no edit for `{key[1]}`: {result.error or 'refused'}", report=text)
     stored = Stored(uri, version, key[1], result.fix, result.check.diff)
     ls.optimized[key] = stored  # type: ignore[attr-defined]
-    _end(ls, progress, token, "edit ready: review it")
+    end_progress(ls, token, "edit ready: review it")
     await _show_diff(ls, stored, text)
     ls.show(
         types.MessageType.Info,
@@ -294,8 +288,3 @@ def _fail(
 ) -> dict[str, Any]:
     ls.show(kind, f"perfpilot: Optimize with AI: {reason}")
     return {"ok": False, "reason": reason, **({"report": report} if report else {})}
-
-
-def _end(ls: PerfpilotServer, progress: bool, token: str, message: str) -> None:
-    if progress:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message=message))

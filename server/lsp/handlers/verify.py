@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import threading
-import uuid
 from typing import Any
 
 from lsprotocol import types
 
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.handlers.optimize import _request_future, _target_of
+from perfpilot.server.lsp.progress import (
+    begin_progress,
+    cancelled_future,
+    end_progress,
+    report_progress,
+)
 from perfpilot.server.lsp.settings import VerifyOptions, verify_options
 from perfpilot.skills.runner import Found
 from perfpilot.skills.verifying import cached_verdict, verifier
@@ -87,23 +92,12 @@ async def run_verification(
     cancel = threading.Event()
     settings = VerifySettings(budget=options.budget, tests=options.tests)
     check = verifier(str(ls.root()), settings, cancel)
-    token = f"perfpilot-verify-{uuid.uuid4()}"
-    window = ls.client_capabilities.window
-    progress = bool(window and window.work_done_progress)
-    if progress:
-        await ls.work_done_progress.create_async(token)
-        ls.work_done_progress.begin(
-            token,
-            types.WorkDoneProgressBegin(
-                title="perfpilot: Verify fixes",
-                message="replaying recorded calls",
-                cancellable=True,
-                percentage=0,
-            ),
-        )
-        done_future = ls.work_done_progress.tokens.get(token)
-        if done_future is not None:
-            done_future.add_done_callback(lambda _: cancel.set())
+    token = await begin_progress(
+        ls, "verify", "perfpilot: Verify fixes", "replaying recorded calls", percentage=0
+    )
+    done_future = cancelled_future(ls, token)
+    if done_future is not None:
+        done_future.add_done_callback(lambda _: cancel.set())
     if outer is not None:
         outer.add_done_callback(lambda f: cancel.set() if f.cancelled() else None)
     text = document.text  # the buffer as it was when the job started
@@ -112,14 +106,9 @@ async def run_verification(
         for number, item in enumerate(found):
             fix = _fix(ls, uri, document, item)
             title = f"{item.skill.code} {fix.title}"
-            if progress:
-                ls.work_done_progress.report(
-                    token,
-                    types.WorkDoneProgressReport(
-                        message=f"{number + 1}/{len(found)}: {title}",
-                        percentage=int(100 * number / len(found)),
-                    ),
-                )
+            report_progress(
+                ls, token, f"{number + 1}/{len(found)}: {title}", int(100 * number / len(found))
+            )
             verified = await asyncio.to_thread(check, text, item, fix)
             verdict = verified.verdict
             results.append(
@@ -133,12 +122,10 @@ async def run_verification(
             if cancel.is_set():
                 raise Stopped(False)
     except (Stopped, asyncio.CancelledError):
-        if progress:
-            ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="cancelled"))
+        end_progress(ls, token, "cancelled")
         ls.show(types.MessageType.Info, "perfpilot: verification cancelled")
         return {"ok": False, "cancelled": True, "results": results}
-    if progress:
-        ls.work_done_progress.end(token, types.WorkDoneProgressEnd(message="done"))
+    end_progress(ls, token, "done")
     summary = "; ".join(f"{r['title']}: {r['summary']}" for r in results)
     ls.show(types.MessageType.Info, f"perfpilot: {summary}")
     return {"ok": True, "results": results}
