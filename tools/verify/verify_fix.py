@@ -10,7 +10,7 @@ from pathlib import Path
 
 from perfpilot.tools.source_index import index_source
 from perfpilot.tools.verify import store
-from perfpilot.tools.verify.capture import function_hash
+from perfpilot.tools.verify.capture import function_hash, uncapturable
 from perfpilot.tools.verify.covering import Span, TestsError, check_tests, project_python
 from perfpilot.tools.verify.model import Verdict, VerdictKind
 from perfpilot.tools.verify.replay import DEFAULT_MEMORY_MB, ReplayError, ReplayJob, run_worker
@@ -68,6 +68,9 @@ def _replayed(
         return unverified(str(exc)), None
     display = os.path.relpath(path, root) if os.path.isabs(path) else path
     if loaded is None:
+        reason = uncapturable(path, qualname, original)
+        if reason is not None:
+            return unverified(f"`{qualname}` cannot be replayed: {reason}"), None
         return unverified(
             f"no recorded calls of `{qualname}`: run `perfpilot capture --functions"
             f" {display}::{qualname} -- CMD` (or `perfpilot profile --capture -- CMD`) first"
