@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -251,14 +252,34 @@ def open_history(path: Path, create: bool = True) -> History:
             connection.execute("PRAGMA foreign_keys = ON")
             _check_identity(connection, path)
             if create:
-                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
-                if str(mode).lower() != "wal":
-                    raise HistoryError(f"{path}: cannot switch the database to WAL mode ({mode})")
+                _use_wal(connection, path)
                 _migrate(connection, path)
     except BaseException:
         connection.close()
         raise
     return History(connection, path)
+
+
+def _use_wal(connection: sqlite3.Connection, path: Path) -> None:
+    """Put the database in WAL mode (once; it persists in the file).
+
+    Switching needs the database to itself, and SQLite answers "locked" at once instead of
+    waiting when another process is creating or opening the file at that moment, so the switch
+    is retried until the busy timeout; a database already in WAL mode is left alone.
+    """
+    deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
+    while True:
+        try:
+            mode = connection.execute("PRAGMA journal_mode").fetchone()[0]
+            if str(mode).lower() != "wal":
+                mode = connection.execute("PRAGMA journal_mode = WAL").fetchone()[0]
+            break
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.01)
+    if str(mode).lower() != "wal":
+        raise HistoryError(f"{path}: cannot switch the database to WAL mode ({mode})")
 
 
 def _ignore_in_git(path: Path) -> None:
