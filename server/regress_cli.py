@@ -163,10 +163,13 @@ def _summary(report: RegressReport, found: list) -> str:
         return text + (f", {shifts} cost shift(s) not reported." if shifts else ".")
     assert report.series is not None
     gone = len(report.series.went_away)
+    echoes = len(report.series.diluted)
     return (
         f"Scanned {len(report.series.commits)} commit(s) of {report.workload!r}:"
         f" {regressed} persistent regression(s), {improved} improvement(s)"
-        + (f", {gone} change(s) that went away not reported." if gone else ".")
+        + (f", {gone} change(s) that went away" if gone else "")
+        + (f", {echoes} share change(s) that only echoed another" if echoes else "")
+        + (" not reported." if gone or echoes else ".")
     )
 
 
@@ -209,5 +212,8 @@ def _json(report: RegressReport, found: list, root: Path) -> str:
         document["went_away"] = [
             {"function": c.key, "levels": [[lv.first, lv.last, lv.level] for lv in c.levels]}
             for c in report.series.went_away
+        ]
+        document["diluted"] = [
+            {"function": c.key, "delta_points": round(c.delta, 3)} for c in report.series.diluted
         ]
     return json.dumps(document, indent=2, default=str) + "\n"

@@ -6,13 +6,13 @@ import math
 
 import pytest
 
+from perfpilot.tools.defense.changepoints import segment
 from perfpilot.tools.defense.stats import (
     benjamini_hochberg,
     binomial_p_value,
     binomial_upper_tail,
     mann_whitney,
     poisson_rate_test,
-    segment,
     shift_interval,
 )
 
@@ -97,3 +97,11 @@ def test_binomial_upper_tail() -> None:
     assert binomial_upper_tail(7, 10, 0.5) == pytest.approx(176 / 1024)
     assert binomial_upper_tail(0, 10, 0.3) == 1.0
     assert binomial_upper_tail(11, 10, 0.3) == 0.0
+
+
+def test_segment_of_a_long_series_finds_a_long_bump_as_two_steps() -> None:
+    # 600 commits: the bump (100 commits, longer than the bump search) is found by two cuts.
+    low, high = [1.0, 1.1, 0.9, 1.05], [2.0, 2.1, 1.9, 2.05]
+    levels = segment([low] * 300 + [high] * 100 + [low] * 200, alpha=0.01, min_shift=0.5)
+    assert [(s.first, s.last) for s in levels] == [(0, 299), (300, 399), (400, 599)]
+    assert levels[0].level == pytest.approx(levels[-1].level)

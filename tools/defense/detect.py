@@ -255,8 +255,8 @@ def _filter_dilution(
         flagged = {c.key for c in changes if c.kind is not None}
         if not flagged:
             return
-        stable_base = [_stable_mass(r, flagged) for r in base]
-        stable_head = [_stable_mass(r, flagged) for r in head]
+        stable_base = [stable_mass(r, flagged) for r in base]
+        stable_head = [stable_mass(r, flagged) for r in head]
         if min(median(stable_base), median(stable_head)) < STABLE_MIN:
             # Almost nothing stayed put, so there is no reference to measure against: only
             # a change that absolute time confirms (significantly, the same way) stands.
@@ -283,7 +283,7 @@ def _filter_dilution(
             return
 
 
-def _stable_mass(run: Run, flagged: set[str]) -> float:
+def stable_mass(run: Run, flagged: set[str]) -> float:
     """The share of the program (percent) taken by functions not in `flagged`."""
     if run.total <= 0:
         return 0.0

@@ -13,9 +13,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
-from perfpilot.tools.defense.detect import DetectOptions
+from perfpilot.tools.defense.detect import STABLE_MIN, DetectOptions, stable_mass
 from perfpilot.tools.defense.history import Run
-from perfpilot.tools.defense.stats import Level, benjamini_hochberg, mann_whitney, segment
+from perfpilot.tools.defense.changepoints import Level, segment
+from perfpilot.tools.defense.stats import benjamini_hochberg, mann_whitney
 
 # Binary segmentation's per-split level; the final first-vs-last test is FDR-controlled.
 SEGMENT_ALPHA = 0.01
@@ -50,6 +51,8 @@ class SeriesReport:
     commits: list[str]
     changes: list[SeriesChange]
     went_away: list[SeriesChange]
+    # Share changes that were only the echo of another function's change (time unchanged).
+    diluted: list[SeriesChange] = field(default_factory=list)
 
 
 def detect_series(
@@ -83,7 +86,8 @@ def detect_series(
     changes = [c for c in found if c.q_value <= options.fdr]
     # A step whose end level is not surely different from its start did not persist either.
     went_away += [c for c in found if c.q_value > options.fdr]
-    return SeriesReport(commits, sorted(changes, key=lambda c: -abs(c.delta)), went_away)
+    diluted = drop_diluted(changes, [by_commit[sha] for sha in commits], options)
+    return SeriesReport(commits, sorted(changes, key=lambda c: -abs(c.delta)), went_away, diluted)
 
 
 def _change(
@@ -141,3 +145,41 @@ def _matters(delta: float, before: float, options: DetectOptions) -> bool:
     if abs(delta) < options.min_effect:
         return False
     return before <= 0 or abs(delta) >= options.min_relative * before
+
+
+def drop_diluted(
+    found: list[SeriesChange], groups: Sequence[Sequence[Run]], options: DetectOptions
+) -> list[SeriesChange]:
+    """Remove (and return) the changes that are only the echo of others, as pairwise does.
+
+    Shares sum to 100 %: when one function grows, every other function's share shrinks while
+    its time stays put. Each change is re-measured against the functions that did not change
+    (its own time over theirs, first stretch against last); the flagged set is refined until
+    it stops changing. Without such a reference (almost everything changed) the time check
+    of `_time_agrees` is all there is.
+    """
+    dropped: list[SeriesChange] = []
+    for _ in range(4):
+        flagged = {c.key for c in found}
+        if not flagged:
+            break
+        echoes = []
+        for change in found:
+            first, last = change.levels[0], change.levels[-1]
+            before = [r for g in groups[first.first : first.last + 1] for r in g]
+            after = [r for g in groups[last.first : last.last + 1] for r in g]
+            stable_before = [stable_mass(r, flagged) for r in before]
+            stable_after = [stable_mass(r, flagged) for r in after]
+            if min(median(stable_before), median(stable_after)) < STABLE_MIN:
+                continue
+            ratio_before = [r.share(change.key) / s for r, s in zip(before, stable_before) if s]
+            ratio_after = [r.share(change.key) / s for r, s in zip(after, stable_after) if s]
+            delta = (median(ratio_after) - median(ratio_before)) * median(stable_before)
+            if (delta > 0) != (change.delta > 0) or not _matters(delta, change.before, options):
+                echoes.append(change)
+        if not echoes:
+            break
+        for change in echoes:
+            found.remove(change)
+        dropped += echoes
+    return dropped
