@@ -52,7 +52,24 @@ def segment(groups: Sequence[Sequence[float]], alpha: float, min_shift: float) -
             continue
         bounds = [first, *(first + b for b in cut), last + 1]
         pending += [(low, high - 1) for low, high in zip(bounds, bounds[1:])]
-    return sorted(levels, key=lambda level: level.first)
+    return _merged(groups, sorted(levels, key=lambda level: level.first), min_shift)
+
+
+def _merged(
+    groups: Sequence[Sequence[float]], levels: list[Level], min_shift: float
+) -> list[Level]:
+    """Join neighbouring stretches whose levels differ by less than `min_shift`.
+
+    A bump longer than BUMP_LIMIT is cut in pieces at one level; it is one stretch.
+    """
+    out: list[Level] = []
+    for level in levels:
+        if out and abs(out[-1].level - level.level) < min_shift:
+            first = out.pop().first
+            values = [v for g in groups[first : level.last + 1] for v in g]
+            level = Level(first, level.last, median(values) if values else 0.0)
+        out.append(level)
+    return out
 
 
 def best_cut(
