@@ -57,6 +57,8 @@ class PerfpilotServer(LanguageServer):
         # empty list at documents opened early; their diagnostics follow the load.
         self.ready = False
         self._root: tuple[Path, Path] | None = None  # (folder, its project root), found once
+        # More diagnostics per document from other features (PP2xx): cheap, cache-only calls.
+        self.diagnostic_sources: list[Callable[[str, LiveDocument], list[types.Diagnostic]]] = []
 
     # -- workspace and settings ------------------------------------------------------
 
@@ -274,6 +276,11 @@ class PerfpilotServer(LanguageServer):
                 worker.running[uri] = current
                 asyncio.ensure_future(self._find_in_background(uri, *current))
         diagnostics += worker.shown.get(uri, [])
+        for source in self.diagnostic_sources:
+            try:
+                diagnostics += source(uri, document)
+            except Exception:  # noqa: BLE001 - one feature failing must not hide the others
+                log.exception("diagnostics source failed on %s", uri)
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri, diagnostics=diagnostics, version=document.version
@@ -315,6 +322,7 @@ def create_server() -> PerfpilotServer:
         fix_review,
         fixes,
         optimize,
+        regressions,
         verify,
         workspace,
     )
@@ -329,6 +337,7 @@ def create_server() -> PerfpilotServer:
         fix_review.register,
         optimize.register,
         verify.register,
+        regressions.register,
     ):
         register(server)
     return server

@@ -9,7 +9,7 @@ from pathlib import Path
 from perfpilot.tools.config import ConfigError, Settings, load_settings, settings_from_mapping
 
 # Keys the server accepts but other parts of perfpilot own (the LLM agent reads `llm`).
-_PASSED_THROUGH = frozenset({"llm", "debounce", "verify"})
+_PASSED_THROUGH = frozenset({"llm", "debounce", "verify", "regressions"})
 # Why 150 ms: keystrokes within a word come ~100-200 ms apart, so a shorter wait recomputes
 # (re-index, re-annotate, re-publish) on nearly every key and moves squiggles under the cursor;
 # a longer one passes the ~200 ms where people notice a lag after they stop typing.

@@ -33,9 +33,13 @@ def prepare_mitigation(
     verify: Verify | None = None,
     extra: Extra | None = None,
     repeat: int = 5,
+    function: str | None = None,
 ) -> Mitigation:
-    """Build, check and commit the best fix for the largest regression with a root cause."""
-    change, culprit = _top(report)
+    """Build, check and commit the best fix for the largest regression with a root cause.
+
+    `function` (`path:qualname`) picks another regression than the largest.
+    """
+    change, culprit = _top(report, function)
     mitigation = Mitigation(function=change.key)
     mitigation.candidates.append(revert_candidate(root, report.head, change, culprit))
     mitigation.candidates += skill_candidates(root, report.head, change)
@@ -68,12 +72,14 @@ def write_description(root: Path, mitigation: Mitigation) -> Path:
     return path
 
 
-def _top(report: RegressReport) -> tuple[FunctionChange, Culprit]:
+def _top(report: RegressReport, function: str | None) -> tuple[FunctionChange, Culprit]:
     for change in report.regressions:
         causes = report.causes.get(change.key)
-        if isinstance(change, FunctionChange) and causes:
+        wanted = function is None or change.key == function
+        if isinstance(change, FunctionChange) and causes and wanted:
             return change, causes[0]
-    raise ValueError("no regression with a root cause to mitigate")
+    which = f" of {function}" if function else ""
+    raise ValueError(f"no regression{which} with a root cause to mitigate")
 
 
 def _head_text(root: Path, head: str, change: FunctionChange) -> str:

@@ -11,7 +11,7 @@ from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
-from perfpilot.server.lsp.handlers import optimize, verify
+from perfpilot.server.lsp.handlers import optimize, regressions, verify
 from perfpilot.skills.fixing import Evidence, fix_text
 from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
 from perfpilot.skills.verifying import any_verdicts, cached_verdict
@@ -56,6 +56,7 @@ def register(server: PerfpilotServer) -> None:
                 if _overlaps(found, params.range):
                     actions += _quick_fixes(ls, uri, document, found)
             actions += optimize.code_actions(ls, params)  # "Optimize with AI", its results
+            actions += regressions.code_actions(ls, params)  # PP2xx: root cause, mitigation
         if _wants(only, FIX_ALL) and only:
             # Fix-all only on request (`only` names it): computing it on every cursor move
             # would redo every fix of the file.

@@ -1,0 +1,82 @@
+"""A mitigation as a child process, for the editor: JSON request on stdin, JSON answer on stdout.
+
+The language server runs `python -m perfpilot.server.mitigation_job` so that a cancel from
+the progress UI can stop it (SIGINT: the temporary worktrees are removed on the way out)
+without threads to interrupt. The comparison is rebuilt from the recorded runs of the two
+commits the editor showed, so the job works on exactly what the user saw.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from pathlib import Path
+from typing import Any
+
+from perfpilot.tools.defense.detect import DetectOptions
+from perfpilot.tools.defense.history import HISTORY_FILE, HistoryError, open_history
+from perfpilot.tools.defense.regress import (
+    RegressError,
+    RegressReport,
+    compare,
+    runs_from_history,
+    trace,
+)
+from perfpilot.tools.defense.repo import GitError
+from perfpilot.tools.defense.solver import prepare_mitigation, write_description
+
+
+def run_job(request: dict[str, Any]) -> dict[str, Any]:
+    """Rebuild the comparison, prepare the mitigation of `function`, describe it."""
+    root = Path(request["root"])
+    report = RegressReport(request["workload"], request["base"], request["head"])
+    with open_history(root / HISTORY_FILE, create=False) as history:
+        report.base_runs, report.head_runs = runs_from_history(
+            history, report.workload, request["base"], request["head"]
+        )
+    compare(report, DetectOptions())
+    trace(report, root)
+    tests = shlex.split(request["tests"]) if request.get("tests") else None
+    mitigation = prepare_mitigation(
+        root, report, workload=shlex.split(request["command"]), tests=tests,
+        repeat=int(request.get("repeat", 5)), function=request["function"],
+    )  # fmt: skip
+    path = write_description(root, mitigation)
+    return {
+        "ok": True,
+        "function": mitigation.function,
+        "branch": mitigation.branch,
+        "commit": mitigation.commit,
+        "description": str(path),
+        "headShare": mitigation.head_share,
+        "candidates": [
+            {
+                "origin": c.origin,
+                "title": c.title,
+                "usable": c.usable,
+                "refusal": c.refusal,
+                "tests": c.tests,
+                "verified": c.verified,
+                "share": c.share,
+            }
+            for c in mitigation.candidates
+        ],
+    }
+
+
+def main() -> int:
+    """Read the request, answer one JSON line; failures are `{ok: false, reason}`."""
+    try:
+        answer = run_job(json.loads(sys.stdin.read()))
+    except KeyboardInterrupt:
+        print(json.dumps({"ok": False, "cancelled": True}))
+        return 130
+    except (HistoryError, GitError, RegressError, ValueError, KeyError, OSError) as exc:
+        answer = {"ok": False, "reason": str(exc).splitlines()[0] if str(exc) else repr(exc)}
+    print(json.dumps(answer))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
