@@ -49,6 +49,15 @@ def register_regress(commands: argparse._SubParsersAction) -> None:
     regress.add_argument("--bisect", action="store_true", help="confirm the culprit by measuring")
     regress.add_argument("--mitigate", action="store_true", help="prepare a fix on a new branch")
     regress.add_argument("--test-cmd", metavar="CMD", help="the project's tests, for --mitigate")
+    regress.add_argument(
+        "--verify",
+        action="store_true",
+        help="with --mitigate, replay each candidate on the function's recorded calls (runs your"
+        " code; see `perfpilot capture`)",
+    )
+    regress.add_argument(
+        "--budget", type=float, default=None, metavar="SECONDS", help="verify time per candidate"
+    )
     regress.add_argument("--exit-zero", action="store_true")
     # Production windows (`--profile SPEC`, a continuous profiler's query for base and head)
     # plug in beside --run: each side's fetched pprof becomes a run, as `record --profile` does.
@@ -66,6 +75,8 @@ def run_regress(args: argparse.Namespace) -> int:
         options = DetectOptions(**{**_fields(options), "fdr": args.fdr})
     if args.repeat < 1:
         raise DefenseUsageError("--repeat must be at least 1")
+    if args.verify and not args.mitigate:
+        raise DefenseUsageError("--verify applies to the candidates of --mitigate")
     head = resolve(root, args.head)
     base = resolve(root, args.base) if args.base else None
     report = RegressReport(args.workload, base, head)

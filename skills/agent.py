@@ -105,8 +105,13 @@ async def run_agent(
     skill: str | None = None,
     client: anthropic.AsyncAnthropic | None = None,
     progress: Progress | None = None,
+    context: str | None = None,
 ) -> AgentResult:
-    """Optimize `ctx.target`; API failures end up in `error`, cancellation propagates."""
+    """Optimize `ctx.target`; API failures end up in `error`, cancellation propagates.
+
+    `context` (e.g. a regression's diff and profile delta) follows the function's source in
+    the first message, as data.
+    """
     assert ctx.target is not None, "the agent needs a target function"
     target = ctx.target
     report = progress or (lambda _: None)
@@ -123,7 +128,8 @@ async def run_agent(
         settings.attempts,
         verify=ctx.verify is not None,
     )
-    messages: list[dict[str, Any]] = [{"role": "user", "content": first_message(source)}]
+    opening = first_message(source) + (f"\n\n{context}" if context else "")
+    messages: list[dict[str, Any]] = [{"role": "user", "content": opening}]
     own_client = client is None
     try:
         client = client or make_client(settings)

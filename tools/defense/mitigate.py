@@ -50,7 +50,7 @@ class Candidate:
     refusal: str | None = None
     tests: str = "not run"
     tests_passed: bool | None = None
-    verified: str = "verification not installed"
+    verified: str = "not run (ask with --verify)"
     share: float | None = None  # the function's own share with the candidate, percent
     program_s: float | None = None  # median run time with it
 
@@ -71,6 +71,7 @@ class Mitigation:
     head_share: float | None = None
     head_program_s: float | None = None
     description: str = ""
+    verified: bool = False  # the candidates went through the verification stage
 
 
 def branch_name(root: Path, qualname: str) -> str:

@@ -40,7 +40,7 @@ def prepare_mitigation(
     `function` (`path:qualname`) picks another regression than the largest.
     """
     change, culprit = _top(report, function)
-    mitigation = Mitigation(function=change.key)
+    mitigation = Mitigation(function=change.key, verified=verify is not None)
     mitigation.candidates.append(revert_candidate(root, report.head, change, culprit))
     mitigation.candidates += skill_candidates(root, report.head, change)
     if extra is not None:
@@ -138,6 +138,9 @@ def describe(
     if mitigation.head_program_s is not None and best:
         out.append(f"| program time per run (this check) | | {mitigation.head_program_s:.3f} s |"
                    + with_time)  # fmt: skip
+    if best is not None and mitigation.verified:
+        # The chosen change on the function's recorded calls (perfpilot verify).
+        out.append(f"| recorded calls of the function (verify) | | | {best.verified} |")
     low, high = change.interval
     out += [
         "",

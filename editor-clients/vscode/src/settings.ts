@@ -14,6 +14,9 @@ const LLM_KEYS = ["model"] as const;
 const USER_ONLY_LLM_KEYS = ["enabled", "provider", "baseUrl", "apiKeyEnv"] as const;
 /** Verification runs the workspace's code: whether and how much is the user's (user settings). */
 const USER_ONLY_VERIFY_KEYS = ["run", "tests"] as const;
+/** Regressions of the branch: what to compare a workspace may tune; what runs is the user's. */
+const REGRESSION_KEYS = ["enabled", "workload", "base", "repeat"] as const;
+const USER_ONLY_REGRESSION_KEYS = ["testCommand"] as const;
 
 interface Inspected {
   globalValue?: unknown;
@@ -65,10 +68,25 @@ export function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
     verify.budget = config.get("verify.budget");
   }
   settings.verify = verify;
+  const regressions: Record<string, unknown> = {};
+  for (const key of REGRESSION_KEYS) {
+    const inspected = config.inspect(`regressions.${key}`);
+    const value = config.get(`regressions.${key}`);
+    if (inspected && isSet(inspected) && value !== "") {
+      regressions[key] = value;
+    }
+  }
+  for (const key of USER_ONLY_REGRESSION_KEYS) {
+    const value = config.inspect(`regressions.${key}`)?.globalValue;
+    if (value !== undefined && value !== "") {
+      regressions[key] = value;
+    }
+  }
+  settings.regressions = regressions;
   return settings;
 }
 
 /** Settings changes that need the server told. */
 export function affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-  return [...SERVER_KEYS, "llm", "verify"].some((key) => event.affectsConfiguration(`perfpilot.${key}`));
+  return [...SERVER_KEYS, "llm", "verify", "regressions"].some((key) => event.affectsConfiguration(`perfpilot.${key}`));
 }
