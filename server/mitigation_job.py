@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from perfpilot.tools.config import ConfigError
 from perfpilot.tools.defense.detect import DetectOptions
 from perfpilot.tools.defense.history import HISTORY_FILE, HistoryError, open_history
 from perfpilot.tools.defense.regress import (
@@ -24,7 +25,10 @@ from perfpilot.tools.defense.regress import (
     trace,
 )
 from perfpilot.tools.defense.repo import GitError
+from perfpilot.tools.defense.mitigate_verify import recorded_calls_check
 from perfpilot.tools.defense.solver import prepare_mitigation, write_description
+from perfpilot.tools.llm_config import llm_settings
+from perfpilot.tools.verify.verify_fix import VerifySettings
 
 
 def run_job(request: dict[str, Any]) -> dict[str, Any]:
@@ -38,9 +42,20 @@ def run_job(request: dict[str, Any]) -> dict[str, Any]:
     compare(report, DetectOptions())
     trace(report, root)
     tests = shlex.split(request["tests"]) if request.get("tests") else None
+    verify = None
+    if request.get("verify"):
+        verify = recorded_calls_check(root, report.head, VerifySettings())
+    extra = None
+    if isinstance(request.get("llm"), dict):
+        # The editor's user settings, as the server read them (never the workspace's).
+        llm = llm_settings(root, {"llm": request["llm"]})
+        if llm.enabled:
+            from perfpilot.skills.regression_agent import agent_extra
+
+            extra = agent_extra(root, report.head, llm)
     mitigation = prepare_mitigation(
-        root, report, workload=shlex.split(request["command"]), tests=tests,
-        repeat=int(request.get("repeat", 5)), function=request["function"],
+        root, report, workload=shlex.split(request["command"]), tests=tests, verify=verify,
+        extra=extra, repeat=int(request.get("repeat", 5)), function=request["function"],
     )  # fmt: skip
     path = write_description(root, mitigation)
     return {
@@ -72,7 +87,7 @@ def main() -> int:
     except KeyboardInterrupt:
         print(json.dumps({"ok": False, "cancelled": True}))
         return 130
-    except (HistoryError, GitError, RegressError, ValueError, KeyError, OSError) as exc:
+    except (HistoryError, GitError, RegressError, ValueError, KeyError, OSError, ConfigError) as exc:
         answer = {"ok": False, "reason": str(exc).splitlines()[0] if str(exc) else repr(exc)}
     print(json.dumps(answer))
     return 0

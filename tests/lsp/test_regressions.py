@@ -57,7 +57,7 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, bra
 
     root, _ = branch_repo
     settings = {"debounce": 50, "regressions": {"testCommand": "python3 -m pytest -q",
-                                                 "repeat": 3}}  # fmt: skip
+                                                 "repeat": 3, "verify": True}}  # fmt: skip
     lsp_client.set_configuration({"perfpilot": settings})
     await lsp_client.initialize_session(
         types.InitializeParams(
@@ -140,6 +140,8 @@ async def test_regressed_function_has_pp201_with_root_cause_and_mitigation(
     assert "-" + SLOW_LINE.rstrip("\n") in diff.splitlines()
     chosen = [c for c in result["candidates"] if c["origin"] == "revert"][0]
     assert chosen["tests"].startswith("`python3 -m pytest -q` passed")
+    # Verification was asked for; nothing was captured, and the verdict says so.
+    assert chosen["verified"].startswith("unverified: no recorded calls of `parse`")
     assert any(branch in m.message and "nothing pushed" in m.message for m in client.messages)
     token = next(t for t, r in client.progress_reports.items() if "mitigate" in str(t))
     assert isinstance(client.progress_reports[token][-1], types.WorkDoneProgressEnd)

@@ -11,7 +11,8 @@ or shows the top one in a message; "Prepare mitigation" (`perfpilot.prepareMitig
 arguments `[uri, key]`) asks before it runs anything (the recorded workload and the test
 command are the user's code), then runs the regression solver in a child process with
 cancellable progress and reports the local branch it made. Settings: `perfpilot.regressions`
-= {enabled (true), workload ("default"), base (the default branch), testCommand, repeat (5)}.
+= {enabled (true), workload ("default"), base (the default branch), testCommand, repeat (5),
+verify (false)}; the efficiency agent is a candidate when the user enabled the LLM.
 """
 
 from __future__ import annotations
@@ -49,6 +50,7 @@ class RegressionSettings:
     options: BranchOptions = BranchOptions()
     test_command: str | None = None
     repeat: int = 5
+    verify: bool = False  # replay candidates on recorded calls (perfpilot capture)
 
 
 class RegressionState:
@@ -114,6 +116,7 @@ def settings_of(ls: PerfpilotServer) -> RegressionSettings:
     base = table.get("base") or None
     tests = table.get("testCommand") or None
     repeat = table.get("repeat", 5)
+    verify = table.get("verify", False)
     return RegressionSettings(
         enabled=enabled if isinstance(enabled, bool) else True,
         options=BranchOptions(
@@ -122,6 +125,7 @@ def settings_of(ls: PerfpilotServer) -> RegressionSettings:
         ),
         test_command=tests if isinstance(tests, str) else None,
         repeat=repeat if isinstance(repeat, int) and 1 <= repeat <= 50 else 5,
+        verify=verify is True,
     )
 
 

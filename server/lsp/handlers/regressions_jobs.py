@@ -43,6 +43,11 @@ async def prepare_mitigation_command(
     what = f"`{command}` about {2 * settings.repeat + 1} times"
     if settings.test_command:
         what += f" and the tests `{settings.test_command}`"
+    if settings.verify:
+        what += ", replays the function's recorded calls"
+    llm = _enabled_llm(ls)
+    if llm is not None:
+        what += f", asks the efficiency agent ({llm.get('model') or 'default model'})"
     answer = await ls.window_show_message_request_async(
         types.ShowMessageRequestParams(
             type=types.MessageType.Info,
@@ -56,7 +61,8 @@ async def prepare_mitigation_command(
     request = {
         "root": str(ls.root()), "workload": report.workload, "base": report.base,
         "head": report.head, "function": key, "command": command,
-        "tests": settings.test_command, "repeat": settings.repeat,
+        "tests": settings.test_command, "repeat": settings.repeat, "verify": settings.verify,
+        "llm": llm,
     }  # fmt: skip
     token = await begin_progress(ls, "mitigate", "perfpilot: Prepare mitigation", key)
     stop = asyncio.Event()
@@ -111,6 +117,21 @@ async def run_child(request: dict[str, Any], stop: asyncio.Event) -> dict[str, A
         return json.loads(lines[-1]) if lines else _broken(err)
     except json.JSONDecodeError:
         return _broken(err)
+
+
+def _enabled_llm(ls: PerfpilotServer) -> dict[str, Any] | None:
+    """The editor's llm table when the user enabled the LLM (user config or user settings)."""
+    from perfpilot.server.lsp.handlers.optimize import _llm
+    from perfpilot.tools.config import ConfigError
+
+    try:
+        llm = _llm(ls)
+    except ConfigError:
+        return None
+    if not llm.enabled:
+        return None
+    raw = ls.raw_settings.get("llm") if isinstance(ls.raw_settings, dict) else None
+    return {**(raw if isinstance(raw, dict) else {}), "model": llm.model}
 
 
 def recorded_command(report: RegressReport) -> str | None:
