@@ -86,7 +86,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--functions", type=int, default=500)
     parser.add_argument("--repeats", type=int, default=3)
-    parser.add_argument("--old-limit", type=int, default=200, help="most runs the old search is timed on")
+    parser.add_argument(
+        "--old-limit", type=int, default=200, help="most runs the old search is timed on"
+    )
     args = parser.parse_args()
     new_segment, legacy = series.segment, old_segment()
     print(f"detect_series over {args.functions} functions (median of {args.repeats}); loaded"

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from perfpilot.server.defense_cli import DefenseUsageError
 from perfpilot.server.render import display_path
-from perfpilot.tools.defense.regress import RegressReport
 from perfpilot.tools.config import ConfigError
 from perfpilot.tools.defense.mitigate import Extra, Verify
+from perfpilot.tools.defense.regress import RegressReport
 from perfpilot.tools.defense.solver import prepare_mitigation, write_description
 from perfpilot.tools.llm_config import llm_settings
 

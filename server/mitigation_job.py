@@ -17,6 +17,7 @@ from typing import Any
 from perfpilot.tools.config import ConfigError
 from perfpilot.tools.defense.detect import DetectOptions
 from perfpilot.tools.defense.history import HISTORY_FILE, HistoryError, open_history
+from perfpilot.tools.defense.mitigate_verify import recorded_calls_check
 from perfpilot.tools.defense.regress import (
     RegressError,
     RegressReport,
@@ -25,7 +26,6 @@ from perfpilot.tools.defense.regress import (
     trace,
 )
 from perfpilot.tools.defense.repo import GitError
-from perfpilot.tools.defense.mitigate_verify import recorded_calls_check
 from perfpilot.tools.defense.solver import prepare_mitigation, write_description
 from perfpilot.tools.llm_config import llm_settings
 from perfpilot.tools.verify.verify_fix import VerifySettings
@@ -87,7 +87,15 @@ def main() -> int:
     except KeyboardInterrupt:
         print(json.dumps({"ok": False, "cancelled": True}))
         return 130
-    except (HistoryError, GitError, RegressError, ValueError, KeyError, OSError, ConfigError) as exc:
+    except (
+        HistoryError,
+        GitError,
+        RegressError,
+        ValueError,
+        KeyError,
+        OSError,
+        ConfigError,
+    ) as exc:
         answer = {"ok": False, "reason": str(exc).splitlines()[0] if str(exc) else repr(exc)}
     print(json.dumps(answer))
     return 0

@@ -134,7 +134,9 @@ async def test_regressed_function_has_pp201_with_root_cause_and_mitigation(
     # The user was asked first, with what runs; then the branch was made, and reported.
     (asked,) = client.message_requests  # type: ignore[attr-defined]
     assert "`python3 app.py`" in asked.message and "python3 -m pytest -q" in asked.message
-    assert result["ok"] and (result["branch"] or str(result)).startswith("perfpilot/regression-parse")
+    assert result["ok"] and (result["branch"] or str(result)).startswith(
+        "perfpilot/regression-parse"
+    )
     branch = result["branch"]
     diff = git(root, "diff", head, branch)
     assert "-" + SLOW_LINE.rstrip("\n") in diff.splitlines()

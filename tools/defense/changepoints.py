@@ -121,5 +121,7 @@ def _scores(
             if inside == 0 or outside == 0:
                 continue
             u = rank_sum[stop] - before_r - inside * (inside + 1) / 2
-            out.append((abs(u - inside * outside / 2) / sqrt(inside * outside * scale), start, stop))
+            out.append(
+                (abs(u - inside * outside / 2) / sqrt(inside * outside * scale), start, stop)
+            )
     return out

@@ -1,4 +1,4 @@
-"""The regression solver's verification stage: a candidate replayed on the function's recorded calls.
+"""The regression solver's verification stage: candidates replayed on recorded calls.
 
 Uses perfpilot's verification (tools.verify): the calls `perfpilot capture` recorded while the
 program ran are replayed against head's function and the candidate's, behaviour compared and

@@ -13,9 +13,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from statistics import median
 
+from perfpilot.tools.defense.changepoints import Level, segment
 from perfpilot.tools.defense.detect import STABLE_MIN, DetectOptions, stable_mass
 from perfpilot.tools.defense.history import Run
-from perfpilot.tools.defense.changepoints import Level, segment
 from perfpilot.tools.defense.stats import benjamini_hochberg, mann_whitney
 
 # Binary segmentation's per-split level; the final first-vs-last test is FDR-controlled.

@@ -81,8 +81,16 @@ def register(server: PerfpilotServer) -> None:
             "base": report.base if report else None,
             "head": report.head if report else None,
             "reason": result.reason,
-            "findings": [{"code": f.code, "message": f.message, "path": f.path, "line": f.line,
-                          "data": f.data} for f in result.findings],  # fmt: skip
+            "findings": [
+                {
+                    "code": f.code,
+                    "message": f.message,
+                    "path": f.path,
+                    "line": f.line,
+                    "data": f.data,
+                }
+                for f in result.findings
+            ],  # fmt: skip
         }
 
     @server.command(SHOW_ROOT_CAUSE)
@@ -175,7 +183,7 @@ async def refresh(ls: PerfpilotServer, force: bool = False) -> None:
 
 
 def code_actions(ls: PerfpilotServer, params: types.CodeActionParams) -> list[types.CodeAction]:
-    """"Show root cause" and "Prepare mitigation" on the PP201/PP202 diagnostics in range."""
+    """ "Show root cause" and "Prepare mitigation" on the PP201/PP202 diagnostics in range."""
     uri = params.text_document.uri
     document = ls.documents.get(uri)
     if document is None or not hasattr(ls, "regressions"):

@@ -1,4 +1,4 @@
-""""Prepare mitigation" from the editor: consent, then the solver in a child process.
+""" "Prepare mitigation" from the editor: consent, then the solver in a child process.
 
 The solver runs the recorded workload and the user's test command (user code), so the user
 is asked first with exactly what will run. The child (`perfpilot.server.mitigation_job`)
@@ -86,8 +86,10 @@ async def prepare_mitigation_command(
                 f" {branch} ({str(answer_json.get('commit'))[:10]}); nothing pushed, your branch"
                 " untouched")  # fmt: skip
     else:
-        ls.show(types.MessageType.Warning,
-                f"perfpilot: no candidate restored the time of {key}; see the description")
+        ls.show(
+            types.MessageType.Warning,
+            f"perfpilot: no candidate restored the time of {key}; see the description",
+        )
     await _show(ls, str(answer_json["description"]))
     return answer_json
 
@@ -136,7 +138,9 @@ def _enabled_llm(ls: PerfpilotServer) -> dict[str, Any] | None:
 
 def recorded_command(report: RegressReport) -> str | None:
     """The one command the head runs were recorded with (imports have none)."""
-    commands = {r.command for r in report.head_runs if not r.command.startswith(("import ", "fetch "))}
+    commands = {
+        r.command for r in report.head_runs if not r.command.startswith(("import ", "fetch "))
+    }
     return commands.pop() if len(commands) == 1 else None
 
 
