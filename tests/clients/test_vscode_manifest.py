@@ -19,6 +19,7 @@ USER_ONLY = {
     "perfpilot.llm.provider",
     "perfpilot.llm.baseUrl",
     "perfpilot.llm.apiKeyEnv",
+    "perfpilot.regressions.testCommand",
 }
 
 
@@ -61,3 +62,16 @@ def test_verification_is_a_user_choice_and_a_command() -> None:
     assert "perfpilot.verifyFixes" in commands
     source = (VSCODE / "src" / "settings.ts").read_text()
     assert "inspect(`verify.${key}`)?.globalValue" in source
+
+
+def test_what_a_mitigation_runs_is_a_user_choice() -> None:
+    manifest = json.loads((VSCODE / "package.json").read_text())
+    settings = manifest["contributes"]["configuration"]["properties"]
+    # The test command and verification run the workspace's code: user settings only.
+    for name in ("perfpilot.regressions.testCommand", "perfpilot.regressions.verify"):
+        assert settings[name]["scope"] == "application", name
+    source = (VSCODE / "src" / "settings.ts").read_text()
+    listed = re.search(r"USER_ONLY_REGRESSION_KEYS = \[([^\]]*)\]", source)
+    assert listed is not None
+    assert set(re.findall(r'"(\w+)"', listed.group(1))) == {"testCommand", "verify"}
+    assert "inspect(`regressions.${key}`)?.globalValue" in source

@@ -16,7 +16,7 @@ const USER_ONLY_LLM_KEYS = ["enabled", "provider", "baseUrl", "apiKeyEnv"] as co
 const USER_ONLY_VERIFY_KEYS = ["run", "tests"] as const;
 /** Regressions of the branch: what to compare a workspace may tune; what runs is the user's. */
 const REGRESSION_KEYS = ["enabled", "workload", "base", "repeat"] as const;
-const USER_ONLY_REGRESSION_KEYS = ["testCommand"] as const;
+const USER_ONLY_REGRESSION_KEYS = ["testCommand", "verify"] as const;
 
 interface Inspected {
   globalValue?: unknown;
