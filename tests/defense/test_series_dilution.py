@@ -16,9 +16,10 @@ from tests.defense.conftest import commit_all, perfpilot
 
 PROFILE = (
     "import cProfile, runpy, sys, time\n"
+    "out, sys.argv = sys.argv[1], ['app.py']\n"
     "profiler = cProfile.Profile(time.process_time)\n"
     "profiler.runcall(runpy.run_path, 'app.py', run_name='__main__')\n"
-    "profiler.dump_stats(sys.argv[1])\n"
+    "profiler.dump_stats(out)\n"
 )
 
 SMALL = [f"small_{number:02d}" for number in range(20)]

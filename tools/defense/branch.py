@@ -62,6 +62,8 @@ def stamp(root: Path, options: BranchOptions) -> tuple[object, ...]:
             parts.append((info.st_mtime_ns, info.st_size))
         except OSError:
             parts.append(None)
+    if parts[1] is None:
+        return tuple(parts)  # no history: nothing to compare, no need to ask git
     try:
         parts.append(git(root, "rev-parse", "-q", "--verify", "HEAD").strip())
     except GitError:

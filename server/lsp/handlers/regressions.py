@@ -18,6 +18,7 @@ verify (false)}; the efficiency agent is a candidate when the user enabled the L
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import time
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Finding
 from perfpilot.tools.private_files import write_private
 
+log = logging.getLogger(__name__)
 SHOW_ROOT_CAUSE = "perfpilot.showRootCause"
 PREPARE_MITIGATION = "perfpilot.prepareMitigation"
 REGRESSIONS = "perfpilot.regressions"
@@ -166,11 +168,15 @@ async def refresh(ls: PerfpilotServer, force: bool = False) -> None:
     root = ls.root()
     if force and state.checking is not None and state.checking is not asyncio.current_task():
         await asyncio.shield(state.checking)
+    key: tuple[object, ...] = (settings.options,)
     try:
         key = await asyncio.to_thread(branch_stamp, root, settings.options)
         if state.result is not None and state.result.stamp == key:
             return
         result = await asyncio.to_thread(branch_regressions, root, settings.options)
+    except Exception as exc:  # noqa: BLE001 - a bug here must not retry forever or kill the server
+        log.exception("regressions of the branch failed")
+        result = BranchRegressions(key, reason=f"failed: {exc}")
     finally:
         state.last_check = time.monotonic()
         if state.checking is asyncio.current_task():
