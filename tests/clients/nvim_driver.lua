@@ -8,7 +8,8 @@
 -- PERFPILOT_FIX_TITLE (which quick fix to apply; empty to skip), PERFPILOT_TIMEOUT_MS,
 -- PERFPILOT_DEFAULT_SETUP (1: plain `setup()`, what a new user writes), PERFPILOT_STOP_AFTER
 -- ("health": stop after :checkhealth), PERFPILOT_UNSAFE_CODE / PERFPILOT_UNSAFE_TITLE (an
--- unsafe fix to apply through its diff review; the driver answers "Apply").
+-- unsafe fix to apply through its diff review; the driver answers "Apply"),
+-- PERFPILOT_REGRESSION_TITLE (a PP201 code action to run; the document it opens is recorded).
 
 local env = vim.env
 vim.opt.runtimepath:prepend(env.PERFPILOT_PLUGIN)
@@ -135,6 +136,38 @@ local function run()
   local client = perfpilot.client(bufnr)
   out.client = { name = client.name, root_dir = client.root_dir }
   out.client_cmd = type(client.config.cmd) == "table" and client.config.cmd or "function"
+
+  -- 1b. A regression's code action that carries a server command (PERFPILOT_REGRESSION_TITLE):
+  --     picked through vim.lsp.buf.code_action on the PP201 diagnostic; the server opens its
+  --     Markdown report with window/showDocument.
+  local regression_title = env.PERFPILOT_REGRESSION_TITLE or ""
+  if regression_title ~= "" then
+    local target
+    wait_for("a PP201 diagnostic", function()
+      for _, d in ipairs(vim.diagnostic.get(bufnr)) do
+        if d.source == "perfpilot" and d.code == "PP201" then
+          target = d
+          return true
+        end
+      end
+      return false
+    end)
+    out.regression = { lnum = target.lnum, col = target.col, message = target.message }
+    vim.api.nvim_win_set_cursor(0, { target.lnum + 1, target.col })
+    vim.lsp.buf.code_action({
+      apply = true,
+      context = { only = { "quickfix" }, diagnostics = { target.user_data.lsp } },
+      filter = function(action)
+        return vim.startswith(action.title, regression_title)
+      end,
+    })
+    wait_for("the root-cause document", function()
+      return vim.api.nvim_buf_get_name(0):match("%.md$") ~= nil
+    end)
+    out.shown = { name = vim.api.nvim_buf_get_name(0), lines = lines(0) }
+    step("root_cause_shown")
+    return
+  end
   wait_for("PP001 diagnostics", function()
     return has_code(bufnr, "PP001")
   end)

@@ -62,6 +62,8 @@ def run_driver(
     cwd: Path | None = None,
     stop_after: str = "",
     unsafe: Finding | None = None,
+    regression_title: str = "",
+    file: str = "",
 ) -> dict:
     """Run the driver; `lsp_start`: the Neovim 0.10 code path, with the server found by the
     plugin in the workspace's .venv (not given as `cmd`, and not on PATH); `default_setup`:
@@ -85,7 +87,8 @@ def run_driver(
         "PERFPILOT_LSP_START": "1" if lsp_start else "",
         "PERFPILOT_OUT": str(out),
         "PERFPILOT_PROFILE_CMD": "python3 workload.py --lines 1000",
-        "PERFPILOT_FIX_FILE": fix.filename if fix else unsafe.filename if unsafe else "",
+        "PERFPILOT_FIX_FILE": fix.filename if fix else unsafe.filename if unsafe else file,
+        "PERFPILOT_REGRESSION_TITLE": regression_title,
         "PERFPILOT_UNSAFE_CODE": unsafe.code if unsafe else "",
         "PERFPILOT_UNSAFE_TITLE": fix_title(unsafe) if unsafe else "",
         "PERFPILOT_FIX_CODE": fix.code if fix else "",
@@ -315,3 +318,21 @@ def test_unsafe_fix_shows_its_diff_first(
     assert result["unsafe_before"] != result["unsafe_after"]
     assert "lru_cache" in result["unsafe_after"] and "lru_cache" not in result["unsafe_before"]
     assert result["windows_after_review"] == 1  # the diff split is closed again
+
+
+def test_show_root_cause_from_a_regression_with_no_client_side_setup(tmp_path: Path) -> None:
+    from tests.lsp.test_regressions import make_branch_repo
+
+    root = tmp_path / "proj"
+    culprit = make_branch_repo(root)
+    result = run_driver(
+        root, tmp_path, regression_title="perfpilot: Show root cause of `parse`", file="app.py"
+    )
+    assert result["regression"]["lnum"] == 0 and result["regression"]["col"] == 4
+    assert f"since {culprit[:7]} 'parse: count digits too'" in result["regression"]["message"]
+    # The server's command ran (vim.lsp's workspace/executeCommand) and its report opened.
+    shown = result["shown"]["lines"]  # the buffer's text
+    assert result["shown"]["name"].endswith(".md") and shown.startswith("# Root cause of `parse`")
+    assert (
+        culprit in shown and "Ann Author" in shown and "+        total += len(str(i)) * 0" in shown
+    )

@@ -25,6 +25,11 @@ TESTS = "from app import parse\n\n\ndef test_parse():\n    assert parse(10) == 2
 def branch_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     """main with 6 recorded runs; branch `feature` slows `parse` down, 6 runs at its HEAD."""
     root = tmp_path_factory.mktemp("branch") / "proj"
+    return root, make_branch_repo(root)
+
+
+def make_branch_repo(root: Path) -> str:
+    """Build the repository of `branch_repo` at `root`; return the culprit's SHA."""
     root.mkdir()
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.email", "ann@example.com")
@@ -39,7 +44,7 @@ def branch_repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
         if _ == 0:
             git(root, "checkout", "-q", "-b", "feature")
             culprit = plant_slowdown(root)
-    return root, culprit
+    return culprit
 
 
 @pytest_lsp.fixture(
