@@ -48,14 +48,18 @@ async def prepare_mitigation_command(
     llm = _enabled_llm(ls)
     if llm is not None:
         what += f", asks the efficiency agent ({llm.get('model') or 'default model'})"
-    answer = await ls.window_show_message_request_async(
-        types.ShowMessageRequestParams(
-            type=types.MessageType.Info,
-            message=f"perfpilot: Prepare mitigation for {key} runs {what} in temporary worktrees,"
-            " then commits the best fix on a new local branch (your branch is not touched).",
-            actions=[types.MessageActionItem(RUN), types.MessageActionItem("Cancel")],
+    try:
+        answer = await ls.window_show_message_request_async(
+            types.ShowMessageRequestParams(
+                type=types.MessageType.Info,
+                message=f"perfpilot: Prepare mitigation for {key} runs {what} in temporary"
+                " worktrees, then commits the best fix on a new local branch (your branch is not"
+                " touched).",
+                actions=[types.MessageActionItem(RUN), types.MessageActionItem("Cancel")],
+            )
         )
-    )
+    except Exception as exc:  # noqa: BLE001 - a client without message requests
+        return _fail(ls, f"cannot ask before running the mitigation: {exc}")
     if answer is None or answer.title != RUN:
         return {"ok": False, "cancelled": True, "reason": "not confirmed"}
     request = {
