@@ -54,9 +54,7 @@ def main() -> int:
             path = pristine_path if label == "pristine" else None
             times[label].append(run_once(library.python, library.workload, library.root, path))
     before, after = statistics.median(times["pristine"]), statistics.median(times["fixed"])
-    print(
-        "| library | runs | pristine s (median, min-max) | fixed s (median, min-max) | speedup |"
-    )
+    print("| library | runs | pristine s (median, range) | fixed s (median, range) | speedup |")
     print("|---|---|---|---|---|")
     print(
         f"| {library.name} | {args.runs} | {before:.3f} ({min(times['pristine']):.3f}-"

@@ -64,10 +64,7 @@ CASES = [
                     return True
             return False
         """,
-        call=(
-            "[imt(type('T', (), {'ttype': 'ab'})(), t)"
-            " for t in (None, ['xab', 'q'], ['q'], 'zab')]"
-        ),
+        call="[imt(type('T', (), {'ttype': 'ab'})(), t) for t in (None, ['xab'], ['q'], 'zab')]",
     ),
     Case(
         "if-any-body-falls-through-gets-break-and-else-kept",
