@@ -59,7 +59,8 @@ class EmptyCollectionLiteral(Transform):
         display = cst.parse_expression(
             _display(parsed, call), config=parsed.module.config_for_parsing
         )
-        display = display.with_changes(lpar=call.lpar, rpar=call.rpar)
+        if call.lpar:  # `()` has parentheses of its own, which the call may not add to
+            display = display.with_changes(lpar=call.lpar, rpar=call.rpar)
         module = replace_nodes(parsed.module, {call: display})
         return Rewrite(function_text=parsed.render(module))
 

@@ -44,6 +44,20 @@ CASES = [
         """,
         call="point(1, 2), list(point(1, 2)[0])",
     ),
+    Case(
+        # Found in the standard library (email/headerregistry.py): `()` keeps its own
+        # parentheses; the transform raised before.
+        "empty-tuple",
+        """\
+        def defects(kw):
+            return kw.pop("defects", tuple())
+        """,
+        """\
+        def defects(kw):
+            return kw.pop("defects", ())
+        """,
+        call="defects({}), defects({'defects': (1,)})",
+    ),
     # Should not fire.
     Case(
         "dict-shadowed-in-module",
