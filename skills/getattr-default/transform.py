@@ -22,6 +22,7 @@ from perfpilot.skills.cst_helpers import (
     is_constant,
     names_in,
     parameter_names,
+    target_names,
 )
 from perfpilot.skills.naming import local_name, module_name
 from perfpilot.tools.model import Applicability
@@ -140,7 +141,9 @@ def _uses(parsed: Parsed) -> list[_Use]:
     if _shadowed(parsed):
         return []
     function = parsed.function
-    params = set(parameter_names(function))
+    # Parameters are bound from the first line on, unless deleted: then a default read
+    # eagerly could raise where the original did not.
+    params = set(parameter_names(function)) - _deleted(function)
     uses = []
     for node in body_nodes(function):
         if not isinstance(node, cst.Try) or node.orelse or node.finalbody:
@@ -282,6 +285,16 @@ def _shadowed(parsed: Parsed) -> bool:
     local = set(parameter_names(function)) | bound_names(function.body)
     names = ("getattr", "AttributeError", "object")
     return any(n in facts.rebound or n in facts.imports or n in local for n in names)
+
+
+def _deleted(function: cst.FunctionDef) -> set[str]:
+    """Names a `del` statement of the function unbinds."""
+    return {
+        name
+        for node in body_nodes(function)
+        if isinstance(node, cst.Del)
+        for name in target_names(node.target)
+    }
 
 
 TRANSFORM = GetattrDefault()

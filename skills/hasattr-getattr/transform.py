@@ -20,6 +20,7 @@ from perfpilot.skills.cst_helpers import (
     has_comment,
     is_constant,
     parameter_names,
+    target_names,
 )
 from perfpilot.tools.model import Applicability
 
@@ -105,7 +106,9 @@ def _uses(parsed: Parsed) -> list[_Use]:
     if _shadowed(parsed):
         return []
     function = parsed.function
-    params = set(parameter_names(function))
+    # Parameters are bound from the first line on, unless deleted: then a default read
+    # eagerly could raise where the original did not.
+    params = set(parameter_names(function)) - _deleted(function)
     elifs = {id(n.orelse) for n in body_nodes(function) if isinstance(n, cst.If)}
     uses = []
     for node in body_nodes(function):
@@ -253,6 +256,16 @@ def _shadowed(parsed: Parsed) -> bool:
     return any(
         n in facts.rebound or n in facts.imports or n in local for n in ("getattr", "hasattr")
     )
+
+
+def _deleted(function: cst.FunctionDef) -> set[str]:
+    """Names a `del` statement of the function unbinds."""
+    return {
+        name
+        for node in body_nodes(function)
+        if isinstance(node, cst.Del)
+        for name in target_names(node.target)
+    }
 
 
 TRANSFORM = HasattrGetattr()

@@ -117,6 +117,16 @@ CASES = [
         """,
     ),
     Case(
+        "default-parameter-deleted",
+        """\
+        def f(obj, fallback):
+            del fallback
+            if hasattr(obj, "a"):
+                return obj.a
+            return fallback
+        """,
+    ),
+    Case(
         "elif",
         """\
         def f(obj, flag):
