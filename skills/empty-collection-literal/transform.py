@@ -66,7 +66,9 @@ class EmptyCollectionLiteral(Transform):
 
     def guard(self, before: Parsed, after: Parsed, opportunity: Opportunity) -> str | None:
         """One call fewer, and the names still the builtins."""
-        if len(_calls(after)) != len(_calls(before)) - 1 or _shadowed(after):
+        # A name shadowed before (e.g. a module's own `list`) is left alone: only a change
+        # in what is shadowed means the rewrite broke something.
+        if len(_calls(after)) != len(_calls(before)) - 1 or _shadowed(after) != _shadowed(before):
             return "the rewritten function does not have one collection call fewer"
         return None
 

@@ -58,6 +58,28 @@ CASES = [
         """,
         call="defects({}), defects({'defects': (1,)})",
     ),
+    Case(
+        # unittest/mock.py: a module that binds `list` itself; its tuple() is still a fix
+        # (the guard refused it before).
+        "other-name-shadowed",
+        """\
+        list = []
+
+
+        def defaults(store):
+            store["defaults"] = tuple()
+            return list
+        """,
+        """\
+        list = []
+
+
+        def defaults(store):
+            store["defaults"] = ()
+            return list
+        """,
+        call="[defaults(s) for s in ({},)], ",
+    ),
     # Should not fire.
     Case(
         "dict-shadowed-in-module",
