@@ -123,7 +123,7 @@ class HoistClassConstant(Transform):
         indexed = _indexed(before)
         index = int(opportunity.key.partition("#")[2] or -1)
         if not 0 <= index < len(indexed):
-            return "the loop is gone"
+            return "the loop no longer reads provable class constants (has the module changed?)"
         hoist = indexed[index]
         loops = _outer_loops(after.function)
         if hoist.loop_index >= len(loops):
@@ -196,6 +196,8 @@ def _receiver(parsed: Parsed) -> str | None:
     for node in body_nodes(function):
         if isinstance(node, cst.Del) and name in _del_names(node):
             return None
+        if isinstance(node, cst.CompFor) and _binds(node, name):
+            return None  # `[self.K for self in others]` reads another object's K
     return name
 
 

@@ -225,6 +225,19 @@ CASES = [
         """,
     ),
     Case(
+        "receiver-rebound-by-a-comprehension",
+        """\
+        class Counter:
+            STEP = 1
+
+            def total(self, others):
+                out = []
+                for group in others:
+                    out.append([self.STEP for self in group])
+                return out
+        """,
+    ),
+    Case(
         "read-only-in-a-nested-function-or-before-the-loop",
         """\
         class Counter:
