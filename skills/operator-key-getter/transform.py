@@ -8,14 +8,29 @@ the tuple `(r[a], r[b])`, exactly what `lambda r: (r[a], r[b])` returns.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
 from perfpilot.skills.cst_edits import replace_nodes
-from perfpilot.skills.cst_helpers import body_nodes, bound_names, has_comment, parameter_names
+from perfpilot.skills.cst_helpers import (
+    body_nodes,
+    bound_names,
+    dotted_name,
+    has_comment,
+    parameter_names,
+)
 from perfpilot.tools.model import Applicability
+
+# Callers known to call `key` with one positional argument and nothing else (no keyword call,
+# no introspection of the callable): builtins, list.sort and the stdlib's keyed functions.
+_KNOWN_CALLERS = frozenset(
+    {"sorted", "min", "max", "sort"}
+    | {f"heapq.{n}" for n in ("nlargest", "nsmallest", "merge")}
+    | {"itertools.groupby"}
+    | {f"bisect.{n}" for n in ("bisect", "bisect_left", "bisect_right", "insort", "insort_left")}
+)
 
 
 @dataclass(frozen=True)
@@ -23,6 +38,7 @@ class _Use:
     arg: cst.Arg  # the `key=` argument
     getter: str  # "itemgetter" or "attrgetter"
     operands: tuple[str, ...]  # source text of each getter argument
+    known_caller: bool = False
 
 
 @dataclass
@@ -48,7 +64,9 @@ class OperatorKeyGetter(Transform):
                     column=column,
                     end_line=end_line,
                     end_column=end_column,
-                    applicability=Applicability.SAFE,
+                    applicability=(
+                        Applicability.SAFE if use.known_caller else Applicability.UNSAFE
+                    ),
                 )
             )
         return found
@@ -86,8 +104,33 @@ def _uses(parsed: Parsed) -> list[_Use]:
             if arg.keyword is not None and arg.keyword.value == "key":
                 use = _getter_of(arg, parsed)
                 if use is not None and _getter_name(parsed, use.getter)[0] is not None:
-                    uses.append(use)
+                    uses.append(replace(use, known_caller=_known_caller(node, parsed)))
     return uses
+
+
+def _known_caller(call: cst.Call, parsed: Parsed) -> bool:
+    """`sorted(...)`, `x.sort(...)`, `heapq.nlargest(...)`...: a caller that only calls the key."""
+    facts = parsed.source.module
+    local = bound_names(parsed.function.body) | set(parameter_names(parsed.function))
+    func = call.func
+    if isinstance(func, cst.Name):
+        name = func.value
+        if name in ("sorted", "min", "max"):
+            return name not in local and name not in facts.rebound and name not in facts.imports
+        target = facts.imports.get(name)  # `from heapq import nlargest`
+        return target in _KNOWN_CALLERS and name not in facts.rebound and name not in local
+    if isinstance(func, cst.Attribute):
+        if func.attr.value == "sort":
+            return True  # list.sort; another class's sort(key=...) is the caller's own risk
+        base = dotted_name(func.value)
+        module = facts.imports.get(base or "") if base else None
+        return (
+            module is not None
+            and f"{module}.{func.attr.value}" in _KNOWN_CALLERS
+            and base not in local
+            and base not in facts.rebound
+        )
+    return False
 
 
 def _getter_of(arg: cst.Arg, parsed: Parsed) -> _Use | None:

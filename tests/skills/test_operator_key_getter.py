@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from perfpilot.tools.model import Applicability
 from tests.skills.harness import Case, run_case, skill_named
 
 CASES = [
@@ -78,6 +79,30 @@ CASES = [
             "Registry(__import__('types').SimpleNamespace(name=n, priority=p) for n, p in"
             " [('a', 1), ('b', 5), ('c', 5)]).sort()"
         ),
+    ),
+    Case(
+        "unknown-caller-is-unsafe",
+        """\
+        def group(rows, key):
+            return {key(r): r for r in rows}
+
+
+        def by_name(rows):
+            return group(rows, key=lambda r: r.name)
+        """,
+        """\
+        from operator import attrgetter
+
+
+        def group(rows, key):
+            return {key(r): r for r in rows}
+
+
+        def by_name(rows):
+            return group(rows, key=attrgetter("name"))
+        """,
+        applicability=Applicability.UNSAFE,
+        call="sorted(by_name([__import__('types').SimpleNamespace(name='a')]))",
     ),
     # Should not fire.
     Case(
