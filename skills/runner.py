@@ -99,6 +99,8 @@ class FindCache:
             source.calls,
             tuple(sorted(facts.imports.items())),
             mentioned,
+            # A skill proving facts about the rest of the module depends on all of it.
+            facts.source if any(s.transform and s.transform.reads_module for s in skills) else "",
             tuple(id(s) for s in skills),
         )
 
