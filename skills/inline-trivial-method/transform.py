@@ -110,6 +110,8 @@ def _replacement(
         return None  # an argument the body ignores would no longer be evaluated
     if free_names(expression, method) & caller.bound:
         return None  # a global the method reads is a local of the caller
+    if method.receiver is not None and _calls_own_method(expression, method.receiver, caller):
+        return None  # one level at a time: the inlined code would call another such method
     if not all(is_simple(arg) for arg in use.args) and not _keeps_order(expression, method):
         return None
     segment = ast.get_source_segment(text, expression)
@@ -125,6 +127,17 @@ def _replacement(
     replaced = template.visit(Substitute(mapping))
     assert isinstance(replaced, cst.BaseExpression)
     return parenthesized(replaced)
+
+
+def _calls_own_method(expression: ast.expr, receiver: str, caller: Caller) -> bool:
+    return any(
+        isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Attribute)
+        and isinstance(node.func.value, ast.Name)
+        and node.func.value.id == receiver
+        and node.func.attr in caller.facts.methods
+        for node in ast.walk(expression)
+    )
 
 
 def _keeps_order(expression: ast.expr, method: Method) -> bool:
