@@ -330,13 +330,9 @@ def inlinable_expression(method: Method) -> ast.expr | None:
 def free_names(expression: ast.expr, method: Method) -> set[str]:
     """Names the expression reads that are not the method's parameters (globals, builtins)."""
     own = {*method.params, *([method.receiver] if method.receiver else [])}
-    return {
-        node.id for node in ast.walk(expression) if isinstance(node, ast.Name)
-    } - own
+    return {node.id for node in ast.walk(expression) if isinstance(node, ast.Name)} - own
 
 
 def uses(expression: ast.expr, name: str) -> int:
     """How many times `name` is read in the expression."""
-    return sum(
-        1 for node in ast.walk(expression) if isinstance(node, ast.Name) and node.id == name
-    )
+    return sum(1 for node in ast.walk(expression) if isinstance(node, ast.Name) and node.id == name)

@@ -21,9 +21,7 @@ MAX_FILES = 3000  # a package larger than this is not scanned: nothing is proven
 MAX_BYTES = 2 * 1024 * 1024  # per file
 
 
-def shadowed_elsewhere(
-    path: str, class_name: str, names: frozenset[str]
-) -> frozenset[str] | None:
+def shadowed_elsewhere(path: str, class_name: str, names: frozenset[str]) -> frozenset[str] | None:
     """The names the package's other files define in a class body or assign as attributes.
 
     None when the package cannot be read (no such file, too large): then nothing is proven.

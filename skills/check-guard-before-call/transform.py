@@ -64,9 +64,7 @@ class CheckGuardBeforeCall(Transform):
                     column=column,
                     end_line=end_line,
                     end_column=end_column,
-                    applicability=(
-                        Applicability.SAFE if caller.private else Applicability.UNSAFE
-                    ),
+                    applicability=(Applicability.SAFE if caller.private else Applicability.UNSAFE),
                 )
             )
         return opportunities

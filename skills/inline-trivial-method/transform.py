@@ -121,7 +121,9 @@ def _replacement(
         template = cst.parse_expression(segment)
     except cst.ParserSyntaxError:
         return None
-    mapping = {param: parenthesized(arg) for param, arg in zip(method.params, use.args, strict=True)}
+    mapping = {
+        param: parenthesized(arg) for param, arg in zip(method.params, use.args, strict=True)
+    }
     if method.receiver is not None and method.kind == "method" and caller.receiver is not None:
         mapping[method.receiver] = cst.Name(caller.receiver)
     replaced = template.visit(Substitute(mapping))
