@@ -250,7 +250,8 @@ def _class_level_names(node: ast.ClassDef) -> list[str]:
 
 
 def _stored(node: ast.AST) -> bool:
-    return isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store)
+    """A name bound or unbound (`del m` in a class body removes the method)."""
+    return isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)
 
 
 def _module_names(tree: ast.Module) -> set[str]:

@@ -44,6 +44,54 @@ CASES = [
         call="_Lexer('ab1 c2').words()",
     ),
     Case(
+        "setattr on an unrelated class's self, or with names a local proves (dateutil)",
+        before=LEXER
+        + """\
+
+
+    class _Result:
+        __slots__ = ("hour", "stdoffset", "dstoffset")
+
+        def __init__(self):
+            for attr in self.__slots__:
+                setattr(self, attr, None)
+
+
+    def offset(res, dst):
+        name = "stdoffset"
+        if dst:
+            name = "dstoffset"
+        setattr(res, name, 3600)
+    """,
+        after=(
+            LEXER.replace("if self.isword(c):", "if c.isalpha():").replace(
+                "elif self.isnum(c):", "elif c.isdigit():"
+            )
+            + """\
+
+
+    class _Result:
+        __slots__ = ("hour", "stdoffset", "dstoffset")
+
+        def __init__(self):
+            for attr in self.__slots__:
+                setattr(self, attr, None)
+
+
+    def offset(res, dst):
+        name = "stdoffset"
+        if dst:
+            name = "dstoffset"
+        setattr(res, name, 3600)
+    """
+        ),
+        applicability=Applicability.SAFE,
+    ),
+    Case(
+        "a class body that deletes the method",
+        before=LEXER + "\n        del isnum\n        del isword\n",
+    ),
+    Case(
         "a public class may be subclassed elsewhere: unsafe",
         before="""\
             class Box:
