@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import libcst as cst
 
@@ -12,7 +13,7 @@ from perfpilot.skills.cst_helpers import binding_sites, body_nodes, parameter_na
 from perfpilot.skills.package_scan import shadowed_elsewhere
 
 
-@dataclass(frozen=True)
+@dataclass
 class Caller:
     """The function being fixed as a method: its class, receiver and the names it binds."""
 
@@ -20,7 +21,14 @@ class Caller:
     receiver: str | None  # `self`/`cls`; None for a staticmethod caller
     kind: str  # "method", "classmethod", "staticmethod"
     bound: frozenset[str]  # parameters and every name bound in the body
-    shadowed: frozenset[str]  # methods the package's other files override or assign
+    path: str  # the module's file: its package is scanned only when a call needs it
+
+    @cached_property
+    def shadowed(self) -> frozenset[str]:
+        """The class's methods that the package's other files override or assign."""
+        names = frozenset(self.facts.methods)
+        found = shadowed_elsewhere(self.path, self.facts.name, names) if names else None
+        return names if found is None else found
 
     @property
     def private(self) -> bool:
@@ -57,9 +65,7 @@ def caller_of(parsed: Parsed) -> Caller | None:
     receiver = params[0] if kind != "staticmethod" and function.params.params else None
     if receiver is not None and receiver in binding_sites(function):
         receiver = None  # `self` rebound: a call on it may not reach this class
-    names = frozenset(facts.methods)
-    shadowed = shadowed_elsewhere(source.path, facts.name, names) if names else frozenset()
-    return Caller(facts, receiver, kind, bound, names if shadowed is None else shadowed)
+    return Caller(facts, receiver, kind, bound, source.path)
 
 
 def method_calls(parsed: Parsed, caller: Caller) -> list[MethodCall]:

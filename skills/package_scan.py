@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import ast
 import os
+import time
 from functools import lru_cache
 from pathlib import Path
 
@@ -19,6 +20,7 @@ from perfpilot.skills.class_facts import shadowing
 
 MAX_FILES = 3000  # a package larger than this is not scanned: nothing is proven
 MAX_BYTES = 2 * 1024 * 1024  # per file
+_LISTING_SECONDS = 2  # how long one listing of a package's files is reused
 
 
 def shadowed_elsewhere(path: str, class_name: str, names: frozenset[str]) -> frozenset[str] | None:
@@ -29,23 +31,13 @@ def shadowed_elsewhere(path: str, class_name: str, names: frozenset[str]) -> fro
     module = Path(path)
     if not module.is_file():
         return None
-    root = package_root(module)
-    try:
-        files = tuple(sorted(_python_files(root)))
-    except OSError:
+    resolved = module.resolve()
+    # One listing of the package per couple of seconds: `check --all` asks for every method.
+    listing = _listing(package_root(module), int(time.monotonic() // _LISTING_SECONDS))
+    if listing is None:
         return None
-    if len(files) > MAX_FILES:
-        return None
-    signature = []
-    for file in files:
-        if file == module.resolve():
-            continue
-        try:
-            stat = file.stat()
-        except OSError:
-            continue
-        signature.append((str(file), stat.st_mtime_ns, stat.st_size))
-    return _shadowed(tuple(signature), class_name, names)
+    signature = tuple(entry for entry in listing if entry[0] != str(resolved))
+    return _shadowed(signature, class_name, names)
 
 
 def package_root(module: Path) -> Path:
@@ -54,6 +46,25 @@ def package_root(module: Path) -> Path:
     while (folder / "__init__.py").is_file() and (folder.parent / "__init__.py").is_file():
         folder = folder.parent
     return folder
+
+
+@lru_cache(maxsize=8)
+def _listing(root: Path, _period: int) -> tuple[tuple[str, int, int], ...] | None:
+    """(file, mtime, size) of the package's .py files, or None when it is too large."""
+    try:
+        files = sorted(_python_files(root))
+    except OSError:
+        return None
+    if len(files) > MAX_FILES:
+        return None
+    entries = []
+    for file in files:
+        try:
+            stat = file.stat()
+        except OSError:
+            continue
+        entries.append((str(file), stat.st_mtime_ns, stat.st_size))
+    return tuple(entries)
 
 
 def _python_files(root: Path) -> list[Path]:
