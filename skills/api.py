@@ -142,6 +142,7 @@ class Transform:
     effect: float = 0.2  # default expected fraction of a function's time saved
     min_python: tuple[int, int] = (3, 0)  # the oldest target version where it helps
     max_python: tuple[int, int] | None = None  # the newest, when measured to stop helping
+    reads_module: bool = False  # `find` reads the whole module (`source.module.source`)
     notes: list[str] = field(default_factory=list)
 
     def find(self, parsed: Parsed) -> Sequence[Opportunity]:

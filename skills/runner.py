@@ -99,6 +99,8 @@ class FindCache:
             source.calls,
             tuple(sorted(facts.imports.items())),
             mentioned,
+            # A skill proving facts about the rest of the module depends on all of it.
+            facts.source if any(s.transform and s.transform.reads_module for s in skills) else "",
             tuple(id(s) for s in skills),
         )
 
@@ -133,18 +135,25 @@ def find_opportunities(
     """Every opportunity the skills see in the targets, minus the suppressed ones."""
     version = python or sys.version_info[:2]
     active = [s for s in skills if s.transform is not None and _runs_on(s, version)]
+    # Skills that read the whole module are cached apart: an edit elsewhere in the file
+    # re-runs only them on this function, not every skill.
+    groups = [g for g in _by_module_reading(active) if g]
     lines = split_lines(text)
     found: list[Found] = []
     for target in targets:
         if target.function.is_lambda:
             continue
         source = function_source(lines, target, facts, path)
-        key = cache.key(source, active) if cache is not None else None
-        pairs = cache.get(key, source.first_line) if cache is not None and key else None
-        if pairs is None:
-            pairs = _find_in(source, active)
-            if cache is not None and key is not None:
-                cache.put(key, source.first_line, pairs)
+        pairs: list[tuple[Skill, Opportunity]] = []
+        parsed: list[Parsed | None] = []  # parsed once for both groups, when one misses
+        for group in groups:
+            key = cache.key(source, group) if cache is not None else None
+            cached = cache.get(key, source.first_line) if cache is not None and key else None
+            if cached is None:
+                cached = _find_in(source, group, parsed)
+                if cache is not None and key is not None:
+                    cache.put(key, source.first_line, cached)
+            pairs += cached
         for skill, opportunity in pairs:
             line = lines[opportunity.line - 1] if opportunity.line <= len(lines) else ""
             if skill.code and not is_suppressed(line, skill.code):
@@ -152,12 +161,24 @@ def find_opportunities(
     return found
 
 
-def _find_in(source: FunctionSource, skills: Sequence[Skill]) -> list[tuple[Skill, Opportunity]]:
+def _by_module_reading(skills: Sequence[Skill]) -> tuple[list[Skill], list[Skill]]:
+    """(skills that read only the function, skills that read the whole module)."""
+    reads = [s for s in skills if s.transform is not None and s.transform.reads_module]
+    return [s for s in skills if s not in reads], reads
+
+
+def _find_in(
+    source: FunctionSource, skills: Sequence[Skill], memo: list[Parsed | None]
+) -> list[tuple[Skill, Opportunity]]:
     import libcst as cst  # imported when a skill first runs, not at start-up
 
-    try:
-        parsed = parse_function(source)
-    except (cst.ParserSyntaxError, ValueError, RecursionError):
+    if not memo:
+        try:
+            memo.append(parse_function(source))
+        except (cst.ParserSyntaxError, ValueError, RecursionError):
+            memo.append(None)
+    parsed = memo[0]
+    if parsed is None:
         return []  # the user is mid-edit: the syntax error is their editor's to show
     pairs: list[tuple[Skill, Opportunity]] = []
     for skill in skills:

@@ -28,6 +28,9 @@ class ModuleFacts:
     import_line: int = 0  # new imports go before this line
     definition_line: int = 0  # new module-level definitions go before this line
     has_imports: bool = False
+    # The module's text, for skills that prove facts about the code around a function
+    # (`Transform.reads_module`): the find cache keys on it for those skills only.
+    source: str = field(default="", repr=False, compare=False)
 
     def refers_to(self, name: str, target: str) -> bool:
         """True when `name` is bound at module level only by importing `target`."""
@@ -94,6 +97,7 @@ def facts_of_tree(tree: Tree, source: str) -> ModuleFacts:
         import_line=import_line,
         definition_line=import_line,
         has_imports=last_import_end is not None,
+        source=source,
     )
 
 

@@ -1,0 +1,339 @@
+"""What the module around a method proves about its class: which methods are plain, unshadowed.
+
+Skills that inline a method of the caller's own class (`self.isword(c)` → `c.isalpha()`) need
+to know, from the whole module, that `self.isword` can only be that one definition: defined
+once in the class, decorated with nothing but `classmethod`/`staticmethod`, defined by no other
+class of the module, never assigned as an attribute anywhere in the module, and not hidden by a
+`__getattr__`/`__getattribute__` of the class. What another module does (a subclass elsewhere)
+stays unproven: fixes built on these facts are UNSAFE at most.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import lru_cache
+
+_PLAIN_DECORATORS = frozenset({"classmethod", "staticmethod"})
+_ATTRIBUTE_HOOKS = frozenset({"__getattr__", "__getattribute__", "__set_name__"})
+# Expression nodes that open a scope, suspend, bind or need the class cell: never inlined.
+_NOT_INLINABLE = (
+    ast.Lambda,
+    ast.ListComp,
+    ast.SetComp,
+    ast.DictComp,
+    ast.GeneratorExp,
+    ast.NamedExpr,
+    ast.Yield,
+    ast.YieldFrom,
+    ast.Await,
+    ast.Starred,
+)
+
+
+@dataclass(frozen=True)
+class Method:
+    """One method of a class, as the module defines it."""
+
+    name: str
+    kind: str  # "method", "classmethod" or "staticmethod"
+    receiver: str | None  # the `self`/`cls` parameter; None for a staticmethod
+    params: tuple[str, ...]  # the other parameters, all plain positional ones
+    statement: ast.stmt  # the only statement of the body (a docstring aside)
+    source: str  # that statement's text as written
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    """The methods of one top-level class that nothing in the module can shadow."""
+
+    name: str
+    methods: dict[str, Method]
+    class_names: frozenset[str]  # every name the class body binds (methods, properties, ...)
+
+
+def class_facts(module_text: str, class_name: str) -> ClassFacts | None:
+    """Facts of the top-level class `class_name`, or None when the module does not parse."""
+    return _facts(module_text).get(class_name)
+
+
+@lru_cache(maxsize=16)
+def _facts(module_text: str) -> dict[str, ClassFacts]:
+    """Facts of every top-level class of a module (cached: one parse per module text)."""
+    try:
+        tree = ast.parse(module_text)
+    except (SyntaxError, ValueError, RecursionError):
+        return {}
+    rebound = _module_names(tree)
+    found: dict[str, ClassFacts] = {}
+    for node in tree.body:
+        if not isinstance(node, ast.ClassDef) or node.decorator_list:
+            continue
+        names = _class_level_names(node)
+        if _ATTRIBUTE_HOOKS & set(names):
+            continue  # attribute lookups on this class may run arbitrary code
+        candidates = frozenset(
+            s.name for s in node.body if isinstance(s, ast.FunctionDef) and names.count(s.name) == 1
+        )
+        shadowed = shadowing(tree, node.name, candidates, own=node)
+        methods: dict[str, Method] = {}
+        for statement in node.body:
+            if isinstance(statement, ast.FunctionDef) and statement.name in candidates - shadowed:
+                method = _method(statement, module_text, rebound)
+                if method is not None:
+                    methods[statement.name] = method
+        found[node.name] = ClassFacts(node.name, methods, frozenset(names))
+    return found
+
+
+def shadowing(
+    tree: ast.Module, class_name: str, names: frozenset[str], own: ast.ClassDef | None = None
+) -> frozenset[str]:
+    """Which of `names` (methods of `class_name`) this module may override or replace.
+
+    A name counts when a class body other than `own` binds it (a subclass's override: any class,
+    to be safe), when it is stored or deleted as an attribute (`obj.name = ...`), or set by
+    `setattr`/`delattr` with that constant; a `setattr` with a computed name counts for every
+    name, unless it sets an attribute of a method's own `self` in a class that does not derive
+    (by base name, within this module) from `class_name`.
+    """
+    hits: set[str] = set()
+    related = _derived_from(tree, class_name)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node is not own:
+            hits |= set(_class_level_names(node)) & names
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
+            if node.attr in names:
+                hits.add(node.attr)
+    for owner, function, call in _setattr_calls(tree):
+        key = call.args[1]
+        if isinstance(key, ast.Constant):
+            if key.value in names:
+                hits.add(str(key.value))
+            continue
+        possible = _possible_names(function, key) if function is not None else None
+        if possible is not None:
+            hits |= possible & names
+        elif owner is None or owner in related:
+            return names
+    return frozenset(hits)
+
+
+def _derived_from(tree: ast.Module, class_name: str) -> set[str]:
+    """`class_name` and the module's classes deriving from it, by base names (transitively)."""
+    bases: dict[str, set[str]] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            bases.setdefault(node.name, set()).update(
+                b.id if isinstance(b, ast.Name) else b.attr
+                for b in node.bases
+                if isinstance(b, ast.Name | ast.Attribute)
+            )
+    related = {class_name}
+    changed = True
+    while changed:
+        changed = False
+        for name, parents in bases.items():
+            if name not in related and parents & related:
+                related.add(name)
+                changed = True
+    return related
+
+
+def _setattr_calls(
+    tree: ast.Module,
+) -> list[tuple[str | None, ast.AST | None, ast.Call]]:
+    """`setattr`/`delattr` calls: (the class whose `self` they set, or None; the innermost
+    function holding the call, or None; the call)."""
+    found: dict[int, tuple[str | None, ast.AST | None, ast.Call]] = {}
+    for call in _calls_of_setattr(tree):
+        found[id(call)] = (None, None, call)
+    owners: dict[int, tuple[str, str | None]] = {}  # method → (its class, its first parameter)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef):
+            for method in node.body:
+                if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
+                    first = method.args.args[0].arg if method.args.args else None
+                    owners[id(method)] = (node.name, first)
+    for node in ast.walk(tree):  # outer functions first: an inner one overwrites its calls
+        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            continue
+        owner, first = owners.get(id(node), (None, None))
+        for call in _calls_of_setattr(node):
+            target = call.args[0]
+            is_self = owner is not None and isinstance(target, ast.Name) and target.id == first
+            found[id(call)] = (owner if is_self else None, node, call)
+    return list(found.values())
+
+
+def _possible_names(function: ast.AST, key: ast.expr) -> set[str] | None:
+    """The attribute names a computed `setattr` key can take, when the function proves them.
+
+    The key is a local name that every binding sets from string constants (`a = "x"`,
+    `a = ("x", "y")[i]`, `for a in ("x", "y")`) or to the items of `__slots__` (slot names
+    cannot be methods of the same class); otherwise None.
+    """
+    if not isinstance(key, ast.Name):
+        return None
+    values: list[ast.expr] = []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Assign):
+            for target in node.targets:
+                if any(isinstance(n, ast.Name) and n.id == key.id for n in ast.walk(target)):
+                    if not (isinstance(target, ast.Name)):
+                        return None
+                    values.append(node.value)
+        elif isinstance(node, ast.For | ast.comprehension):
+            if any(isinstance(n, ast.Name) and n.id == key.id for n in ast.walk(node.target)):
+                if not isinstance(node.target, ast.Name):
+                    return None
+                if isinstance(node.iter, ast.Attribute) and node.iter.attr == "__slots__":
+                    continue
+                values += list(getattr(node.iter, "elts", [None]))
+        elif isinstance(node, ast.AugAssign | ast.AnnAssign | ast.NamedExpr):
+            target = node.target
+            if isinstance(target, ast.Name) and target.id == key.id:
+                return None
+        elif isinstance(node, ast.arg) and node.arg == key.id:
+            return None
+    names: set[str] = set()
+    for value in values:
+        strings = _constant_strings(value)
+        if strings is None:
+            return None
+        names |= strings
+    return names
+
+
+def _constant_strings(value: ast.expr | None) -> set[str] | None:
+    """The strings an expression built only of string constants can evaluate to."""
+    if isinstance(value, ast.Constant) and isinstance(value.value, str):
+        return {value.value}
+    if isinstance(value, ast.Tuple | ast.List):
+        found: set[str] = set()
+        for element in value.elts:
+            strings = _constant_strings(element)
+            if strings is None:
+                return None
+            found |= strings
+        return found
+    if isinstance(value, ast.Subscript):
+        return _constant_strings(value.value)
+    if isinstance(value, ast.IfExp):
+        body, orelse = _constant_strings(value.body), _constant_strings(value.orelse)
+        return None if body is None or orelse is None else body | orelse
+    return None
+
+
+def _calls_of_setattr(root: ast.AST) -> list[ast.Call]:
+    return [
+        node
+        for node in ast.walk(root)
+        if isinstance(node, ast.Call)
+        and isinstance(node.func, ast.Name)
+        and node.func.id in ("setattr", "delattr")
+        and len(node.args) >= 2
+    ]
+
+
+def _class_level_names(node: ast.ClassDef) -> list[str]:
+    """Every name a class body binds directly: defs, assignments, imports (repeats kept)."""
+    names: list[str] = []
+    for statement in node.body:
+        if isinstance(statement, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef):
+            names.append(statement.name)
+        elif isinstance(statement, ast.Import | ast.ImportFrom):
+            names += [(a.asname or a.name).split(".")[0] for a in statement.names]
+        else:  # assignments, and an if/try/for at class level may bind anything
+            names += [n.id for n in ast.walk(statement) if _stored(n)]
+    return names
+
+
+def _stored(node: ast.AST) -> bool:
+    """A name bound or unbound (`del m` in a class body removes the method)."""
+    return isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)
+
+
+def _module_names(tree: ast.Module) -> set[str]:
+    """Names bound anywhere in the module other than by a def or class."""
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Import | ast.ImportFrom):
+            names.update((a.asname or a.name).split(".")[0] for a in node.names)
+    return names
+
+
+def _method(node: ast.FunctionDef, text: str, rebound: set[str]) -> Method | None:
+    """A method whose body is one statement and whose parameters are plain, or None."""
+    kind = "method"
+    for decorator in node.decorator_list:
+        if not (isinstance(decorator, ast.Name) and decorator.id in _PLAIN_DECORATORS):
+            return None
+        if decorator.id in rebound or kind != "method":
+            return None
+        kind = decorator.id
+    args = node.args
+    if args.vararg or args.kwarg or args.kwonlyargs or args.posonlyargs or args.defaults:
+        return None
+    params = [a.arg for a in args.args]
+    receiver = None
+    if kind != "staticmethod":
+        if not params:
+            return None
+        receiver = params.pop(0)
+    body = list(node.body)
+    if (
+        len(body) == 2
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        body = body[1:]  # the docstring
+    if len(body) != 1:
+        return None
+    statement = body[0]
+    source = ast.get_source_segment(text, statement)
+    if source is None:
+        return None
+    return Method(node.name, kind, receiver, tuple(params), statement, source)
+
+
+def inlinable_expression(method: Method) -> ast.expr | None:
+    """The expression a call of `method` can be replaced by, or None.
+
+    The body is `return <expr>` or `<expr>` alone; the expression opens no scope, binds
+    nothing, does not suspend, does not use `super`/`__class__` (they need the method's own
+    class cell), and a classmethod's body never uses `cls` (the caller's `self` is no class).
+    """
+    statement = method.statement
+    if isinstance(statement, ast.Return) and statement.value is not None:
+        expression = statement.value
+    elif isinstance(statement, ast.Expr):
+        expression = statement.value
+    else:
+        return None
+    for node in ast.walk(expression):
+        if isinstance(node, _NOT_INLINABLE):
+            return None
+        if isinstance(node, ast.Name) and node.id in ("super", "__class__", "locals", "vars"):
+            return None
+        if (
+            isinstance(node, ast.Name)
+            and method.kind == "classmethod"
+            and node.id == method.receiver
+        ):
+            return None
+    return expression
+
+
+def free_names(expression: ast.expr, method: Method) -> set[str]:
+    """Names the expression reads that are not the method's parameters (globals, builtins)."""
+    own = {*method.params, *([method.receiver] if method.receiver else [])}
+    return {node.id for node in ast.walk(expression) if isinstance(node, ast.Name)} - own
+
+
+def uses(expression: ast.expr, name: str) -> int:
+    """How many times `name` is read in the expression."""
+    return sum(1 for node in ast.walk(expression) if isinstance(node, ast.Name) and node.id == name)
