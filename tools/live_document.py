@@ -67,6 +67,17 @@ class LiveDocument:
             self._indexed = (self._data.split(b"\n"), module)
 
     @property
+    def indexed(self) -> bool:
+        """Has this document a function index or a syntax tree of its own yet?"""
+        return self._indexed is not None or self._tree is not None
+
+    def adopt_module(self, module: ModuleIndex) -> None:
+        """Take `module`, the index of exactly the current text, if none was built yet."""
+        if not self.indexed:
+            self._module = module
+            self._indexed = (self._data.split(b"\n"), module)
+
+    @property
     def text(self) -> str:
         """The current text of the buffer."""
         return self._text
