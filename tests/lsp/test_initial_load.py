@@ -83,8 +83,10 @@ async def test_file_opened_while_the_profile_loads_gets_pp001(held_client: Langu
         )
     )
     await wait_until(
-        lambda: {d.range.start.line for d in by_code(client.diagnostics[uri])}
-        == {d.range.start.line + 3 for d in hot}
+        lambda: (
+            {d.range.start.line for d in by_code(client.diagnostics[uri])}
+            == {d.range.start.line + 3 for d in hot}
+        )
     )
 
 
