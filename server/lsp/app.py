@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
 from lsprotocol import types
@@ -13,6 +12,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from perfpilot.server.lsp import convert
+from perfpilot.server.lsp.initial_load import InitialLoad
 from perfpilot.server.lsp.settings import client_settings, debounce_seconds
 from perfpilot.server.lsp.skill_findings import SkillWorker
 from perfpilot.server.render import package_version
@@ -26,13 +26,13 @@ from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Fix, ProfileError
 from perfpilot.tools.module_facts import ModuleFacts, facts_of_tree
 from perfpilot.tools.profile_quality import no_checked_time
-from perfpilot.tools.profile_session import LoadedProfiles, ProfileSession
+from perfpilot.tools.profile_session import ProfileSession
 from perfpilot.tools.workspace_root import find_workspace_root
 
 log = logging.getLogger(__name__)
 
 
-class PerfpilotServer(LanguageServer):
+class PerfpilotServer(InitialLoad, LanguageServer):
     """A pygls server that keeps live documents and the workspace's profile session."""
 
     def __init__(self) -> None:
@@ -62,9 +62,7 @@ class PerfpilotServer(LanguageServer):
         self._root: tuple[Path, Path] | None = None  # (folder, its project root), found once
         # More diagnostics per document from other features (PP2xx): cheap, cache-only calls.
         self.diagnostic_sources: list[Callable[[str, LiveDocument], list[types.Diagnostic]]] = []
-        # The first load runs on a thread from `initialize` on, while the client sends
-        # `initialized` and opens files; (the load, the settings it was started with).
-        self._initial_load: tuple[Future[LoadedProfiles | None], tuple[object, ...]] | None = None
+        self._initial_load = None  # see InitialLoad
 
     # -- workspace and settings ------------------------------------------------------
 
@@ -113,59 +111,9 @@ class PerfpilotServer(LanguageServer):
 
     # -- profiles --------------------------------------------------------------------
 
-    @property
-    def loading(self) -> bool:
-        """Is the first load still running on its thread (the workspace index is its own)?"""
-        return self._initial_load is not None
-
-    def start_initial_load(self) -> None:
-        """Start loading the discovered profiles on a thread, as soon as the root is known."""
-        session = self.session
-        if session is None or self._initial_load is not None or self.ready:
-            return
-        executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfpilot-load")
-        future = executor.submit(lambda: session.build(session.discover()))
-        executor.shutdown(wait=False)  # the thread ends with its one job
-        self._initial_load = (future, session.load_key())
-
-    def _wait_initial_load(self) -> None:
-        """Let a started first load finish unseen: a reload asked meanwhile replaces it."""
-        if self._initial_load is not None:
-            future, _ = self._initial_load
-            self._initial_load = None
-            future.exception()  # blocks until done; its result or error is superseded
-
-    async def finish_initial_load(self) -> None:
-        """Show the first load once done (after `initialized`'s settings), then publish."""
-        started = self._initial_load
-        if started is None:
-            if not self.ready:
-                self.reload_profiles(None)
-            return
-        future, key = started
-        error: ProfileError | None = None
-        loaded: LoadedProfiles | None = None
-        try:
-            loaded = await asyncio.wrap_future(future)
-        except ProfileError as exc:
-            error = exc
-        if self._initial_load is not started:
-            return  # a reload asked while it ran took its place
-        self._initial_load = None
-        session = self.session
-        assert session is not None
-        if session.load_key() != key or session.explicit is not None:
-            self.reload_profiles(None)  # the client's configuration changed what to load
-            return
-        if error is not None:
-            self._load_failed(error)
-            return
-        session.adopt(loaded)
-        self._loaded()
-
     def reload_profiles(self, paths: list[str] | None = None) -> bool:
         """(Re)load profiles, explicit `paths` or discovered; keep the old ones on failure."""
-        self._wait_initial_load()
+        self.wait_initial_load()
         if self.session is None:
             self.apply_settings(self.raw_settings)
         assert self.session is not None
@@ -175,19 +123,21 @@ class PerfpilotServer(LanguageServer):
             else:
                 self.session.load_explicit(paths)
         except ProfileError as exc:
-            self._load_failed(exc)
+            self.load_failed(exc)
             return False
-        self._loaded()
+        self.loaded()
         return True
 
-    def _load_failed(self, error: ProfileError) -> None:
+    def load_failed(self, error: Exception) -> None:
+        """Say why a load failed; documents waiting for the first load get published anyway."""
         self.show(types.MessageType.Error, f"perfpilot: cannot load profile: {error}")
         if not self.ready:
             self.ready = True
             self._attach_indexes()
             self.refresh_all()
 
-    def _loaded(self) -> None:
+    def loaded(self) -> None:
+        """A load was adopted: annotate every open document again."""
         self.generation += 1
         self.ready = True
         self._attach_indexes()
