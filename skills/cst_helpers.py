@@ -47,7 +47,7 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
 # Node -> its children: every skill walks the same function's tree again (nodes are immutable,
 # so the answer never changes); bounded so that it keeps only recent trees alive.
 _CHILDREN: dict[cst.CSTNode, list[cst.CSTNode]] = {}
-_CHILDREN_LIMIT = 200_000
+_CHILDREN_LIMIT = 20_000  # a large function is a few thousand nodes
 
 
 # Concrete type -> is it a CSTNode? `isinstance` against libcst's abstract base goes through
