@@ -2,6 +2,11 @@
 
 Run: .venv/bin/python benchmarks/bench_check_all.py [--repeats N]
 
+Besides wall time, the table gives each command's CPU time (user + system, its processes
+together, from the kernel's accounting of finished children) and the cores it kept busy
+(CPU / wall): on a machine whose cores other work already fills, a second process cannot
+shorten the wall time, and the CPU column shows what the work itself costs.
+
 The tree is a copy of standard-library packages (email, json, http, logging, urllib,
 concurrent, xmlrpc, importlib: ~37,000 lines). Each command runs as a subprocess (what a user
 types), the three interleaved, wall time as the median of N; ruff checks only PERF rules, the
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import resource
 import shutil
 import statistics
 import subprocess
@@ -64,24 +70,35 @@ def main() -> None:
     try:
         lines = build_tree(scratch)
         samples: dict[str, list[float]] = {label: [] for label in commands()}
+        cpu: dict[str, list[float]] = {label: [] for label in commands()}
         findings: dict[str, int] = {}
         for _ in range(args.repeats):
             for label, command in commands().items():
+                before = resource.getrusage(resource.RUSAGE_CHILDREN)
                 started = time.perf_counter()
                 done = subprocess.run(command, cwd=scratch, capture_output=True, text=True)
                 samples[label].append(time.perf_counter() - started)
+                after = resource.getrusage(resource.RUSAGE_CHILDREN)
+                cpu[label].append(
+                    after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
+                )
                 if done.returncode not in (0, 1):
                     raise SystemExit(f"{label} failed: {done.stderr}")
                 findings[label] = sum(
                     1 for line in done.stdout.splitlines() if ": PP1" in line or ": PERF" in line
                 )
         ruff = statistics.median(samples["ruff check --select PERF"])
-        print(f"\n{lines:,} lines of Python; median of {args.repeats}, wall time\n")
-        print("| command | seconds | x ruff | findings |")
-        print("|---|---|---|---|")
+        load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+        print(f"\n{lines:,} lines of Python; median of {args.repeats}; load average {load}\n")
+        print("| command | wall s | x ruff | CPU s | cores busy | findings |")
+        print("|---|---|---|---|---|---|")
         for label, values in samples.items():
             median = statistics.median(values)
-            print(f"| {label} | {median:.2f} | {median / ruff:.0f}x | {findings[label]} |")
+            spent = statistics.median(cpu[label])
+            print(
+                f"| {label} | {median:.2f} | {median / ruff:.0f}x | {spent:.2f}"
+                f" | {spent / median:.2f} | {findings[label]} |"
+            )
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -14,7 +14,9 @@ VS Code's capabilities minus pull diagnostics (so ruff pushes, as perfpilot does
 Each round starts a fresh session of each server, interleaved, so load on the machine hits all
 alike; a table gives medians over rounds (per-session figures are medians of M repeats first).
 A second, smaller part times fix-all on bench_code_action's 50 PP105 fixes (one session each).
-`--rss-50k` adds the peak RSS with bench_lsp's 50,000-function profile loaded.
+`--rss-50k` adds the peak RSS with bench_lsp's 50,000-function profile loaded. `--before
+PYTHON` adds the perfpilot that PYTHON runs (another checkout's venv) as a fourth server in the
+same interleaved rounds, for before/after tables measured under the same load.
 """
 
 from __future__ import annotations
@@ -44,6 +46,8 @@ THRESHOLD = 0.5
 DEBOUNCE_MS = 150
 TIMEOUT = 120.0
 FLOOR, RUFF, PERFPILOT = "pygls floor", "ruff server", "perfpilot"
+BEFORE = "perfpilot before"  # --before PYTHON: another checkout's perfpilot, same run
+OTHER_PYTHON: list[str] = []
 
 WORKLOAD = """\
 import pydecimal as D
@@ -80,6 +84,8 @@ def command_of(server: str) -> list[str]:
     """The command line that starts `server` on stdio."""
     if server == FLOOR:
         return [sys.executable, str(HERE / "minimal_pygls_server.py")]
+    if server == BEFORE:
+        return [OTHER_PYTHON[0], "-m", "perfpilot.server", "serve"]
     if server == RUFF:
         ruff = Path(sys.executable).parent / "ruff"
         return [str(ruff if ruff.exists() else shutil.which("ruff") or "ruff"), "server"]
@@ -459,19 +465,20 @@ def median_of(rounds: list[dict[str, Any]], key: str) -> float | None:
 
 
 def print_table(results: dict[str, list[dict[str, Any]]], rounds: int) -> None:
-    """The issue's table: perfpilot, ruff, the floor, and perfpilot's ratios."""
+    """The issue's table: perfpilot (and its before), ruff, the floor, and the ratios."""
+    ours = [s for s in (PERFPILOT, BEFORE) if s in results]
+    servers = [*ours, RUFF, FLOOR]
     print(f"\nmedian of {rounds} fresh sessions per server, interleaved\n")
-    print(f"| | {PERFPILOT} | {RUFF} | {FLOOR} | perfpilot / ruff | perfpilot / floor |")
-    print("|---|---|---|---|---|---|")
+    ratios = [f"{s} / {other}" for s in ours for other in ("ruff", "floor")]
+    print("| | " + " | ".join(servers + ratios) + " |")
+    print("|---" * (1 + len(servers) + len(ratios)) + "|")
     for label, key, unit in ROWS:
-        cells = []
-        values = {s: median_of(results[s], key) for s in (PERFPILOT, RUFF, FLOOR)}
-        for server in (PERFPILOT, RUFF, FLOOR):
-            value = values[server]
-            cells.append("—" if value is None else f"{value:,.1f} {unit}")
-        ours, ruff, floor = values[PERFPILOT], values[RUFF], values[FLOOR]
-        cells.append(f"{ours / ruff:.2f}x" if ours is not None and ruff else "—")
-        cells.append(f"{ours / floor:.2f}x" if ours is not None and floor else "—")
+        values = {s: median_of(results[s], key) for s in servers}
+        cells = ["—" if values[s] is None else f"{values[s]:,.1f} {unit}" for s in servers]
+        for server in ours:
+            for other in (RUFF, FLOOR):
+                value, base = values[server], values[other]
+                cells.append(f"{value / base:.2f}x" if value is not None and base else "—")
         print(f"| {label} | " + " | ".join(cells) + " |")
     counts = {s: median_of(results[s], "diagnostics") for s in (PERFPILOT, RUFF)}
     edits = {s: median_of(results[s], "fix_all_edits") for s in (PERFPILOT, RUFF)}
@@ -489,9 +496,10 @@ async def run(args: argparse.Namespace, scratch: Path) -> None:
     root.mkdir()
     target = build_decimal_workspace(root)
     print(f"workspace: {target.name}, {target.read_text().count(chr(10)):,} lines", file=sys.stderr)
-    results: dict[str, list[dict[str, Any]]] = {FLOOR: [], RUFF: [], PERFPILOT: []}
+    servers = [FLOOR, RUFF, PERFPILOT] + ([BEFORE] if OTHER_PYTHON else [])
+    results: dict[str, list[dict[str, Any]]] = {server: [] for server in servers}
     for number in range(args.rounds):
-        order = [FLOOR, RUFF, PERFPILOT] if number % 2 == 0 else [PERFPILOT, RUFF, FLOOR]
+        order = servers if number % 2 == 0 else servers[::-1]
         for server in order:
             results[server].append(await one_session(server, root, target, args.repeats))
         print(f"round {number + 1}/{args.rounds} done", file=sys.stderr)
@@ -503,11 +511,12 @@ async def run(args: argparse.Namespace, scratch: Path) -> None:
     fifty_root.mkdir()
     big = build_fifty(fifty_root)
     print(f"\nfix-all on {big.name} ({big.read_text().count(chr(10)):,} lines), one session each:")
-    for server in (PERFPILOT, RUFF):
+    ours = [PERFPILOT, BEFORE] if OTHER_PYTHON else [PERFPILOT]
+    for server in [*ours, RUFF]:
         figures = await fix_all_fifty(fifty_root, big, server, 3)
         print(
-            f"  {server:<10} {figures['fix_all']:>9.1f} ms (median of 3), {figures['edits']} edits"
-            + (f", {figures['fixes']} PP105 fixes offered" if server == PERFPILOT else "")
+            f"  {server:<16} {figures['fix_all']:>9.1f} ms (median of 3), {figures['edits']} edits"
+            + (f", {figures['fixes']} PP105 fixes offered" if server in ours else "")
         )
 
     if args.rss_50k:
@@ -516,10 +525,11 @@ async def run(args: argparse.Namespace, scratch: Path) -> None:
         workspace = build_50k(scratch / "fiftyk")
         print(f"\npeak RSS with a {workspace.functions:,}-function profile loaded:")
         values = {}
-        for server in (PERFPILOT, RUFF):
+        for server in [*ours, RUFF]:
             values[server] = await peak_rss_50k(workspace.root, workspace.big_file, server)
-            print(f"  {server:<10} {values[server]:>7.1f} MiB")
-        print(f"  ratio      {values[PERFPILOT] / values[RUFF]:>7.2f}x")
+            print(f"  {server:<16} {values[server]:>7.1f} MiB")
+        for server in ours:
+            print(f"  {server} / ruff: {values[server] / values[RUFF]:.2f}x")
 
 
 def main() -> None:
@@ -528,7 +538,14 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8, help="fresh sessions per server")
     parser.add_argument("--repeats", type=int, default=9, help="repeats per figure in a session")
     parser.add_argument("--rss-50k", action="store_true", help="peak RSS, 50,000 functions")
+    parser.add_argument(
+        "--before",
+        metavar="PYTHON",
+        help="also run the perfpilot of this Python (a checkout of main, say), interleaved",
+    )
     args = parser.parse_args()
+    if args.before:
+        OTHER_PYTHON.append(args.before)
     if args.rounds < 1 or args.repeats < 1:
         parser.error("--rounds and --repeats must be at least 1")
     scratch = Path(tempfile.mkdtemp(prefix="perfpilot-bench-ruff-"))

@@ -7,46 +7,71 @@ import os
 import shlex
 import sys
 from collections.abc import Sequence
+from importlib import import_module
 from pathlib import Path
 
-from perfpilot.server.defense_cli import (
-    DefenseUsageError,
-    register_history_commands,
-    run_history,
-    run_record,
-)
-from perfpilot.server.fetch_cli import register_fetch
-from perfpilot.server.mcp.cli import McpUsageError, register_mcp
-from perfpilot.server.optimize_cli import register_optimize
-from perfpilot.server.regress_cli import register_regress, run_regress
 from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
-from perfpilot.server.verify_cli import (
-    VerifyUsageError,
-    capture_hot,
-    register_verify,
-)
-from perfpilot.tools.config import (
-    ConfigError,
-    find_workspace_root,
-)
-from perfpilot.tools.defense.history import HistoryError
-from perfpilot.tools.defense.repo import GitError
-from perfpilot.tools.model import ProfileError
-from perfpilot.tools.profiling import SAMPLERS, ProfilingError, run_profiled
 
-# The heavier modules (libcst skills, profile loaders, the LLM client) are imported by the
-# subcommand that needs them: `perfpilot mcp` must answer its client within a few hundred ms.
+# Every other module is imported by the function that needs it: `perfpilot --version` imports
+# nothing more, each subcommand only what it runs (libcst skills, profile loaders, the LLM
+# client), and `perfpilot mcp` must answer its client within a few hundred ms.
+SAMPLERS = ("cprofile", "py-spy")  # tools.profiling's, checked equal by a test
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
-DEFENSE_ERRORS = (DefenseUsageError, HistoryError, GitError)
 
 
 class UsageError(Exception):
     """A problem with what the user asked for; reported in one line, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser for every subcommand."""
+# Subcommands defined in their own modules: (module, register function, {command: help}).
+# Only the module of the command being run is imported; the others are listed with their help
+# line alone (a test checks that these lines are the modules' own).
+REGISTERED_ELSEWHERE = [
+    (
+        "perfpilot.server.optimize_cli",
+        "register_optimize",
+        {
+            "optimize": "ask the LLM agent for a faster version of one function"
+            " (needs the LLM enabled)"
+        },
+    ),
+    (
+        "perfpilot.server.mcp.cli",
+        "register_mcp",
+        {"mcp": "run the MCP server for coding agents (stdio by default)"},
+    ),
+    (
+        "perfpilot.server.fetch_cli",
+        "register_fetch",
+        {"fetch": "fetch production profiles from Pyroscope or Parca into .perfpilot/profiles"},
+    ),
+    (
+        "perfpilot.server.defense_cli",
+        "register_history_commands",
+        {
+            "record": "profile a command (or import profiles) into history",
+            "history": "show recorded runs, or one function's series",
+        },
+    ),
+    (
+        "perfpilot.server.regress_cli",
+        "register_regress",
+        {"regress": "find functions that got slower between commits"},
+    ),
+    (
+        "perfpilot.server.verify_cli",
+        "register_verify",
+        {
+            "capture": "run a command and record calls of hot functions (for verify)",
+            "verify": "replay recorded calls against each fix: behaviour and speed",
+        },
+    ),
+]
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """Return the argument parser; with `command`, only that subcommand's module is imported."""
     parser = argparse.ArgumentParser(
         prog="perfpilot", description="A performance copilot for Python."
     )
@@ -141,18 +166,47 @@ def build_parser() -> argparse.ArgumentParser:
     profile.add_argument(
         "--top", type=int, default=10, metavar="N", help="with --capture: how many functions"
     )
-    register_optimize(commands)
-    register_mcp(commands)
-    register_fetch(commands)
-    register_history_commands(commands)
-    register_regress(commands)
-    register_verify(commands)
+    for module, register, helps in REGISTERED_ELSEWHERE:
+        if command is None or command in helps:
+            getattr(import_module(module), register)(commands)
+        else:
+            for name, help_line in helps.items():
+                commands.add_parser(name, help=help_line)
     return parser
+
+
+def expected_errors() -> tuple[type[Exception], ...]:
+    """Errors that are the user's input, reported in one line with exit status 2."""
+    from perfpilot.server.defense_cli import DefenseUsageError
+    from perfpilot.server.mcp.cli import McpUsageError
+    from perfpilot.server.verify_cli import VerifyUsageError
+    from perfpilot.tools.config import ConfigError
+    from perfpilot.tools.defense.history import HistoryError
+    from perfpilot.tools.defense.repo import GitError
+    from perfpilot.tools.model import ProfileError
+    from perfpilot.tools.profiling import ProfilingError
+
+    return (
+        UsageError,
+        McpUsageError,
+        VerifyUsageError,
+        ConfigError,
+        ProfileError,
+        ProfilingError,
+        DefenseUsageError,
+        HistoryError,
+        GitError,
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments == ["--version"]:  # the whole parser (every subcommand's module) not needed
+        print(f"perfpilot {package_version()}")
+        return EXIT_CLEAN
+    named = next((a for a in arguments if not a.startswith("-")), None)
+    args = build_parser(named).parse_args(arguments)
     try:
         if args.command == "check":
             from perfpilot.server.check import run_check
@@ -175,10 +229,16 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_fetch(args)
         if args.command == "record":
+            from perfpilot.server.defense_cli import run_record
+
             return run_record(args)
         if args.command == "history":
+            from perfpilot.server.defense_cli import run_history
+
             return run_history(args)
         if args.command == "regress":
+            from perfpilot.server.regress_cli import run_regress
+
             return run_regress(args)
         if args.command == "capture":
             from perfpilot.server.verify_cli import run_capture_command
@@ -189,20 +249,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             return run_verify(args)
         return run_profile(args)
-    except (
-        UsageError,
-        McpUsageError,
-        VerifyUsageError,
-        ConfigError,
-        ProfileError,
-        ProfilingError,
-        *DEFENSE_ERRORS,
-    ) as exc:
-        print(f"perfpilot: error: {exc}", file=sys.stderr)
-        return EXIT_ERROR
     except KeyboardInterrupt:
         return 130
     except Exception as exc:  # noqa: BLE001 - a bug must still not print a traceback at users
+        if isinstance(exc, expected_errors()):  # their modules load only when one is raised
+            print(f"perfpilot: error: {exc}", file=sys.stderr)
+            return EXIT_ERROR
         if os.environ.get("PERFPILOT_DEBUG"):
             raise
         print(
@@ -229,6 +281,9 @@ def run_profile(args: argparse.Namespace) -> int:
         raise UsageError("nothing to profile: perfpilot profile [-o FILE] -- CMD...")
     cwd = Path.cwd()
     output = Path(args.output) if args.output else None
+    from perfpilot.tools.config import find_workspace_root
+    from perfpilot.tools.profiling import run_profiled
+
     root = find_workspace_root(cwd)
     run = run_profiled(command, cwd, args.sampler, output, root=root)
     where = display_path(str(run.output), cwd)
@@ -248,6 +303,8 @@ def run_profile(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     if args.capture and status == 0:
+        from perfpilot.server.verify_cli import capture_hot
+
         return capture_hot(root, cwd, command, [str(run.output)], args.top)
     # A program killed by a signal exits like a shell reports it: 128 + the signal number.
     return status if status >= 0 else 128 - status
@@ -256,6 +313,7 @@ def run_profile(args: argparse.Namespace) -> int:
 def run_skills(args: argparse.Namespace) -> int:
     """`perfpilot skills [NAME]`: one line per skill, or one skill's text."""
     from perfpilot.skills.registry import discover
+    from perfpilot.tools.config import find_workspace_root
 
     root = find_workspace_root(Path.cwd())
     if args.name == "export":

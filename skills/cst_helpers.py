@@ -13,6 +13,7 @@ COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 # Statements that can catch or swallow an exception raised inside them.
 CATCHING = (cst.Try, cst.TryStar, cst.With)
 Parents = dict[cst.CSTNode, cst.CSTNode]
+_SCOPE_TYPES = frozenset(SCOPES)  # libcst's node classes are final: exact types suffice
 # Node type -> its dataclass field names: read once per type.
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
@@ -23,17 +24,43 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     Field order is source order for every node kind but two: an `IfExp` lists its test first,
     and a def its decorators after its name. Callers that need source order use positions.
     """
+    cached = _CHILDREN.get(node)
+    if cached is not None:
+        return cached
     names = _FIELDS.get(type(node))
     if names is None:
         names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
     found: list[cst.CSTNode] = []
     for name in names:
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
+        kind = type(value)
+        if kind is list or kind is tuple:
+            found.extend(item for item in value if _is_node(item))
+        elif _is_node(value):
             found.append(value)
-        elif isinstance(value, list | tuple):
-            found.extend(item for item in value if isinstance(item, cst.CSTNode))
+    if len(_CHILDREN) >= _CHILDREN_LIMIT:
+        _CHILDREN.clear()
+    _CHILDREN[node] = found
     return found
+
+
+# Node -> its children: every skill walks the same function's tree again (nodes are immutable,
+# so the answer never changes); bounded so that it keeps only recent trees alive.
+_CHILDREN: dict[cst.CSTNode, list[cst.CSTNode]] = {}
+_CHILDREN_LIMIT = 20_000  # a large function is a few thousand nodes
+
+
+# Concrete type -> is it a CSTNode? `isinstance` against libcst's abstract base goes through
+# ABCMeta (most of a skill's time on a large function); a dict lookup per type does not.
+_NODE_TYPES: dict[type, bool] = {}
+
+
+def _is_node(value: object) -> bool:
+    kind = type(value)
+    known = _NODE_TYPES.get(kind)
+    if known is None:
+        known = _NODE_TYPES[kind] = isinstance(value, cst.CSTNode)
+    return known
 
 
 def own_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
@@ -46,7 +73,7 @@ def own_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     while stack:
         node = stack.pop()
         yield node
-        if isinstance(node, SCOPES):
+        if type(node) in _SCOPE_TYPES:
             continue
         stack.extend(reversed(children(node)))
 
@@ -65,7 +92,7 @@ def parent_map(root: cst.CSTNode, *, nested: bool = True) -> Parents:
     parents: Parents = {}
     nodes = all_nodes(root) if nested else [root, *own_nodes(root)]
     for node in nodes:
-        if nested or not isinstance(node, SCOPES):
+        if nested or type(node) not in _SCOPE_TYPES:
             for child in children(node):
                 parents[child] = node
     return parents

@@ -60,11 +60,24 @@ class LiveDocument:
         # The rows of the text last indexed and its index: the base of the next re-index.
         self._indexed: tuple[list[bytes], ModuleIndex] | None = None
         self._syntax_rows: list[tuple[int, int]] = []
+        # Is the index given at open (no tree of ours yet) one of exactly the current text?
+        self._given_index_current = False
         self._set_text(text)
         if module is not None:
             # The tree is parsed on the first edit; until then the given index answers.
+            self.adopt_module(module)
+
+    @property
+    def indexed(self) -> bool:
+        """Has this document a function index or a syntax tree of its own yet?"""
+        return self._indexed is not None or self._tree is not None
+
+    def adopt_module(self, module: ModuleIndex) -> None:
+        """Take `module`, the index of exactly the current text, if none was built yet."""
+        if not self.indexed:
             self._module = module
             self._indexed = (self._data.split(b"\n"), module)
+            self._given_index_current = True
 
     @property
     def text(self) -> str:
@@ -123,6 +136,7 @@ class LiveDocument:
     ) -> None:
         """Apply one LSP content change: replace start..end, or everything if a bound is None."""
         if start is None or end is None:
+            self._tree_before_first_edit()
             self._replace_all(new_text)
             return
         first = self._resolve(*start)
@@ -131,14 +145,21 @@ class LiveDocument:
             first, last = last, first
         if first[1] == last[1] and not new_text:
             return
+        self._tree_before_first_edit()
         self._splice(first, last, new_text)
+
+    def _tree_before_first_edit(self) -> None:
+        # Parsing the text the given index describes, before it changes, lets the re-index
+        # after the edit walk only what the edit touched (else it walks the whole file once).
+        if self._tree is None and self._given_index_current:
+            self.tree()
 
     def tree(self) -> Tree:
         """Return the syntax tree of the current text; the next change edits it in place."""
         if not self._parsed:
             if self._tree is None:
                 self._tree = self._parser.parse(self._data)
-                if self._indexed is not None:
+                if self._indexed is not None and not self._given_index_current:
                     # An index given at open but no tree to compare with: nothing tells which
                     # parses changed, so the next re-index walks everything once.
                     self._syntax_rows.append((0, self._tree.root_node.end_point.row))
@@ -202,6 +223,7 @@ class LiveDocument:
     def _changed(self) -> None:
         self._parsed = False
         self._module = None
+        self._given_index_current = False
 
     def _line_span(self, line: int) -> tuple[int, int, int]:
         """Return (start, end of content, start of next line) of a valid line, in the text."""

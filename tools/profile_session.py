@@ -76,27 +76,44 @@ class ProfileSession:
 
     def load(self, paths: list[str]) -> LoadedProfiles | None:
         """Load, merge and map `paths`; a ProfileError propagates and the previous state stays."""
+        return self.adopt(self.build(paths))
+
+    def build(self, paths: list[str]) -> LoadedProfiles | None:
+        """Load, merge and map `paths` without showing them (safe on a worker thread).
+
+        Only the workspace index is touched: the caller keeps other threads off it until done.
+        """
         if not paths:
-            self.loaded = None
             return None
         stamps = {path: _stamp(path) for path in paths}
         profiles = [load_profile(path) for path in paths]
         merged = merge_profiles(profiles)
         threshold = self.settings.threshold
         result = map_profile(merged, self.index, self.settings.path_mappings, min_share=threshold)
-        self.loaded = LoadedProfiles(
+        return LoadedProfiles(
             paths=list(paths),
             profile=merged,
             result=result,
             hot=hot_functions(result, threshold),
             stamps=stamps,
         )
+
+    def adopt(self, loaded: LoadedProfiles | None) -> LoadedProfiles | None:
+        """Show `loaded` (from `build`) from now on."""
+        self.loaded = loaded
+        if loaded is None:
+            return None
         # A loaded profile is a few hundred thousand long-lived objects: without this, each
         # full collection walks them all (~90 ms, felt as a stutter while typing).
         gc.unfreeze()  # let what the previous profile left in cycles be collected
         gc.collect()
         gc.freeze()
-        return self.loaded
+        return loaded
+
+    def load_key(self) -> tuple[object, ...]:
+        """What a load depends on besides the files: equal keys give equal loads."""
+        settings = self.settings
+        return (tuple(settings.profiles), settings.threshold, repr(settings.path_mappings))
 
     def reload(self) -> LoadedProfiles | None:
         """Discover and load again (after settings changed or a profile was rewritten)."""

@@ -10,7 +10,7 @@ import stat
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
-from tree_sitter import Tree
+from tree_sitter import Node, Tree
 
 from perfpilot.tools import source_walk
 from perfpilot.tools.source_walk import SourceFunction
@@ -198,11 +198,13 @@ def index_tree(
     if previous is None or change is None or previous.path != norm_path:
         functions = source_walk.walk(tree, src, norm_path, python_version, classes)
         return ModuleIndex(norm_path, functions, tree.root_node.has_error, classes)
-    low, high = _touched_rows(tree, change, previous)
+    low, high, enclosing = _touched_rows(tree, src, change, previous)
     delta = change.new_stop - change.old_stop
     start = _row_start(src, low)
     stop = _row_start(src, high + 1)
-    walked = source_walk.walk(tree, src, norm_path, python_version, classes, (start, stop))
+    walked = source_walk.walk(
+        tree, src, norm_path, python_version, classes, (start, stop), enclosing
+    )
     before = [f for f in previous.functions if f.end_line - 1 < low]
     after = [
         _shifted(f, delta)
@@ -217,9 +219,16 @@ def index_tree(
     return ModuleIndex(norm_path, before + walked + after, tree.root_node.has_error, classes)
 
 
-def _touched_rows(tree: Tree, change: RowChange, previous: ModuleIndex) -> tuple[int, int]:
-    """New-text rows to walk again: the change, widened to whole top-level statements and to
-    every previously indexed function it cut into (which must be found again, or dropped)."""
+def _touched_rows(
+    tree: Tree, src: bytes, change: RowChange, previous: ModuleIndex
+) -> tuple[int, int, list[Node]]:
+    """New-text rows to walk again, and the classes whose body holds them (outermost first).
+
+    The change is widened to whole statements of the innermost class body holding it (an edit
+    in one method of a 3,000-line class walks that method, not the class), or of the module,
+    and to every previously indexed function it cut into (which must be found again, or
+    dropped).
+    """
     delta = change.new_stop - change.old_stop
     changed_high = max(change.first, change.new_stop - 1)
 
@@ -232,10 +241,29 @@ def _touched_rows(tree: Tree, change: RowChange, previous: ModuleIndex) -> tuple
 
     edited = [(change.first, changed_high), *change.syntax_rows]
     low, high = min(a for a, _ in edited), max(b for _, b in edited)
-    children = [(c.start_point.row, c.end_point.row) for c in tree.root_node.children]
     old = [(to_new(f.first_line - 1), to_new(f.end_line - 1)) for f in previous.functions]
-    # Top-level statements and old functions can straddle the edges (error recovery,
-    # `x = 1; y = 2`, a def whose end was deleted): widen until nothing does.
+    enclosing = _enclosing_classes(tree, src, low, high)
+    while True:
+        container = enclosing[-1].child_by_field_name("body") if enclosing else tree.root_node
+        assert container is not None
+        widened = _widen(low, high, _rows_of(container.children), old)
+        first, last = container.start_point.row, container.end_point.row
+        # Still strictly inside the class body (off its header line), or at the top level.
+        inside = first <= widened[0] and widened[1] <= last
+        if not enclosing or (inside and enclosing[-1].start_point.row < widened[0]):
+            return widened[0], widened[1], enclosing
+        enclosing = enclosing[:-1]
+
+
+def _rows_of(nodes: list[Node]) -> list[tuple[int, int]]:
+    return [(n.start_point.row, n.end_point.row) for n in nodes]
+
+
+def _widen(
+    low: int, high: int, children: list[tuple[int, int]], old: list[tuple[int, int]]
+) -> tuple[int, int]:
+    # Statements and old functions can straddle the edges (error recovery, `x = 1; y = 2`, a
+    # def whose end was deleted): widen until nothing does.
     changed = True
     while changed:
         changed = False
@@ -244,6 +272,35 @@ def _touched_rows(tree: Tree, change: RowChange, previous: ModuleIndex) -> tuple
                 low, high = min(low, start), max(high, end)
                 changed = True
     return low, high
+
+
+def _enclosing_classes(tree: Tree, src: bytes, low: int, high: int) -> list[Node]:
+    """The chain of classes, from the top level down, whose body wholly holds rows low..high."""
+    chain: list[Node] = []
+    block = tree.root_node
+    while True:
+        holders = [
+            c for c in block.named_children if c.start_point.row <= low and high <= c.end_point.row
+        ]
+        if len(holders) != 1:
+            return chain
+        node = holders[0]
+        if node.type == "decorated_definition":
+            node = node.child_by_field_name("definition") or node
+        body = node.child_by_field_name("body")
+        if (
+            node.type != "class_definition"
+            or body is None
+            or body.type != "block"
+            or node.child_by_field_name("name") is None
+            or low <= node.start_point.row  # on the header: the class itself changes
+            or low < body.start_point.row
+            # `global` in a class body renames defs under it; the top-level walk sees it.
+            or b"global" in src[node.start_byte : node.end_byte]
+        ):
+            return chain
+        chain.append(node)
+        block = body
 
 
 def _row_start(src: bytes, row: int) -> int:

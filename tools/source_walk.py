@@ -6,6 +6,7 @@ import hashlib
 import re
 import sys
 from bisect import bisect_left
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from itertools import accumulate
@@ -102,13 +103,16 @@ def walk(
     version: tuple[int, int] | None = None,
     classes: dict[int, set[str]] | None = None,
     span: tuple[int, int] | None = None,
+    enclosing: Sequence[Node] = (),
 ) -> list[SourceFunction]:
     """Return every def and lambda of the tree, in source order, with CPython's qualnames.
 
     If `classes` is given, it is filled with co_firstlineno -> names of the class bodies (the
     profilers report a class body as a code object named after the class). `span` (bytes, from
     a line start to a line start, covering whole top-level statements) limits the walk to that
-    part of the file: an editor re-indexes only what an edit touched.
+    part of the file: an editor re-indexes only what an edit touched. `enclosing` are the
+    class_definition nodes (outermost first) whose bodies hold the span, which then may lie
+    inside a class: the classes give the qualnames' prefix.
     """
     cursor = QueryCursor(_query())
     if span is not None:
@@ -127,6 +131,13 @@ def walk(
     make = _Maker(src, path, caps.get("string", []), caps.get("comment", []), span)
 
     stack = [_Scope(_MODULE, "", 1 << 62, (0, 1 << 62))]
+    for outer in enclosing:
+        body = outer.child_by_field_name("body")
+        name_node = outer.child_by_field_name("name")
+        if body is None or name_node is None:
+            raise ValueError("an enclosing node must be a class with a name and a body")
+        qualname = stack[-1].prefix() + _text(name_node)
+        stack.append(_Scope(_CLASS, qualname, outer.end_byte, (body.start_byte, body.end_byte)))
     found: list[tuple[int, SourceFunction]] = []
     for start, neg_end, kind, node in nodes:
         end = -neg_end

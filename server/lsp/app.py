@@ -12,11 +12,13 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import to_fs_path
 
 from perfpilot.server.lsp import convert
+from perfpilot.server.lsp.initial_load import InitialLoad
 from perfpilot.server.lsp.settings import client_settings, debounce_seconds
 from perfpilot.server.lsp.skill_findings import SkillWorker
 from perfpilot.server.render import package_version
 from perfpilot.skills.registry import SkillSet, discover
 from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities, finding_of
+from perfpilot.tools import source_walk
 from perfpilot.tools.annotate import FunctionAnnotation, annotate
 from perfpilot.tools.config import ConfigError, Settings
 from perfpilot.tools.generated import is_generated
@@ -30,7 +32,7 @@ from perfpilot.tools.workspace_root import find_workspace_root
 log = logging.getLogger(__name__)
 
 
-class PerfpilotServer(LanguageServer):
+class PerfpilotServer(InitialLoad, LanguageServer):
     """A pygls server that keeps live documents and the workspace's profile session."""
 
     def __init__(self) -> None:
@@ -44,6 +46,7 @@ class PerfpilotServer(LanguageServer):
         self.skills: SkillSet | None = None
         self.find_cache = FindCache()  # an edit re-runs the skills on the function it touched
         self.skill_worker = SkillWorker()  # PP1xx: a second publish, computed off the loop
+        self._skills_loading: asyncio.Future[SkillSet] | None = None
         self._facts: dict[str, tuple[str, ModuleFacts]] = {}
         # (uri, version, generation, skill, qualname, key) -> validated fix, built once per version.
         self.fix_cache: dict[tuple[str, int, int, str, str, str], Fix] = {}
@@ -59,6 +62,7 @@ class PerfpilotServer(LanguageServer):
         self._root: tuple[Path, Path] | None = None  # (folder, its project root), found once
         # More diagnostics per document from other features (PP2xx): cheap, cache-only calls.
         self.diagnostic_sources: list[Callable[[str, LiveDocument], list[types.Diagnostic]]] = []
+        self._initial_load = None  # see InitialLoad
 
     # -- workspace and settings ------------------------------------------------------
 
@@ -109,6 +113,7 @@ class PerfpilotServer(LanguageServer):
 
     def reload_profiles(self, paths: list[str] | None = None) -> bool:
         """(Re)load profiles, explicit `paths` or discovered; keep the old ones on failure."""
+        self.wait_initial_load()
         if self.session is None:
             self.apply_settings(self.raw_settings)
         assert self.session is not None
@@ -118,16 +123,39 @@ class PerfpilotServer(LanguageServer):
             else:
                 self.session.load_explicit(paths)
         except ProfileError as exc:
-            self.show(types.MessageType.Error, f"perfpilot: cannot load profile: {exc}")
-            if not self.ready:
-                self.ready = True
-                self.refresh_all()
+            self.load_failed(exc)
             return False
+        self.loaded()
+        return True
+
+    def load_failed(self, error: Exception) -> None:
+        """Say why a load failed; documents waiting for the first load get published anyway."""
+        self.show(types.MessageType.Error, f"perfpilot: cannot load profile: {error}")
+        if not self.ready:
+            self.ready = True
+            self._attach_indexes()
+            self.refresh_all()
+
+    def loaded(self) -> None:
+        """A load was adopted: annotate every open document again."""
         self.generation += 1
         self.ready = True
+        self._attach_indexes()
         self._warn_if_nothing_maps()
         self.refresh_all()
-        return True
+        if self.session is not None and self.session.loaded is not None:
+            self.preload_skills()  # after PP001 went out: the first PP1xx need not wait for it
+
+    def _attach_indexes(self) -> None:
+        """Documents opened while the first load ran reuse the index it built of their file."""
+        session = self.session
+        if session is None:
+            return
+        for document in self.documents.values():
+            if not document.indexed:
+                module = session.index.cached_module(document.path, document.text)
+                if module is not None:
+                    document.adopt_module(module)
 
     def _warn_if_nothing_maps(self) -> None:
         """Say so when the loaded profile holds no time in this workspace's functions."""
@@ -180,6 +208,17 @@ class PerfpilotServer(LanguageServer):
         assert self.skills is not None
         return self.skills
 
+    def preload_skills(self) -> asyncio.Future[SkillSet]:
+        """Find the skills (and import libcst) on the worker's thread, once; PP001 never waits."""
+        if self._skills_loading is None:
+            loop = asyncio.get_running_loop()
+            future = loop.run_in_executor(self.skill_worker.executor, discover, self.root())
+            future.add_done_callback(
+                lambda done: done.exception() or self._adopt_skills(done.result())
+            )
+            self._skills_loading = future
+        return self._skills_loading
+
     def _adopt_skills(self, skills: SkillSet) -> None:
         if self.skills is not None:
             return
@@ -203,20 +242,20 @@ class PerfpilotServer(LanguageServer):
     def _finding_work(self, uri: str, document: LiveDocument) -> Callable[[], list[Found]] | None:
         """The skills' pass over the document's hot functions, ready to run on any thread.
 
-        What needs the live document (annotations, the tree-sitter facts) is taken here, on
-        the event loop's thread; the returned work touches only immutable inputs and the find
-        cache (which the caller guards with the worker's lock).
+        What needs the live document (annotations) is taken here, on the event loop's thread;
+        the returned work touches only immutable inputs, the facts cache and the find cache
+        (which the caller guards with the worker's lock), and parses the module facts itself.
         """
         annotations = self.annotations(uri)
         if not annotations or (not self.settings.include_generated and is_generated(document.text)):
             return None
         targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in annotations]
         text, path = document.text, document.path
-        facts = self._facts_of(uri, document)
+        facts_of = self._facts_of(uri, text)
         skills = self.skill_set()
         cache = self.find_cache
         return lambda: find_opportunities(
-            text, path, targets, skills.with_transforms(), facts, cache=cache
+            text, path, targets, skills.with_transforms(), facts_of(), cache=cache
         )
 
     async def _find_in_background(self, uri: str, version: int, generation: int) -> None:
@@ -224,9 +263,15 @@ class PerfpilotServer(LanguageServer):
         worker = self.skill_worker
         loop = asyncio.get_running_loop()
         try:
+            if uri in self._opportunities:
+                # An edit: while typing goes on, the PP001 publishes keep the loop to themselves
+                # (the shown PP1xx follow the text meanwhile); the skills run once it pauses.
+                await asyncio.sleep(self.debounce)
+                document = self.documents.get(uri)
+                if document is None or document.version != version:
+                    return
             if self.skills is None:
-                found_skills = await loop.run_in_executor(worker.executor, discover, self.root())
-                self._adopt_skills(found_skills)
+                self._adopt_skills(await self.preload_skills())
             document = self.documents.get(uri)
             if document is None or document.version != version or generation != self.generation:
                 return
@@ -244,17 +289,23 @@ class PerfpilotServer(LanguageServer):
         self._opportunities[uri] = (version, generation, found)
         self.publish(uri)
 
-    def _facts_of(self, uri: str, document: LiveDocument) -> ModuleFacts:
-        """The module facts of the document's text; a reopened file skips its tree-sitter parse."""
-        text = document.text
+    def _facts_of(self, uri: str, text: str) -> Callable[[], ModuleFacts]:
+        """The module facts of `text`, as a call for the worker (a reopened file: cached)."""
         cached = self._facts.get(uri)
         if cached is not None and cached[0] == text:
-            return cached[1]
-        facts = facts_of_tree(document.tree(), text)
-        if len(self._facts) > 256:  # kept across close/reopen, but not for every file ever seen
-            self._facts.clear()
-        self._facts[uri] = (text, facts)
-        return facts
+            known = cached[1]
+            return lambda: known
+        facts_cache = self._facts
+
+        def compute() -> ModuleFacts:
+            # A fresh parse on the worker's thread: the document's own tree is the loop's.
+            facts = facts_of_tree(source_walk.parse(text.encode("utf-8", "replace")), text)
+            if len(facts_cache) > 256:  # kept across close/reopen, not for every file ever seen
+                facts_cache.clear()
+            facts_cache[uri] = (text, facts)
+            return facts
+
+        return compute
 
     def publish(self, uri: str) -> None:
         """Publish diagnostics computed for the document's current version."""

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from tree_sitter import Node
 
+from perfpilot.tools import source_walk
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.source_index import index_source
 
@@ -331,7 +332,47 @@ def variants(text: str) -> list[str]:
     return [text, text.replace("\n", "\r\n"), mixed, "# 😀 é 中\n" + text]
 
 
-BASES = variants(ENRICH.read_text())
+# Classes in classes, decorated, with methods and lambdas: an edit inside a method re-walks
+# only that method (the enclosing classes give the qualnames), which must index as a fresh parse.
+CLASSES = """\
+import functools
+
+
+@functools.total_ordering
+class Outer:
+    \"\"\"Doc.\"\"\"
+
+    size = 3
+
+    def first(self, x):
+        return [y for y in x if y]
+
+    @property
+    def second(self):
+        key = lambda v: -v
+        return sorted(self.items, key=key)
+
+    class Inner:
+        def deep(self):
+            def local():
+                return 1
+            return local
+
+        async def other(self):
+            pass
+
+    def last(self):
+        return (
+            1,
+            2,
+        )
+
+
+def tail():
+    return Outer.Inner().deep()()
+"""
+
+BASES = variants(ENRICH.read_text()) + variants(CLASSES)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -367,3 +408,28 @@ def test_random_edits_match_a_fresh_index(data: st.DataObject) -> None:
         if step % every == 0:
             check_index(doc)
     check_index(doc)
+
+
+def test_an_edit_in_a_method_walks_only_that_method(monkeypatch: pytest.MonkeyPatch) -> None:
+    walked: list[list[str]] = []
+    real_walk = source_walk.walk
+
+    def counting_walk(*args: object, **kwargs: object) -> list[source_walk.SourceFunction]:
+        found = real_walk(*args, **kwargs)  # type: ignore[arg-type]
+        if len(args) > 5 and args[5] is not None:  # a re-index of part of the file
+            walked.append([f.qualname for f in found])
+        return found
+
+    monkeypatch.setattr(source_walk, "walk", counting_walk)
+    # As the server opens a file the profile mapping indexed: the index given, no tree yet.
+    doc = LiveDocument(PATH, CLASSES, 0, module=index_source(CLASSES, PATH))
+    line = CLASSES.splitlines().index("        return [y for y in x if y]")
+    doc.apply_change((line, 8), (line, 8), "x = 1; ")  # valid code
+    assert [f.qualname for f in doc.module().functions] == [
+        f.qualname for f in index_source(doc.text, PATH).functions
+    ]
+    check_index(doc)
+    doc.apply_change((line, 8), (line, 8), "x = 1 +")  # broken code
+    check_index(doc)
+    # One method walked each time (the first edit did not walk the whole file either).
+    assert walked == [["Outer.first"], ["Outer.first"]]

@@ -77,7 +77,9 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
         if size > MAX_PROFILE_BYTES:
             raise ProfileError(source, f"file is {size} bytes, over the {MAX_PROFILE_BYTES} limit")
         with open(source, "rb") as handle:
-            data = handle.read(MAX_PROFILE_BYTES + 1)
+            # Sized to the file (plus one byte, to notice growth): a read of the limit itself
+            # reserves that much address space for a moment.
+            data = handle.read(min(size, MAX_PROFILE_BYTES) + 1)
     except FileNotFoundError:
         raise ProfileError(source, "no such file") from None
     except IsADirectoryError:

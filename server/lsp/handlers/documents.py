@@ -19,7 +19,7 @@ def register(server: PerfpilotServer) -> None:
             return
         path = to_fs_path(item.uri) or item.uri
         encoding = _encoding(ls)
-        if ls.session is not None:
+        if ls.session is not None and not ls.loading:
             document = ls.session.open_document(path, item.text, item.version, encoding)
         else:
             document = LiveDocument(path, item.text, item.version, encoding)

@@ -26,13 +26,14 @@ def register(server: PerfpilotServer) -> None:
         options = params.initialization_options
         raw = options.get("perfpilot", options) if isinstance(options, dict) else None
         ls.apply_settings(raw)
+        ls.start_initial_load()  # the profile loads while the client opens files
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: PerfpilotServer, params: types.InitializedParams) -> None:
         if _supports_configuration(ls):
             await _pull_settings(ls)
         optimize.announce_llm_settings(ls)
-        ls.reload_profiles(None)
+        await ls.finish_initial_load()
         await _start_watching(ls)
 
     @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
