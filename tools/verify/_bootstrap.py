@@ -5,6 +5,8 @@ must not import perfpilot (the program's interpreter may not have it). An import
 chosen functions right after their module runs, so every caller sees the wrapper. A wrapper
 records an outermost call only when reservoir sampling keeps it (spread over the whole run), so
 the program's work is unchanged: same calls, same results, same exceptions, same output.
+A generator function's wrapper is a generator that re-yields every item unchanged and records
+the items the program consumed (and whether it ran to the end, raised, or was closed early).
 """
 
 from __future__ import annotations
@@ -108,13 +110,8 @@ class Recorder:
         kwargs: dict[str, Any],
     ) -> Any:
         """Run one call, keeping its inputs, outcome and output."""
-        try:
-            inputs = pickle.dumps((args, kwargs), PROTOCOL)
-        except Exception:
-            self.unpicklable += 1
-            return function(*args, **kwargs)
-        if len(inputs) > self.per_call:
-            self.too_large += 1
+        inputs = self.entry(args, kwargs)
+        if inputs is None:
             return function(*args, **kwargs)
         out, err = Tee(sys.stdout, self.per_call), Tee(sys.stderr, self.per_call)
         saved = sys.stdout, sys.stderr
@@ -151,19 +148,24 @@ class Recorder:
         kwargs: dict[str, Any],
         out: Tee,
         err: Tee,
+        items: list[Any] | None = None,
     ) -> None:
-        """Store a call in its slot unless it cannot be pickled or is too large."""
+        """Store a call in its slot unless it cannot be pickled or is too large.
+
+        `items`: what a generator call yielded and the program consumed (None: not a generator).
+        """
+        record = {
+            "kind": kind,
+            "value": value,
+            "after": (args, kwargs),
+            "stdout": out.text(),
+            "stderr": err.text(),
+        }
+        if items is not None:
+            record["items"] = items
+            record["consumed"] = len(items)
         try:
-            outcome = pickle.dumps(
-                {
-                    "kind": kind,
-                    "value": value,
-                    "after": (args, kwargs),
-                    "stdout": out.text(),
-                    "stderr": err.text(),
-                },
-                PROTOCOL,
-            )
+            outcome = pickle.dumps(record, PROTOCOL)
         except Exception:
             self.unpicklable += 1
             return
@@ -175,6 +177,99 @@ class Recorder:
             return
         self.kept[slot] = (index, inputs, outcome)
         self.bytes += size - freed
+
+    def wrap_generator(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """A generator wrapper: re-yields the items, records outermost calls the reservoir keeps."""
+        recorder = self
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if getattr(recorder.local, "depth", 0):  # nested in an outer call being advanced
+                return (yield from function(*args, **kwargs))
+            index = recorder.seen
+            recorder.seen += 1
+            slot = recorder.slot(index)
+            return (yield from recorder.drive(function, slot, index, args, kwargs))
+
+        return wrapper
+
+    def entry(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes | None:
+        """The pickled inputs of a call to record, or None (counted) when they cannot be kept."""
+        try:
+            inputs = pickle.dumps((args, kwargs), PROTOCOL)
+        except Exception:
+            self.unpicklable += 1
+            return None
+        if len(inputs) > self.per_call:
+            self.too_large += 1
+            return None
+        return inputs
+
+    def drive(
+        self,
+        function: Callable[..., Any],
+        slot: int | None,
+        index: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Advance one generator call step by step, passing items, sends and throws through.
+
+        Nested calls of the same function made while it advances are part of this call. The
+        items the program consumed are kept (references; pickled once at the end, so one
+        shared object graph is pickled once) unless there are too many; a call the program
+        drives with send() or throw() is passed through but not recorded (replay iterates).
+        """
+        inputs = self.entry(args, kwargs) if slot is not None else None
+        recording = inputs is not None
+        local = self.local
+        generator = function(*args, **kwargs)
+        items: list[Any] = []
+        out, err = Tee(sys.stdout, self.per_call), Tee(sys.stderr, self.per_call)
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            depth = getattr(local, "depth", 0)
+            local.depth = 1
+            saved = sys.stdout, sys.stderr
+            if recording:
+                sys.stdout, sys.stderr = out, err
+            try:
+                item = generator.throw(thrown) if thrown is not None else generator.send(sent)
+            except StopIteration as stop:
+                sys.stdout, sys.stderr = saved
+                if recording:
+                    self.keep(
+                        slot, index, inputs, "return", stop.value, args, kwargs, out, err, items
+                    )
+                return stop.value
+            except BaseException as exc:
+                sys.stdout, sys.stderr = saved
+                if recording:
+                    kind = type(exc)
+                    problem = (kind.__module__, kind.__qualname__, str(exc))
+                    self.keep(slot, index, inputs, "raise", problem, args, kwargs, out, err, items)
+                raise
+            finally:
+                local.depth = depth
+                sys.stdout, sys.stderr = saved
+            if recording:
+                items.append(item)
+                if len(items) > self.per_call // 8:  # cannot fit the size cap anyway
+                    self.too_large += 1
+                    recording = False
+            sent, thrown = None, None
+            try:
+                sent = yield item
+            except GeneratorExit:  # the program stopped consuming: keep what it consumed
+                generator.close()
+                if recording:
+                    self.keep(slot, index, inputs, "closed", None, args, kwargs, out, err, items)
+                raise
+            except BaseException as exc:
+                thrown = exc
+            if sent is not None or thrown is not None:
+                recording = False
 
 
 def install(recorder: Recorder, module: types.ModuleType) -> None:
@@ -196,10 +291,13 @@ def install(recorder: Recorder, module: types.ModuleType) -> None:
     if not callable(function) or isinstance(raw, property):
         recorder.problem = "not a plain function"
         return
-    if inspect.iscoroutinefunction(function) or inspect.isgeneratorfunction(function):
-        recorder.problem = "async and generator functions cannot be captured"
+    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+        recorder.problem = "async functions cannot be captured"
         return
-    wrapped = recorder.wrap(function)
+    if inspect.isgeneratorfunction(function):
+        wrapped = recorder.wrap_generator(function)
+    else:
+        wrapped = recorder.wrap(function)
     setattr(owner, parts[-1], method(wrapped) if method else wrapped)
     recorder.module = module.__name__
 

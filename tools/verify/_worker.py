@@ -5,12 +5,15 @@ capture's records (raw pickles, already authenticated by perfpilot) on stdin and
 result to the file the job names. Both versions are built the same way, from source, in fresh
 copies of the module under its own name; timing re-creates them every round so caches start
 empty, and runs them interleaved on the recorded sequence, in recorded order.
+A recorded generator call is replayed by consuming as many items as the program consumed
+(one more when it ran to the end, so an extra item shows), and timed the same way.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import inspect
 import io
 import json
 import os
@@ -18,7 +21,9 @@ import pickle
 import sys
 import time
 import types
+from collections import deque
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 
@@ -39,13 +44,36 @@ MAX_ROUNDS = 60
 
 
 class Outcome:
-    """What one call did: returned or raised, the arguments afterwards, what it printed."""
+    """What one call did: returned or raised, the arguments afterwards, what it printed.
 
-    __slots__ = ("kind", "value", "after", "stdout", "stderr")
+    `items` is what a generator call yielded (None when the call returned no generator).
+    """
 
-    def __init__(self, kind: str, value: Any, after: Any, stdout: str, stderr: str) -> None:
+    __slots__ = ("kind", "value", "after", "stdout", "stderr", "items")
+
+    def __init__(
+        self,
+        kind: str,
+        value: Any,
+        after: Any,
+        stdout: str,
+        stderr: str,
+        items: list[Any] | None = None,
+    ) -> None:
         self.kind, self.value, self.after = kind, value, after
-        self.stdout, self.stderr = stdout, stderr
+        self.stdout, self.stderr, self.items = stdout, stderr, items
+
+
+def plan(recorded: bytes) -> int | None:
+    """How many items to consume of a recorded generator call (None: not a generator call)."""
+    try:
+        saved = pickle.loads(recorded)
+        consumed = saved.get("consumed")
+    except Exception:
+        return None
+    if consumed is None:
+        return None
+    return consumed if saved["kind"] == "closed" else consumed + 1
 
 
 def build(module: types.ModuleType, source: str, filename: str, qualname: str) -> Any:
@@ -65,25 +93,42 @@ def build(module: types.ModuleType, source: str, filename: str, qualname: str) -
     return raw
 
 
-def call(function: Callable[..., Any], inputs: bytes) -> Outcome:
-    """Run one recorded call on fresh copies of its arguments."""
+def call(function: Callable[..., Any], inputs: bytes, limit: int | None = None) -> Outcome:
+    """Run one recorded call on fresh copies of its arguments (`limit`: a generator call's)."""
     args, kwargs = pickle.loads(inputs)
     out, err = io.StringIO(), io.StringIO()
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
+    items = None
     try:
         value = function(*args, **kwargs)
+        if limit is not None and inspect.isgenerator(value):
+            generator, value, items = value, None, []
+            while len(items) < limit:  # item by item: a raise still shows what came before
+                try:
+                    items.append(next(generator))
+                except StopIteration as stop:
+                    value = stop.value
+                    break
+            else:
+                generator.close()
         kind = "return"
     except Exception as exc:
         kind = "raise"
         value = (type(exc).__module__, type(exc).__qualname__, str(exc))
     finally:
         sys.stdout, sys.stderr = saved
-    return Outcome(kind, value, (args, kwargs), out.getvalue(), err.getvalue())
+    return Outcome(kind, value, (args, kwargs), out.getvalue(), err.getvalue(), items)
 
 
 def compare(first: Outcome, second: Outcome) -> tuple[str, str] | None:
     """(aspect, detail) of the first way two outcomes differ, or None."""
+    if (first.items is None) != (second.items is None):
+        return ("yielded items", "a generator vs not a generator")
+    if first.items is not None:
+        where = _compare.difference(first.items, second.items)
+        if where:
+            return ("yielded items", where)
     if first.kind != second.kind:
         return ("exception", f"{first.kind} vs {second.kind}")
     if first.kind == "raise":
@@ -117,6 +162,8 @@ def shown(outcome: Outcome, aspect: str = "return value", detail: str = "") -> s
         return "printed " + _compare.short_repr(
             outcome.stderr if detail == "stderr" else outcome.stdout
         )
+    if aspect == "yielded items":
+        return "yielded " + _compare.short_repr(outcome.items)
     if aspect == "argument mutation":
         args, kwargs = outcome.after
         return "arguments after the call: " + _compare.short_repr(
@@ -133,17 +180,18 @@ def replay(
     job: dict[str, Any],
     records: list[tuple[bytes, bytes]],
     deadline: float,
+    limits: list[int | None],
 ) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
     """Original twice, then fixed, on every record; the first difference and the notes."""
     make = lambda source: build(module, source, job["filename"], job["qualname"])  # noqa: E731
     first_fn, second_fn = make(job["original"]), make(job["original"])
     first = []
-    for inputs, _ in records:
-        first.append(call(first_fn, inputs))
+    for (inputs, _), limit in zip(records, limits):
+        first.append(call(first_fn, inputs, limit))
         if time.perf_counter() > deadline and len(first) >= 8:
             break  # a slow function: judge the calls that fit in the budget
     records = records[: len(first)]
-    second = [call(second_fn, inputs) for inputs, _ in records]
+    second = [call(second_fn, inputs, limit) for (inputs, _), limit in zip(records, limits)]
     unstable = [i for i, (a, b) in enumerate(zip(first, second)) if compare(a, b)]
     irreproducible = 0
     for outcome, (_, recorded) in zip(first, records):
@@ -155,7 +203,12 @@ def replay(
         if compare(
             outcome,
             Outcome(
-                saved["kind"], saved["value"], saved["after"], saved["stdout"], saved["stderr"]
+                "return" if saved["kind"] == "closed" else saved["kind"],  # consumed, then closed
+                saved["value"],
+                saved["after"],
+                saved["stdout"],
+                saved["stderr"],
+                saved.get("items"),
             ),
         ):
             irreproducible += 1
@@ -172,7 +225,7 @@ def replay(
         aspect, detail = compare(first[i], second[i])
         result["unstable_example"] = _example(i, records, first[i], second[i], aspect, detail)
     for i, (inputs, _) in enumerate(records):
-        fixed = call(fixed_fn, inputs)
+        fixed = call(fixed_fn, inputs, limits[i])
         if i in unstable:
             continue
         found = compare(first[i], fixed)
@@ -220,6 +273,7 @@ def timing(
     records: list[tuple[bytes, bytes]],
     deadline: float,
     estimate: float,
+    limits: list[int | None],
 ) -> dict[str, Any] | None:
     """Per-call minimum times of original (A), fixed (B) and original again (A2), interleaved.
 
@@ -254,9 +308,13 @@ def timing(
                 for name in order:
                     function = functions[name]
                     args, kwargs = arguments[name][i]
+                    limit = limits[i]
                     begin = clock()
                     try:
-                        function(*args, **kwargs)
+                        value = function(*args, **kwargs)
+                        if limit is not None:  # a generator call: timed until consumed
+                            deque(islice(value, limit), maxlen=0)
+                            value.close()
                     except Exception:
                         pass
                     elapsed = clock() - begin
@@ -290,10 +348,11 @@ def main() -> None:
         os.chdir(job["cwd"])
     module = importlib.import_module(job["module"])
     replay_started = time.perf_counter()
-    result, records = replay(module, job, records, started + budget * 0.15)
+    limits = [plan(outcome) for _, outcome in records]
+    result, records = replay(module, job, records, started + budget * 0.15, limits)
     estimate = time.perf_counter() - replay_started  # three runs of the sequence: one round
     if result["difference"] is None and job["time"]:
-        result["timing"] = timing(module, job, records, started + budget, estimate)
+        result["timing"] = timing(module, job, records, started + budget, estimate, limits)
     result["seconds"] = time.perf_counter() - started
     with open(job["result"], "w", encoding="utf-8") as handle:
         json.dump(result, handle)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -45,32 +43,15 @@ def function_hash(path: str, qualname: str, text: str | None = None) -> str:
 
 
 def uncapturable(path: str, qualname: str, text: str) -> str | None:
-    """Why calls of this function cannot be recorded (async or generator), or None.
+    """Why calls of this function cannot be recorded (async), or None.
 
     The same rule the capture bootstrap applies at run time, read from the source, so that
-    `verify` does not advise a capture that would record nothing.
+    `verify` does not advise a capture that would record nothing. Generators are captured
+    (their consumed items are recorded); coroutines and async generators are not.
     """
     found = index_source(text, path).by_qualname(qualname)
-    if not found:
-        return None
-    function = found[-1]
-    if function.is_async:
+    if found and found[-1].is_async:
         return "it is an async function"
-    lines = text.splitlines()[function.first_line - 1 : function.end_line]
-    try:
-        tree = ast.parse(textwrap.dedent("\n".join(lines)))
-    except SyntaxError:
-        return None
-    definition = tree.body[0] if tree.body else None
-    if not isinstance(definition, ast.FunctionDef):
-        return None
-    pending: list[ast.AST] = list(definition.body)
-    while pending:  # yields of nested functions and lambdas belong to them
-        node = pending.pop()
-        if isinstance(node, ast.Yield | ast.YieldFrom):
-            return "it is a generator"
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            pending.extend(ast.iter_child_nodes(node))
     return None
 
 
