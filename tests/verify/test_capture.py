@@ -74,6 +74,9 @@ def test_capture_keeps_the_program_behaviour_and_spreads_the_sample(tmp_path: Pa
     # A lock cannot be pickled: counted and skipped, never a crash.
     assert by_name["wrap"].calls_seen == 30 and by_name["wrap"].recorded == 0
     assert by_name["wrap"].skipped_unpicklable == 30
+    assert by_name["wrap"].unpicklable_reason == (
+        "arguments: TypeError: cannot pickle '_thread.lock' object"
+    )
     # Recursion: only the outermost call is a recorded input.
     assert by_name["depth"].calls_seen == 1
     assert any("missing" in m for m in run.not_found)

@@ -66,6 +66,7 @@ class Recorder:
         self.random = random.Random(seed)  # never the program's own random state
         self.seen = 0
         self.unpicklable = 0
+        self.unpicklable_reason = None  # the first pickling error, for the user
         self.too_large = 0
         self.kept = {}  # slot -> (call index, inputs bytes, outcome bytes)
         self.bytes = 0
@@ -166,8 +167,8 @@ class Recorder:
             record["consumed"] = len(items)
         try:
             outcome = pickle.dumps(record, PROTOCOL)
-        except Exception:
-            self.unpicklable += 1
+        except Exception as exc:
+            self.unpickled(exc, "result or arguments after the call")
             return
         size = len(inputs) + len(outcome)
         replaced = self.kept.get(slot)
@@ -177,6 +178,12 @@ class Recorder:
             return
         self.kept[slot] = (index, inputs, outcome)
         self.bytes += size - freed
+
+    def unpickled(self, error: Exception, what: str) -> None:
+        """Count a call that cannot be pickled; keep the first reason."""
+        self.unpicklable += 1
+        if self.unpicklable_reason is None:
+            self.unpicklable_reason = f"{what}: {type(error).__name__}: {error}"[:200]
 
     def wrap_generator(self, function: Callable[..., Any]) -> Callable[..., Any]:
         """A generator wrapper: re-yields the items, records outermost calls the reservoir keeps."""
@@ -197,8 +204,8 @@ class Recorder:
         """The pickled inputs of a call to record, or None (counted) when they cannot be kept."""
         try:
             inputs = pickle.dumps((args, kwargs), PROTOCOL)
-        except Exception:
-            self.unpicklable += 1
+        except Exception as exc:
+            self.unpickled(exc, "arguments")
             return None
         if len(inputs) > self.per_call:
             self.too_large += 1
@@ -355,6 +362,7 @@ def write(output: str, recorders: list[Recorder]) -> None:
                 "module": recorder.module,
                 "seen": recorder.seen,
                 "unpicklable": recorder.unpicklable,
+                "unpicklable_reason": recorder.unpicklable_reason,
                 "too_large": recorder.too_large,
                 "problem": recorder.problem,
                 "sizes": [[len(i), len(o)] for _, i, o in records],

@@ -137,6 +137,7 @@ def _store(root: str | Path, data: bytes, returncode: int, seconds: float) -> Ca
             skipped_unpicklable=entry["unpicklable"],
             skipped_too_large=entry["too_large"],
             created=time.time(),
+            unpicklable_reason=entry.get("unpicklable_reason") or "",
         )
         stored.append(str(store.save(root, header, records)))
         captures.append(header)

@@ -32,6 +32,7 @@ class FunctionCapture:
     skipped_unpicklable: int
     skipped_too_large: int
     created: float  # time.time()
+    unpicklable_reason: str = ""  # the first pickling error ("arguments: TypeError: ...")
 
 
 @dataclass(frozen=True, slots=True)

@@ -83,7 +83,8 @@ def _replayed(
         return unverified(
             f"{header.calls_seen} call{'s' if header.calls_seen != 1 else ''} seen, none recorded"
             f" ({header.skipped_unpicklable} with arguments or results that cannot be pickled,"
-            f" {header.skipped_too_large} too large)",
+            f" {header.skipped_too_large} too large)"
+            + (f"; first: {header.unpicklable_reason}" if header.unpicklable_reason else ""),
             notes,
         ), header.python
     job = ReplayJob(original, fixed, settings.budget, memory_mb=settings.memory_mb)
