@@ -29,6 +29,20 @@ def words(text, seen):
     return len(seen)
 
 
+def first_long(stream, size):
+    """The first word of `stream` at least `size` long ('' when none); the rest stays unread."""
+    for word in stream:
+        if len(word) >= size:
+            return word
+    return ""
+
+
+def shouted(stream):
+    """The words of `stream`, upper-cased."""
+    for word in stream:
+        yield word.upper()
+
+
 def squares(n):
     """Squares up to n, then their total."""
     total = 0
@@ -38,7 +52,7 @@ def squares(n):
     return total
 '''
 MAIN = """import sys
-from stream.words import squares, words
+from stream.words import first_long, shouted, squares, words
 
 checksum = 0
 seen = []
@@ -51,6 +65,9 @@ for i in range(120):
             break
     gen = squares(i % 7)
     checksum += sum(gen)
+    source = (w for w in line.split())
+    checksum += len(first_long(source, 3 + i % 3))
+    checksum += sum(len(w) for w in shouted(source))  # the caller reads on where it stopped
 print("checksum", checksum, len(seen))
 sys.exit(5)
 """
@@ -129,3 +146,33 @@ def test_a_faster_generator_is_measured_faster(stream: Path, tmp_path: Path) -> 
     verdict = verify_change(stream, path, "words", WORDS, fixed, VerifySettings(budget=4.0))
     assert verdict.kind is VerdictKind.FASTER, verdict.summary
     assert verdict.calls == 64 and verdict.speed is not None and verdict.speed.speedup > 2
+
+
+def test_a_generator_argument_is_tapped_and_the_caller_reads_on(
+    stream: Path, tmp_path: Path
+) -> None:
+    plain = subprocess.run([sys.executable, "main.py"], cwd=stream, capture_output=True, text=True)
+    out = tmp_path / "out.txt"
+    path = str(stream / "stream" / "words.py")
+    targets = [CaptureTarget(path, name) for name in ("first_long", "shouted")]
+    with out.open("w") as handle:
+        run = run_capture(stream, [sys.executable, "main.py"], targets, stream, stdout=handle)
+    assert out.read_text() == plain.stdout  # the generators were passed on, item by item
+    for capture in run.captures:
+        assert capture.calls_seen == capture.recorded == 120, capture
+    same = WORDS.replace(
+        "    for word in stream:\n        if len(word) >= size:\n            return word\n"
+        '    return ""',
+        '    return next((word for word in stream if len(word) >= size), "")',
+    )
+    assert same != WORDS
+    verdict = verify_change(stream, path, "first_long", WORDS, same, VerifySettings(budget=2.0))
+    assert verdict.kind not in (VerdictKind.DIFFERS, VerdictKind.UNVERIFIED), verdict.summary
+    assert verdict.calls == 120
+    wrong = WORDS.replace("if len(word) >= size:", "if len(word) > size:")
+    verdict = verify_change(stream, path, "first_long", WORDS, wrong, VerifySettings(budget=2.0))
+    assert verdict.kind is VerdictKind.DIFFERS, verdict.summary
+    louder = WORDS.replace("yield word.upper()", "yield word.upper() + '!'")
+    verdict = verify_change(stream, path, "shouted", WORDS, louder, VerifySettings(budget=2.0))
+    assert verdict.kind is VerdictKind.DIFFERS and verdict.difference is not None
+    assert verdict.difference.aspect == "yielded items"

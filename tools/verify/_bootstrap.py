@@ -14,6 +14,7 @@ from __future__ import annotations
 import functools
 import importlib.abc
 import inspect
+import io
 import json
 import os
 import pickle
@@ -22,10 +23,71 @@ import runpy
 import sys
 import threading
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
+TAPPED = "perfpilot-tapped-inputs-1"  # inputs with iterator arguments recorded as they were pulled
+
+
+class Tap:
+    """An iterator argument (a generator...) passed on item by item, keeping what was pulled.
+
+    The call gets the tap instead of the iterator; it pulls the same items in the same order.
+    In the recorded inputs the tap becomes a list iterator over the items the call pulled.
+    """
+
+    def __init__(self, source: Iterator[Any], limit: int) -> None:
+        self.source = source
+        self.items = []
+        self.limit = limit
+        self.overflow = False
+        self.recording = True
+
+    def __iter__(self) -> Tap:
+        return self
+
+    def __next__(self) -> Any:
+        item = next(self.source)
+        if self.recording:
+            self.items.append(item)
+            if len(self.items) > self.limit:
+                self.overflow, self.recording, self.items = True, False, []
+        return item
+
+    def __reduce__(self) -> Any:
+        return (iter, ([],))  # what a replayed argument is after the call: used up
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.source, name)  # send(), close(), gi_frame...: the real iterator's
+
+
+class Tapped:
+    """Inputs pickled at entry with the taps left as persistent ids, and the taps."""
+
+    def __init__(self, body: bytes, taps: list[Tap]) -> None:
+        self.body = body
+        self.taps = taps
+
+    def __len__(self) -> int:
+        return len(self.body)
+
+    def final(self) -> bytes:
+        """The recorded inputs: the entry pickle and the items each tap saw."""
+        for tap in self.taps:
+            tap.recording = False
+        return pickle.dumps((TAPPED, self.body, [tap.items for tap in self.taps]), PROTOCOL)
+
+
+class TapPickler(pickle.Pickler):
+    """Pickles a call's arguments with its taps as persistent ids (their items come later)."""
+
+    def __init__(self, file: io.BytesIO, taps: list[Tap]) -> None:
+        super().__init__(file, PROTOCOL)
+        self.ids = {id(tap): index for index, tap in enumerate(taps)}
+
+    def persistent_id(self, obj: Any) -> Any:
+        return self.ids.get(id(obj)) if type(obj) is Tap else None
 
 
 class Tee:
@@ -111,9 +173,10 @@ class Recorder:
         kwargs: dict[str, Any],
     ) -> Any:
         """Run one call, keeping its inputs, outcome and output."""
-        inputs = self.entry(args, kwargs)
-        if inputs is None:
+        entry = self.entry(args, kwargs)
+        if entry is None:
             return function(*args, **kwargs)
+        inputs, args, kwargs = entry
         out, err = Tee(sys.stdout, self.per_call), Tee(sys.stderr, self.per_call)
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
@@ -142,7 +205,7 @@ class Recorder:
         self,
         slot: int,
         index: int,
-        inputs: bytes,
+        inputs: bytes | Tapped,
         kind: str,
         value: Any,
         args: tuple[Any, ...],
@@ -165,6 +228,15 @@ class Recorder:
         if items is not None:
             record["items"] = items
             record["consumed"] = len(items)
+        if isinstance(inputs, Tapped):
+            if any(tap.overflow for tap in inputs.taps):
+                self.too_large += 1
+                return
+            try:
+                inputs = inputs.final()
+            except Exception as exc:
+                self.unpickled(exc, "items of an iterator argument")
+                return
         try:
             outcome = pickle.dumps(record, PROTOCOL)
         except Exception as exc:
@@ -200,17 +272,55 @@ class Recorder:
 
         return wrapper
 
-    def entry(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> bytes | None:
-        """The pickled inputs of a call to record, or None (counted) when they cannot be kept."""
+    def entry(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[bytes | Tapped, tuple[Any, ...], dict[str, Any]] | None:
+        """The inputs of a call to record and the arguments to call with; None (counted) if not.
+
+        An argument that is an iterator that cannot be pickled (a generator) is tapped: the
+        call pulls its items through a Tap, and the items it pulled are its recorded value.
+        """
         try:
-            inputs = pickle.dumps((args, kwargs), PROTOCOL)
+            inputs: bytes | Tapped = pickle.dumps((args, kwargs), PROTOCOL)
         except Exception as exc:
-            self.unpickled(exc, "arguments")
-            return None
+            tapped = self.tap(args, kwargs)
+            if tapped is None:
+                self.unpickled(exc, "arguments")
+                return None
+            inputs, args, kwargs = tapped
         if len(inputs) > self.per_call:
             self.too_large += 1
             return None
-        return inputs
+        return inputs, args, kwargs
+
+    def tap(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Tapped, tuple[Any, ...], dict[str, Any]] | None:
+        """The arguments with unpicklable iterators tapped, and their entry pickle; or None."""
+        taps: list[Tap] = []
+
+        def tapped(value: Any) -> Any:
+            if not isinstance(value, Iterator):
+                return value
+            try:
+                pickle.dumps(value, PROTOCOL)
+                return value
+            except Exception:
+                taps.append(Tap(value, self.per_call // 8))
+                return taps[-1]
+
+        args = tuple(tapped(value) for value in args)
+        kwargs = {name: tapped(value) for name, value in kwargs.items()}
+        if not taps:
+            return None
+        buffer = io.BytesIO()
+        try:
+            TapPickler(buffer, taps).dump((args, kwargs))
+        except Exception:
+            for tap in taps:  # the call still runs, with the taps: stop keeping items
+                tap.recording = False
+            return None
+        return Tapped(buffer.getvalue(), taps), args, kwargs
 
     def drive(
         self,
@@ -227,8 +337,11 @@ class Recorder:
         shared object graph is pickled once) unless there are too many; a call the program
         drives with send() or throw() is passed through but not recorded (replay iterates).
         """
-        inputs = self.entry(args, kwargs) if slot is not None else None
-        recording = inputs is not None
+        entry = self.entry(args, kwargs) if slot is not None else None
+        recording = entry is not None
+        inputs = None
+        if entry is not None:
+            inputs, args, kwargs = entry
         local = self.local
         generator = function(*args, **kwargs)
         items: list[Any] = []

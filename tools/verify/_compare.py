@@ -17,6 +17,7 @@ from typing import Any
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
 MAX_DEPTH = 200
+_LIST_ITERATOR = type(iter([]))
 _short = reprlib.Repr()
 _short.maxstring = 80
 _short.maxother = 80
@@ -64,6 +65,8 @@ def difference(
         return None if same else where or "value"
     if isinstance(a, (str, bytes, int, bool, type(None), range, bytearray)):
         return None if a == b else where or "value"
+    if type(a) is _LIST_ITERATOR:  # an iterator argument: its items and position, unconsumed
+        return difference(a.__reduce__()[1:], b.__reduce__()[1:], where, depth + 1, seen)
     if type(a).__module__ == "numpy" or type(a).__module__.startswith("numpy."):
         return _numpy(a, b, where)
     seen.add(pair)

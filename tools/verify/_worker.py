@@ -41,6 +41,7 @@ def _load_compare() -> types.ModuleType:
 _compare = _load_compare()
 
 MAX_ROUNDS = 60
+TAPPED = "perfpilot-tapped-inputs-1"  # the same marker as _bootstrap.TAPPED
 
 
 class Outcome:
@@ -62,6 +63,24 @@ class Outcome:
     ) -> None:
         self.kind, self.value, self.after = kind, value, after
         self.stdout, self.stderr, self.items = stdout, stderr, items
+
+
+def load_inputs(inputs: bytes) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Fresh (args, kwargs) of a recorded call; a tapped iterator argument becomes an iterator
+    over the items the call pulled from it (see Tap in _bootstrap.py)."""
+    value = pickle.loads(inputs)
+    if not (isinstance(value, tuple) and len(value) == 3 and value[0] == TAPPED):
+        return value
+    _, body, streams = value
+    made: dict[int, Any] = {}
+
+    class Unpickler(pickle.Unpickler):
+        def persistent_load(self, pid: Any) -> Any:
+            if pid not in made:
+                made[pid] = iter(streams[pid])
+            return made[pid]
+
+    return Unpickler(io.BytesIO(body)).load()
 
 
 def plan(recorded: bytes) -> int | None:
@@ -95,7 +114,7 @@ def build(module: types.ModuleType, source: str, filename: str, qualname: str) -
 
 def call(function: Callable[..., Any], inputs: bytes, limit: int | None = None) -> Outcome:
     """Run one recorded call on fresh copies of its arguments (`limit`: a generator call's)."""
-    args, kwargs = pickle.loads(inputs)
+    args, kwargs = load_inputs(inputs)
     out, err = io.StringIO(), io.StringIO()
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
@@ -244,7 +263,7 @@ def _example(
     detail: str,
 ) -> dict[str, Any]:
     """The input and both outcomes of call `i`, as reprs a person can read."""
-    args, kwargs = pickle.loads(records[i][0])
+    args, kwargs = load_inputs(records[i][0])
     shown_args = ", ".join(
         [_compare.short_repr(a, 80) for a in args]
         + [f"{k}={_compare.short_repr(v, 80)}" for k, v in kwargs.items()]
@@ -297,7 +316,7 @@ def timing(
         functions = {
             name: build(module, sources[name], job["filename"], job["qualname"]) for name in names
         }
-        arguments = {name: [pickle.loads(inputs) for inputs, _ in records] for name in names}
+        arguments = {name: [load_inputs(inputs) for inputs, _ in records] for name in names}
         order = orders[round_number % 3]
         gc.collect()
         gc.disable()
