@@ -89,3 +89,51 @@ def test_elements_and_parent_linked_trees_are_compared_by_content(tmp_path: Path
     off = TREES.replace("Node(node, d * width + w)", "Node(node, d * width + w + (d == 3))")
     verdict = verify_change(root, path, "build", TREES, off, quick)
     assert verdict.kind is VerdictKind.DIFFERS and ".value" in verdict.summary, verdict.summary
+
+
+KINDS = '''"""Token kinds compared with `is`, as pygments and sqlparse do."""
+
+
+class Kind:
+    def __init__(self, name):
+        self.name = name
+
+
+WORD = Kind("word")
+SPACE = Kind("space")
+
+
+def count_words(tokens):
+    """How many tokens are words."""
+    return sum(1 for kind, _ in tokens if kind is WORD)
+'''
+KINDS_MAIN = """from lex.kinds import SPACE, WORD, count_words
+
+total = 0
+for i in range(30):
+    tokens = [(WORD if k % 3 else SPACE, f"t{k}") for k in range(i + 3)]
+    total += count_words(tokens)
+print(total)
+"""
+
+
+def test_module_singletons_replay_as_themselves(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "lex").mkdir(parents=True)
+    (root / "lex" / "__init__.py").write_text("")
+    (root / "lex" / "kinds.py").write_text(KINDS)
+    (root / "main.py").write_text(KINDS_MAIN)
+    (root / "pyproject.toml").write_text("[project]\nname = 'lex'\n")
+    path = str(root / "lex" / "kinds.py")
+    run_capture(root, [sys.executable, "main.py"], [CaptureTarget(path, "count_words")], root)
+    quick = VerifySettings(budget=1.5)
+    same = KINDS.replace(
+        "sum(1 for kind, _ in tokens if kind is WORD)", "[k for k, _ in tokens].count(WORD)"
+    )
+    verdict = verify_change(root, path, "count_words", KINDS, same, quick)
+    assert verdict.kind in (VerdictKind.FASTER, VerdictKind.NOT_FASTER), verdict.summary
+    assert not any("did not reproduce" in note for note in verdict.notes), verdict.notes
+    # Pickled by value, WORD would come back as a look-alike and both versions would count 0.
+    wrong = KINDS.replace("if kind is WORD)", "if kind is SPACE)")
+    verdict = verify_change(root, path, "count_words", KINDS, wrong, quick)
+    assert verdict.kind is VerdictKind.DIFFERS, verdict.summary

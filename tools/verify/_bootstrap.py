@@ -12,10 +12,12 @@ the items the program consumed (and whether it ran to the end, raised, or was cl
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.abc
 import inspect
 import io
 import json
+import operator
 import os
 import pickle
 import random
@@ -76,10 +78,64 @@ class Tapped:
         """The recorded inputs: the entry pickle and the items each tap saw."""
         for tap in self.taps:
             tap.recording = False
-        return pickle.dumps((TAPPED, self.body, [tap.items for tap in self.taps]), PROTOCOL)
+        return dumps((TAPPED, self.body, [tap.items for tap in self.taps]))
 
 
-class TapPickler(pickle.Pickler):
+_PLAIN = frozenset(
+    (str, bytes, int, float, bool, type(None), tuple, list, dict, set, frozenset, complex)
+)
+_SINGLETONS: dict[type, dict[int, tuple[Any, str]]] = {}
+
+
+def singletons(kind: type) -> dict[int, tuple[Any, str]]:
+    """Instances of `kind` that its module holds as globals, or under their attributes.
+
+    Token types (pygments, sqlparse: `Token.Literal.String`) are such singletons, compared
+    with `is`; pickled by value they would come back as look-alikes and the replay would take
+    other paths. id -> (the object, kept alive so the id stays its own; its attribute path).
+    """
+    found = _SINGLETONS.get(kind)
+    if found is not None:
+        return found
+    found = _SINGLETONS[kind] = {}
+    module = sys.modules.get(kind.__module__)
+    if module is None or kind.__module__ == "builtins":
+        return found
+    pending = [(name, value) for name, value in vars(module).items() if type(value) is kind]
+    while pending and len(found) < 20000:
+        path, value = pending.pop()
+        if id(value) in found:
+            continue
+        found[id(value)] = (value, path)
+        attributes = getattr(value, "__dict__", None)
+        if isinstance(attributes, dict):
+            pending += [(f"{path}.{k}", v) for k, v in attributes.items() if type(v) is kind]
+    return found
+
+
+class CapturePickler(pickle.Pickler):
+    """A pickler that records modules and module-level singletons by reference."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        kind = type(obj)
+        if kind in _PLAIN or isinstance(obj, type):
+            return NotImplemented
+        if kind is types.ModuleType:
+            return (importlib.import_module, (obj.__name__,))
+        entry = singletons(kind).get(id(obj))
+        if entry is None or entry[0] is not obj:
+            return NotImplemented
+        return (operator.attrgetter(entry[1]), (sys.modules[kind.__module__],))
+
+
+def dumps(value: Any) -> bytes:
+    """`pickle.dumps` with singletons by reference (see CapturePickler)."""
+    buffer = io.BytesIO()
+    CapturePickler(buffer, PROTOCOL).dump(value)
+    return buffer.getvalue()
+
+
+class TapPickler(CapturePickler):
     """Pickles a call's arguments with its taps as persistent ids (their items come later)."""
 
     def __init__(self, file: io.BytesIO, taps: list[Tap]) -> None:
@@ -238,7 +294,7 @@ class Recorder:
                 self.unpickled(exc, "items of an iterator argument")
                 return
         try:
-            outcome = pickle.dumps(record, PROTOCOL)
+            outcome = dumps(record)
         except Exception as exc:
             self.unpickled(exc, "result or arguments after the call")
             return
@@ -281,7 +337,7 @@ class Recorder:
         call pulls its items through a Tap, and the items it pulled are its recorded value.
         """
         try:
-            inputs: bytes | Tapped = pickle.dumps((args, kwargs), PROTOCOL)
+            inputs: bytes | Tapped = dumps((args, kwargs))
         except Exception as exc:
             tapped = self.tap(args, kwargs)
             if tapped is None:
@@ -303,7 +359,7 @@ class Recorder:
             if not isinstance(value, Iterator):
                 return value
             try:
-                pickle.dumps(value, PROTOCOL)
+                dumps(value)
                 return value
             except Exception:
                 taps.append(Tap(value, self.per_call // 8))

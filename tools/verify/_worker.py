@@ -65,22 +65,57 @@ class Outcome:
         self.stdout, self.stderr, self.items = stdout, stderr, items
 
 
-def load_inputs(inputs: bytes) -> tuple[tuple[Any, ...], dict[str, Any]]:
-    """Fresh (args, kwargs) of a recorded call; a tapped iterator argument becomes an iterator
-    over the items the call pulled from it (see Tap in _bootstrap.py)."""
-    value = pickle.loads(inputs)
+class _Namespace:
+    """A module's globals as attributes (a fresh copy's, for singletons recorded by path)."""
+
+    def __init__(self, globals_: dict[str, Any]) -> None:
+        self._globals = globals_
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._globals[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class _Unpickler(pickle.Unpickler):
+    """Resolves a recorded module (`import_module(name)`, see CapturePickler in _bootstrap.py)
+    to the fresh copy the version under test runs in, so its singletons are that copy's own;
+    and a tapped iterator argument's persistent id to an iterator over the items it gave."""
+
+    def __init__(self, data: bytes, home: dict[str, Any] | None, streams: list[Any]) -> None:
+        super().__init__(io.BytesIO(data))
+        self._home = home
+        self._streams = streams
+        self._made: dict[int, Any] = {}
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = super().find_class(module, name)
+        if found is importlib.import_module and self._home is not None:
+            home = self._home
+            own = home.get("__name__")
+            return lambda target: _Namespace(home) if target == own else found(target)
+        return found
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid not in self._made:
+            self._made[pid] = iter(self._streams[pid])
+        return self._made[pid]
+
+
+def load_inputs(
+    inputs: bytes, function: Callable[..., Any] | None = None
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Fresh (args, kwargs) of a recorded call, for `function` (its module's singletons).
+
+    A tapped iterator argument becomes an iterator over the items the call pulled from it.
+    """
+    home = getattr(function, "__globals__", None)
+    value = _Unpickler(inputs, home, []).load()
     if not (isinstance(value, tuple) and len(value) == 3 and value[0] == TAPPED):
         return value
     _, body, streams = value
-    made: dict[int, Any] = {}
-
-    class Unpickler(pickle.Unpickler):
-        def persistent_load(self, pid: Any) -> Any:
-            if pid not in made:
-                made[pid] = iter(streams[pid])
-            return made[pid]
-
-    return Unpickler(io.BytesIO(body)).load()
+    return _Unpickler(body, home, streams).load()
 
 
 def plan(recorded: bytes) -> int | None:
@@ -114,7 +149,7 @@ def build(module: types.ModuleType, source: str, filename: str, qualname: str) -
 
 def call(function: Callable[..., Any], inputs: bytes, limit: int | None = None) -> Outcome:
     """Run one recorded call on fresh copies of its arguments (`limit`: a generator call's)."""
-    args, kwargs = load_inputs(inputs)
+    args, kwargs = load_inputs(inputs, function)
     out, err = io.StringIO(), io.StringIO()
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
@@ -316,7 +351,9 @@ def timing(
         functions = {
             name: build(module, sources[name], job["filename"], job["qualname"]) for name in names
         }
-        arguments = {name: [load_inputs(inputs) for inputs, _ in records] for name in names}
+        arguments = {
+            name: [load_inputs(inputs, functions[name]) for inputs, _ in records] for name in names
+        }
         order = orders[round_number % 3]
         gc.collect()
         gc.disable()
