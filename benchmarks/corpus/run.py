@@ -23,6 +23,7 @@ import pstats
 import subprocess
 import sys
 import time
+import traceback
 from collections import Counter
 from pathlib import Path
 
@@ -197,7 +198,13 @@ def main() -> int:
     for library in load_libraries(args.libraries):
         if not library.python.exists():
             sys.exit(f"{library.name}: not fetched; run benchmarks/corpus/fetch.py first")
-        reports.append(measure_library(library, args))
+        try:
+            reports.append(measure_library(library, args))
+        except (subprocess.CalledProcessError, OSError, ValueError, RuntimeError) as exc:
+            # One library's failure (a crashed workload, a broken check) must not lose the
+            # others' figures: it gets a row saying so; its sources were restored.
+            traceback.print_exc()
+            reports.append(LibraryReport(library, error=f"{type(exc).__name__}: {exc}"[:200]))
         say(f"{library.name}: done in {reports[-1].seconds:.0f} s")
     figures = skill_figures(reports)
     print(render_libraries(reports, args.runs))
@@ -248,6 +255,7 @@ def to_json(
                 "capture_problems": r.capture_problems,
                 "fixes": [f.record() for f in r.fixes or ()],
                 "seconds": round(r.seconds, 1),
+                "error": r.error,
             }
             for r in reports
         ],

@@ -30,6 +30,7 @@ class LibraryReport:
     before: list[float] = field(default_factory=list)  # workload seconds, pristine
     after: list[float] = field(default_factory=list)  # workload seconds, fixed (interleaved)
     seconds: float = 0.0  # wall time of this library's whole measurement
+    error: str = ""  # why the measurement stopped (the row says so)
 
 
 def verdict_cell(fixes: list[FixResult]) -> str:
@@ -66,6 +67,9 @@ def render_libraries(reports: list[LibraryReport], runs: int) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for report in reports:
+        if report.error:
+            lines.append(f"| {report.library.name} | failed: {report.error} |" + " |" * 9)
+            continue
         in_lib = sum(1 for _, _, inside in report.top if inside)
         fixes = report.fixes
         top_cell = verdict_cell([f for f in fixes if f.top]) if fixes is not None else "n/a"
