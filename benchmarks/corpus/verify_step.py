@@ -19,7 +19,7 @@ from pathlib import Path
 
 from corpus_config import Library
 
-from perfpilot.skills.fixing import Evidence, scan_text
+from perfpilot.skills.fixing import scan_text
 from perfpilot.skills.registry import discover
 from perfpilot.skills.runner import build_fix
 from perfpilot.tools.edits import apply_edits
@@ -133,9 +133,11 @@ def measure(
     for path, qualnames in sorted(by_file.items()):
         absolute = str(root / path)
         text = Path(absolute).read_text(encoding="utf-8")
-        hot = {qualname: Evidence(0.0, None) for qualname in qualnames}
-        for found in scan_text(text, absolute, hot, skills, python):
+        # Every function, as `check --all` looks at them, then only the ones it reported.
+        for found in scan_text(text, absolute, None, skills, python):
             qualname = found.function.qualname
+            if qualname not in qualnames:
+                continue
             key = f"{path}::{qualname}"
             fix = build_fix(text, found, root=str(root), python=python)
             result = FixResult(
