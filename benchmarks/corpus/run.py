@@ -178,7 +178,7 @@ def main() -> int:
     parser.add_argument("libraries", nargs="*", help="names from manifest.toml (default: all)")
     parser.add_argument("--runs", type=int, default=5, help="timed workload runs (each version)")
     parser.add_argument("--skip-tests", action="store_true", help="do not run the test suites")
-    parser.add_argument("--budget", type=float, default=1.5, help="verify seconds per fix")
+    parser.add_argument("--budget", type=float, default=3.0, help="verify seconds per fix")
     parser.add_argument("--calls", type=int, default=32, help="calls captured per function")
     parser.add_argument(
         "--scope",

@@ -1,4 +1,4 @@
-"""Replay compares etree Elements by content and parent-linked trees once per pair (real captures)."""
+"""Replay compares Elements by content, linked trees once per pair; private methods (real runs)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,13 @@ class Node:
         self.parent = parent
         self.value = value
         self.children = []
+
+    def __weight(self, scale):
+        """A private (name-mangled) method."""
+        return self.value * scale
+
+    def weight(self):
+        return self.__weight(2)
 
 
 def tag_words(root, words):
@@ -50,7 +57,8 @@ total = 0
 for i in range(40):
     root = etree.Element("div")
     total += tag_words(root, [f"w{i}{k}" for k in range(i % 5 + 1)])
-    total += len(build(4, 6).children)
+    tree = build(4, 6)
+    total += len(tree.children) + tree.children[i % 6].weight()
 print(total)
 """
 
@@ -61,9 +69,10 @@ def _workspace(root: Path) -> Path:
     (root / "trees" / "build.py").write_text(TREES)
     (root / "main.py").write_text(MAIN)
     (root / "pyproject.toml").write_text("[project]\nname = 'trees'\n")
-    targets = [CaptureTarget(str(root / "trees" / "build.py"), n) for n in ("tag_words", "build")]
+    names = ("tag_words", "build", "Node.__weight")
+    targets = [CaptureTarget(str(root / "trees" / "build.py"), n) for n in names]
     run = run_capture(root, [sys.executable, "main.py"], targets, root, calls=16)
-    assert [c.recorded for c in run.captures] == [16, 16], run
+    assert [c.recorded for c in run.captures] == [16, 16, 16], run
     return root
 
 
@@ -81,6 +90,9 @@ def test_elements_and_parent_linked_trees_are_compared_by_content(tmp_path: Path
     verdict = verify_change(
         root, path, "build", TREES, TREES.replace("nxt = []", "nxt = [] "), quick
     )
+    assert verdict.kind in (VerdictKind.FASTER, VerdictKind.NOT_FASTER), verdict.summary
+    private = TREES.replace("return self.value * scale", "return scale * self.value")
+    verdict = verify_change(root, path, "Node.__weight", TREES, private, quick)
     assert verdict.kind in (VerdictKind.FASTER, VerdictKind.NOT_FASTER), verdict.summary
     # A changed element text, or a changed value deep in the linked tree, is a difference.
     louder = TREES.replace("span.text = word", "span.text = word.upper()")

@@ -352,6 +352,13 @@ class Recorder:
                 recording = False
 
 
+def mangled(owner: Any, name: str) -> str:
+    """The attribute a `__private` method is stored under in its class (`_Class__private`)."""
+    if isinstance(owner, type) and name.startswith("__") and not name.endswith("__"):
+        return f"_{owner.__name__.lstrip('_')}{name}"
+    return name
+
+
 def install(recorder: Recorder, module: types.ModuleType) -> None:
     """Replace the function named by the recorder's qualname in `module` with a wrapper."""
     parts = recorder.qualname.split(".")
@@ -362,7 +369,8 @@ def install(recorder: Recorder, module: types.ModuleType) -> None:
     try:
         for part in parts[:-1]:
             owner = getattr(owner, part)
-        raw = owner.__dict__[parts[-1]] if isinstance(owner, type) else getattr(owner, parts[-1])
+        name = mangled(owner, parts[-1])
+        raw = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
     except (AttributeError, KeyError):
         recorder.problem = "not found in its module after import"
         return
@@ -378,7 +386,7 @@ def install(recorder: Recorder, module: types.ModuleType) -> None:
         wrapped = recorder.wrap_generator(function)
     else:
         wrapped = recorder.wrap(function)
-    setattr(owner, parts[-1], method(wrapped) if method else wrapped)
+    setattr(owner, name, method(wrapped) if method else wrapped)
     recorder.module = module.__name__
 
 

@@ -141,7 +141,10 @@ def build(module: types.ModuleType, source: str, filename: str, qualname: str) -
     parts = qualname.split(".")
     for part in parts[:-1]:
         owner = getattr(owner, part)
-    raw = owner.__dict__[parts[-1]] if isinstance(owner, type) else getattr(owner, parts[-1])
+    name = parts[-1]
+    if isinstance(owner, type) and name.startswith("__") and not name.endswith("__"):
+        name = f"_{owner.__name__.lstrip('_')}{name}"  # a `__private` method, as stored
+    raw = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
     if isinstance(raw, (staticmethod, classmethod)):
         raw = raw.__func__  # recorded arguments hold the class (or nothing) already
     return raw
