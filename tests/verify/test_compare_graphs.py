@@ -28,11 +28,12 @@ class Node:
         return self.__weight(2)
 
 
-def tag_words(root, words):
-    """Append a <span> per word to `root`; return how many."""
+def tag_words(root, words, parents):
+    """Append a <span> per word to `root`, noting its parent in `parents`; return how many."""
     for word in words:
         span = etree.SubElement(root, "span")
         span.text = word
+        parents[span] = root
     return len(words)
 
 
@@ -56,7 +57,7 @@ from trees.build import build, tag_words
 total = 0
 for i in range(40):
     root = etree.Element("div")
-    total += tag_words(root, [f"w{i}{k}" for k in range(i % 5 + 1)])
+    total += tag_words(root, [f"w{i}{k}" for k in range(i % 5 + 1)], {})
     tree = build(4, 6)
     total += len(tree.children) + tree.children[i % 6].weight()
 print(total)
