@@ -23,11 +23,13 @@ import random
 import runpy
 import sys
 import threading
+import time
 import types
 from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
+PICKLING_BUDGET = 2.0  # seconds of pickling per function before the reservoir stops sampling
 
 
 def _load_pickling() -> types.ModuleType:
@@ -94,11 +96,19 @@ class Recorder:
         self.bytes = 0
         self.local = threading.local()
         self.problem = None
+        self.pickling = 0.0  # seconds spent pickling this function's calls
+        self.pickling_budget = PICKLING_BUDGET
+        self.stopped_at = 0  # the call index where sampling stopped (0: it never did)
 
     def slot(self, index: int) -> int | None:
         """The reservoir slot call `index` goes to, or None (Algorithm R)."""
         if index < self.limit:
             return index
+        if self.pickling > self.pickling_budget:
+            # Pickling this function's calls (a big `self`) costs the program too much: keep
+            # the sample so far rather than slow the run down further (reported).
+            self.stopped_at = self.stopped_at or index
+            return None
         choice = self.random.randrange(index + 1)
         return choice if choice < self.limit else None
 
@@ -198,7 +208,9 @@ class Recorder:
                 self.unpickled(exc, "items of an iterator argument")
                 return
         try:
+            started = time.perf_counter()
             outcome = dumps(record)
+            self.pickling += time.perf_counter() - started
         except Exception as exc:
             self.unpickled(exc, "result or arguments after the call")
             return
@@ -241,7 +253,9 @@ class Recorder:
         call pulls its items through a Tap, and the items it pulled are its recorded value.
         """
         try:
+            started = time.perf_counter()
             inputs: bytes | Tapped = dumps((args, kwargs))
+            self.pickling += time.perf_counter() - started
         except Exception as exc:
             tapped = self.tap(args, kwargs)
             if tapped is None:
@@ -445,6 +459,7 @@ def write(output: str, recorders: list[Recorder]) -> None:
                 "unpicklable": recorder.unpicklable,
                 "unpicklable_reason": recorder.unpicklable_reason,
                 "too_large": recorder.too_large,
+                "sampled_until": recorder.stopped_at,
                 "problem": recorder.problem,
                 "sizes": [[len(i), len(o)] for _, i, o in records],
             }
@@ -474,6 +489,8 @@ def main() -> None:
         Recorder(t, spec["calls"], spec["max_call_bytes"], spec["max_function_bytes"], index)
         for index, t in enumerate(spec["targets"])
     ]
+    for recorder in recorders:
+        recorder.pickling_budget = spec.get("pickling_budget", PICKLING_BUDGET)
     by_file = {}
     for recorder in recorders:
         by_file.setdefault(os.path.realpath(recorder.path), []).append(recorder)

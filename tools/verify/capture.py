@@ -22,6 +22,9 @@ BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 DEFAULT_CALLS = 256
 MAX_CALL_BYTES = 16 * 1024 * 1024
 MAX_FUNCTION_BYTES = 64 * 1024 * 1024
+# Seconds of pickling per function after which sampling stops (the sample so far is kept):
+# a method whose `self` holds a whole document model would otherwise slow the run many times.
+PICKLING_BUDGET = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,7 @@ def run_capture(
     max_call_bytes: int = MAX_CALL_BYTES,
     max_function_bytes: int = MAX_FUNCTION_BYTES,
     timeout: float | None = None,
+    pickling_budget: float = PICKLING_BUDGET,
 ) -> CaptureRun:
     """Run `command` once, recording up to `calls` calls of each target; store the captures."""
     if not targets:
@@ -80,6 +84,7 @@ def run_capture(
             "calls": max(1, calls),
             "max_call_bytes": max_call_bytes,
             "max_function_bytes": max_function_bytes,
+            "pickling_budget": pickling_budget,
             "targets": [
                 {"path": os.path.realpath(t.path), "qualname": t.qualname} for t in targets
             ],
@@ -138,6 +143,7 @@ def _store(root: str | Path, data: bytes, returncode: int, seconds: float) -> Ca
             skipped_too_large=entry["too_large"],
             created=time.time(),
             unpicklable_reason=entry.get("unpicklable_reason") or "",
+            sampled_until=entry.get("sampled_until") or 0,
         )
         stored.append(str(store.save(root, header, records)))
         captures.append(header)

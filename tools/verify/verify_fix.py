@@ -77,6 +77,11 @@ def _replayed(
         ), None
     header, records = loaded
     notes = []
+    if header.sampled_until:
+        notes.append(
+            f"the calls were sampled from the first {header.sampled_until} of"
+            f" {header.calls_seen} calls only: pickling them cost more than the capture allows"
+        )
     if header.source_hash and header.source_hash != function_hash(path, qualname, original):
         notes.append("the capture was made with an older version of the function")
     if not records:
