@@ -1,14 +1,17 @@
-"""Measure perfpilot's offense on the real-code corpus and print one table.
+"""Measure perfpilot's offense on the real-code corpus: what is verified faster, and what it does.
 
-    python benchmarks/corpus/fetch.py            # once: sdists, sources, venvs
-    python benchmarks/corpus/run.py [LIBRARY ...] [--runs N] [--skip-tests]
+    python benchmarks/corpus/fetch.py                       # once: sdists, sources, venvs
+    python benchmarks/corpus/run.py [LIBRARY ...] [--runs N] [--skip-tests] [--json FILE]
 
-Per library: run its test suite, profile its workload with `perfpilot profile`, take the top-10
-functions by own time from that profile, run `perfpilot check --output-format json` on the
-library's sources (hot functions, then `--all`), and time the workload N times, interleaved
-with the other libraries' runs so machine load hits them all alike (median and spread).
-The verify / apply / before-after steps are seams (see `verify_fixes`, `apply_verified_fixes`)
-until `perfpilot verify` and `check --fix --verify` exist.
+Per library: its test suite; `perfpilot profile` of its workload (cProfile) and the top-10
+functions by own time; `perfpilot check --output-format json` on its package (hot functions,
+then `--all`); `perfpilot capture` of every function with a fix opportunity while the workload
+runs; every fix of a function the workload called verified on the recorded calls (behaviour,
+then interleaved timing with a significance test); the fixes verified faster applied to the
+sources whatever their static applicability (the measurement is the proof); the test suite
+again (a fix that breaks it is reverted and reported); the workload timed pristine vs fixed,
+taking turns; the pristine sources restored. Prints the library table and the per-skill table
+(the `measured-median` of each SKILL.md), and writes both as JSON with --json.
 """
 
 from __future__ import annotations
@@ -17,89 +20,26 @@ import argparse
 import json
 import os
 import pstats
-import re
-import statistics
 import subprocess
 import sys
 import time
+import traceback
 from collections import Counter
-from dataclasses import dataclass, field
 from pathlib import Path
 
+from apply_step import Patched, keep_tests_green, time_interleaved
 from corpus_config import Library, load_libraries, work_dir
+from suite import run_tests
+from tables import TOP, LibraryReport, change, render_libraries, render_skills, skill_figures
+from verify_step import choose, fix_functions, measure
+
+from perfpilot.tools.verify.verify_fix import VerifySettings
 
 PERFPILOT = [
     sys.executable,
     "-m",
     "perfpilot.server",
 ]  # the perfpilot of the interpreter running this
-TOP = 10
-
-
-@dataclass
-class TestResult:
-    """Counts from one run of a library's test suite."""
-
-    passed: int = 0
-    failed: int = 0
-    skipped: int = 0
-    seconds: float = 0.0
-
-    def cell(self) -> str:
-        """`passed/failed` as the table shows it (skipped in brackets when any)."""
-        extra = f" ({self.skipped} skip)" if self.skipped else ""
-        return f"{self.passed}/{self.failed}{extra}"
-
-
-@dataclass
-class LibraryReport:
-    """Everything run.py measured for one library."""
-
-    library: Library
-    tests_before: TestResult | None = None
-    top: list[tuple[str, float, bool]] = field(default_factory=list)  # name, own %, in library
-    hot_fixes: Counter[str] = field(default_factory=Counter)
-    top_fixes: Counter[str] = field(default_factory=Counter)
-    all_fixes: Counter[str] = field(default_factory=Counter)
-    times: list[float] = field(default_factory=list)
-    verdicts: list[dict[str, object]] | None = None
-    tests_after: TestResult | None = None
-
-
-def run_tests(library: Library) -> TestResult:
-    """Run the library's own test suite offline and count passes and failures."""
-    env = {**os.environ, "PYTHONDONTWRITEBYTECODE": "1", "PIP_NO_INDEX": "1"}
-    started = time.perf_counter()
-    done = subprocess.run(
-        library.test_command(), cwd=library.root, env=env, capture_output=True, text=True
-    )
-    result = parse_test_output(done.stdout + done.stderr)
-    result.seconds = time.perf_counter() - started
-    if done.returncode and not result.failed:
-        result.failed = 1  # a crash or collection error counts as a failure, never as green
-    return result
-
-
-def parse_test_output(text: str) -> TestResult:
-    """Read pytest's summary line or unittest's `Ran N tests` / `FAILED (...)` lines."""
-    result = TestResult()
-    summary = [line for line in text.splitlines() if re.search(r"\d+ (passed|failed|error)", line)]
-    if summary:
-        for count, word in re.findall(r"(\d+) (passed|failed|errors?|skipped)", summary[-1]):
-            if word == "passed":
-                result.passed = int(count)
-            elif word == "skipped":
-                result.skipped = int(count)
-            else:
-                result.failed += int(count)
-        return result
-    ran = re.search(r"Ran (\d+) tests?", text)
-    if ran:
-        failed = sum(int(n) for n in re.findall(r"(?:failures|errors)=(\d+)", text))
-        skipped = sum(int(n) for n in re.findall(r"skipped=(\d+)", text))
-        result.failed, result.skipped = failed, skipped
-        result.passed = int(ran.group(1)) - failed - skipped
-    return result
 
 
 def profile_workload(library: Library) -> Path:
@@ -179,127 +119,147 @@ def hot_ranked(report: dict[str, object]) -> set[tuple[str, str]]:
     }
 
 
-# --- seams for the verification step (issue 11) -------------------------------------------
-def verify_fixes(library: Library, profile: Path) -> list[dict[str, object]] | None:
-    """SEAM: verdicts of `perfpilot verify` / `check --fix --verify` on the hot functions.
-
-    Returns None (table: "n/a"): `perfpilot verify` is on main now but not wired in. Wire it:
-    capture inputs from the workload (`perfpilot capture`), run `check --verify --output-format
-    json` in library.root, and return one dict per fix: code, qualname, verdict, speedup.
-    """
-    if not _perfpilot_has("verify"):
-        return None
-    # perfpilot verify exists (issue 11 merged) but is not wired in yet: say so, keep the table.
-    print(
-        f"{library.name}: perfpilot verify exists but run.py does not call it yet (seam)",
-        file=sys.stderr,
-        flush=True,
-    )
-    return None
-
-
-def apply_verified_fixes(library: Library, verdicts: list[dict[str, object]]) -> bool:
-    """SEAM: apply only the fixes verified faster (`check --fix --verify`); True if any changed.
-
-    Undo with `fetch.py --reset LIBRARY` (pristine sources from the sdist).
-    """
-    raise NotImplementedError("needs verify_fixes")
-
-
-def _perfpilot_has(command: str) -> bool:
-    done = subprocess.run([*PERFPILOT, "--help"], capture_output=True, text=True)
-    return re.search(rf"^\s+{command}\s", done.stdout, re.MULTILINE) is not None
-
-
-# --- timing -----------------------------------------------------------------------------------
-def time_workloads(reports: list[LibraryReport], runs: int) -> None:
-    """Run every workload `runs` times, round-robin across libraries, and record seconds."""
-    for _ in range(runs):
-        for report in reports:
-            library = report.library
-            started = time.perf_counter()
-            subprocess.run(
-                [str(library.python), str(library.workload)],
-                cwd=library.root,
-                check=True,
-                capture_output=True,
-            )
-            report.times.append(time.perf_counter() - started)
-
-
-def spread(times: list[float]) -> str:
-    """Median ± half the min-max range, in seconds."""
-    if not times:
-        return "-"
-    return f"{statistics.median(times):.2f} ±{(max(times) - min(times)) / 2:.2f}"
-
-
-def render(reports: list[LibraryReport], runs: int) -> str:
-    """The Markdown table (and the top functions per library) for the README and notes."""
-    lines = [
-        f"| library | version | top-{TOP} in lib | fixes in top-{TOP} | fixes, hot (≥ threshold) "
-        "| fixes, --all | verdicts | tests before (pass/fail) "
-        f"| workload s (median ±half-range, {runs} runs) |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for report in reports:
-        lib = report.library
-        in_lib = sum(1 for _, _, inside in report.top if inside)
-        verdicts = "n/a (not wired)" if report.verdicts is None else len(report.verdicts)
-        tests = report.tests_before.cell() if report.tests_before else "skipped"
-        lines.append(
-            f"| {lib.name} | {lib.version} | {in_lib}/{len(report.top)} "
-            f"| {_codes(report.top_fixes)} | {_codes(report.hot_fixes)} "
-            f"| {_codes(report.all_fixes)} | {verdicts} | {tests} | {spread(report.times)} |"
+def measure_library(library: Library, args: argparse.Namespace) -> LibraryReport:
+    """Profile, check, verify, apply, test and time one library; its sources end pristine."""
+    started = time.perf_counter()
+    report = LibraryReport(library)
+    say(f"{library.name}: profiling")
+    profile = profile_workload(library)
+    report.top = top_functions(library, profile)
+    hot = check_report(library, profile, everywhere=False)
+    report.hot_fixes = fixes_per_code(hot)
+    everywhere = check_report(library, profile, everywhere=True)
+    top = hot_ranked(hot)
+    report.top_fixes = fixes_per_code(everywhere, top)
+    report.all_fixes = fixes_per_code(everywhere)
+    if not args.skip_tests:
+        say(f"{library.name}: tests")
+        report.tests_before = run_tests(library)
+    patched = None
+    if not args.no_verify:
+        functions = fix_functions(everywhere)
+        if args.scope == "top":
+            functions = {key: value for key, value in functions.items() if key in top}
+        say(f"{library.name}: capturing {len(functions)} functions with fixes, then verifying")
+        settings = VerifySettings(budget=args.budget)
+        measured = measure(library, functions, top, settings, args.calls, sys.stderr)
+        report.fixes, report.capture_problems = measured.fixes, measured.capture_problems
+        say(
+            f"{library.name}: capture {measured.capture_seconds:.0f} s,"
+            f" verification {measured.verify_seconds:.0f} s"
         )
-    lines.append("")
-    for report in reports:
-        lines.append(
-            f"**{report.library.name}** top-{TOP} by own time: "
-            + "; ".join(
-                f"{'`' + name + '`' if inside else name} {share:.1f}%"
-                for name, share, inside in report.top
-            )
-        )
-        lines.append("")
-    return "\n".join(lines)
+        texts = {} if args.no_apply else choose(library, measured.fixes, settings, sys.stderr)
+        if texts:
+            patched = Patched(library, texts)
+    try:
+        if patched is not None and report.tests_before is not None:
+            say(f"{library.name}: tests with {sum(f.applied for f in report.fixes or ())} fixes")
+            applied = [f for f in report.fixes or () if f.applied]
+            report.tests_after = keep_tests_green(patched, applied, report.tests_before, sys.stderr)
+            if not any(f.applied for f in applied):
+                patched = None
+        say(f"{library.name}: timing the workload, {args.runs} runs" + (" each" if patched else ""))
+        report.before, report.after = time_interleaved(library, patched, args.runs)
+    finally:
+        if patched is not None:
+            patched.restore()
+    report.seconds = time.perf_counter() - started
+    return report
 
 
-def _codes(counts: Counter[str]) -> str:
-    return ", ".join(f"{code}×{n}" for code, n in sorted(counts.items())) or "none"
+def say(text: str) -> None:
+    """Progress on stderr (the tables go to stdout)."""
+    print(text, file=sys.stderr, flush=True)
 
 
 def main() -> int:
-    """Measure every library named (all by default) and print the table."""
+    """Measure every library named (all by default) and print the tables."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("libraries", nargs="*", help="names from manifest.toml (default: all)")
-    parser.add_argument("--runs", type=int, default=5, help="timed workload runs per library")
+    parser.add_argument("--runs", type=int, default=5, help="timed workload runs (each version)")
     parser.add_argument("--skip-tests", action="store_true", help="do not run the test suites")
+    parser.add_argument("--budget", type=float, default=3.0, help="verify seconds per fix")
+    parser.add_argument("--calls", type=int, default=32, help="calls captured per function")
+    parser.add_argument(
+        "--scope",
+        choices=("called", "top"),
+        default="called",
+        help="verify fixes in every function the workload calls (default; per-skill medians)"
+        " or only in the top-10 hot functions",
+    )
+    parser.add_argument("--no-verify", action="store_true", help="profile and check only")
+    parser.add_argument("--no-apply", action="store_true", help="verify, apply nothing")
+    parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     args = parser.parse_args()
+    if args.runs < 1 or args.budget <= 0 or args.calls < 1:
+        parser.error("--runs, --budget and --calls must be positive")
+    started = time.perf_counter()
     reports = []
     for library in load_libraries(args.libraries):
         if not library.python.exists():
             sys.exit(f"{library.name}: not fetched; run benchmarks/corpus/fetch.py first")
-        report = LibraryReport(library)
-        print(f"{library.name}: profiling", file=sys.stderr, flush=True)
-        profile = profile_workload(library)
-        report.top = top_functions(library, profile)
-        hot = check_report(library, profile, everywhere=False)
-        report.hot_fixes = fixes_per_code(hot)
-        everywhere = check_report(library, profile, everywhere=True)
-        report.top_fixes = fixes_per_code(everywhere, hot_ranked(hot))
-        report.all_fixes = fixes_per_code(everywhere)
-        report.verdicts = verify_fixes(library, profile)
-        if not args.skip_tests:
-            print(f"{library.name}: tests", file=sys.stderr, flush=True)
-            report.tests_before = run_tests(library)
-        reports.append(report)
-    print(
-        f"timing {len(reports)} workloads x {args.runs}, interleaved", file=sys.stderr, flush=True
-    )
-    time_workloads(reports, args.runs)
-    print(render(reports, args.runs))
+        try:
+            reports.append(measure_library(library, args))
+        except (subprocess.CalledProcessError, OSError, ValueError, RuntimeError) as exc:
+            # One library's failure (a crashed workload, a broken check) must not lose the
+            # others' figures: it gets a row saying so; its sources were restored.
+            traceback.print_exc()
+            reports.append(LibraryReport(library, error=f"{type(exc).__name__}: {exc}"[:200]))
+        say(f"{library.name}: done in {reports[-1].seconds:.0f} s")
+    figures = skill_figures(reports)
+    print(render_libraries(reports, args.runs))
+    print(render_skills(figures))
+    total = time.perf_counter() - started
+    print(f"\nWhole run: {total:.0f} s ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}).")
+    if args.json:
+        Path(args.json).write_text(json.dumps(to_json(reports, figures, args, total), indent=2))
     return 0
+
+
+def to_json(
+    reports: list[LibraryReport],
+    figures: dict[str, dict[str, object]],
+    args: argparse.Namespace,
+    total: float,
+) -> dict[str, object]:
+    """Everything measured, for notes and SKILL.md figures."""
+    return {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "command": " ".join(sys.argv),
+        "settings": {
+            "runs": args.runs,
+            "budget": args.budget,
+            "calls": args.calls,
+            "scope": args.scope,
+        },
+        "seconds": round(total, 1),
+        "skills": figures,
+        "libraries": [
+            {
+                "library": r.library.name,
+                "version": r.library.version,
+                "top": [
+                    {"function": n, "own_percent": round(p, 2), "in_library": i}
+                    for n, p, i in r.top
+                ],
+                "fixes_all": dict(r.all_fixes),
+                "fixes_top": dict(r.top_fixes),
+                "verified_faster_in_top": sum(
+                    1 for f in r.fixes or () if f.top and f.outcome == "faster"
+                ),
+                "tests_before": r.tests_before.__dict__ if r.tests_before else None,
+                "tests_after": r.tests_after.__dict__ if r.tests_after else None,
+                "workload_before": r.before,
+                "workload_after": r.after,
+                "change": change(r.before, r.after),
+                "capture_problems": r.capture_problems,
+                "fixes": [f.record() for f in r.fixes or ()],
+                "seconds": round(r.seconds, 1),
+                "error": r.error,
+            }
+            for r in reports
+        ],
+    }
 
 
 if __name__ == "__main__":

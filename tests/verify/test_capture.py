@@ -74,6 +74,9 @@ def test_capture_keeps_the_program_behaviour_and_spreads_the_sample(tmp_path: Pa
     # A lock cannot be pickled: counted and skipped, never a crash.
     assert by_name["wrap"].calls_seen == 30 and by_name["wrap"].recorded == 0
     assert by_name["wrap"].skipped_unpicklable == 30
+    assert by_name["wrap"].unpicklable_reason == (
+        "arguments: TypeError: cannot pickle '_thread.lock' object"
+    )
     # Recursion: only the outermost call is a recorded input.
     assert by_name["depth"].calls_seen == 1
     assert any("missing" in m for m in run.not_found)
@@ -106,3 +109,26 @@ def test_capture_command_with_named_functions_and_clear(
     assert main(["capture", "--clear"]) == 0
     assert "removed 2 captures" in capsys.readouterr().err
     assert main(["capture", "--", "nonsense"]) == 2
+
+
+def test_sampling_stops_when_pickling_costs_too_much_and_verify_says_so(tmp_path: Path) -> None:
+    from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
+
+    root = workspace(tmp_path / "ws")
+    steps = str(root / "walk" / "steps.py")
+    run = run_capture(
+        root,
+        [sys.executable, "main.py"],
+        [CaptureTarget(steps, "step")],
+        root,
+        calls=5,
+        stdout=subprocess.DEVNULL,
+        pickling_budget=0.0,  # every pickle is over budget: only the first `calls` are kept
+    )
+    capture = run.captures[0]
+    assert capture.calls_seen == 2000 and capture.recorded == 5 and capture.sampled_until == 5
+    _, records = store.load(root, steps, "step")
+    assert [pickle.loads(inputs)[0][0] for inputs, _ in records] == [0, 1, 2, 3, 4]
+    fixed = STEPS.replace("return i * 2 + (noise > 2)", "return (noise > 2) + i * 2")
+    verdict = verify_change(root, steps, "step", STEPS, fixed, VerifySettings(budget=1.0))
+    assert any("sampled from the first 5 of 2000 calls" in note for note in verdict.notes)

@@ -39,10 +39,10 @@ def _verdict(tmp_path: Path, qualname: str) -> str:
     return verdict.summary
 
 
-def test_a_generator_or_coroutine_is_named_as_such(tmp_path: Path) -> None:
-    assert (
-        _verdict(tmp_path, "tokens") == "unverified: `tokens` cannot be replayed: it is a generator"
-    )
+def test_a_coroutine_is_named_as_such_and_a_generator_gets_the_capture_command(
+    tmp_path: Path,
+) -> None:
+    assert "perfpilot capture --functions words.py::tokens" in _verdict(tmp_path, "tokens")
     assert _verdict(tmp_path, "fetch") == (
         "unverified: `fetch` cannot be replayed: it is an async function"
     )

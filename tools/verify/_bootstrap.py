@@ -5,13 +5,17 @@ must not import perfpilot (the program's interpreter may not have it). An import
 chosen functions right after their module runs, so every caller sees the wrapper. A wrapper
 records an outermost call only when reservoir sampling keeps it (spread over the whole run), so
 the program's work is unchanged: same calls, same results, same exceptions, same output.
+A generator function's wrapper is a generator that re-yields every item unchanged and records
+the items the program consumed (and whether it ran to the end, raised, or was closed early).
 """
 
 from __future__ import annotations
 
 import functools
+import importlib
 import importlib.abc
 import inspect
+import io
 import json
 import os
 import pickle
@@ -19,11 +23,33 @@ import random
 import runpy
 import sys
 import threading
+import time
 import types
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any, TextIO
 
 PROTOCOL = pickle.HIGHEST_PROTOCOL
+PICKLING_BUDGET = 2.0  # seconds of pickling per function before the reservoir stops sampling
+
+
+def _load_pickling() -> types.ModuleType:
+    """The sibling _pickling module, loaded by path so no user module can shadow it."""
+    import importlib.util
+
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_pickling.py")
+    spec = importlib.util.spec_from_file_location("_perfpilot_pickling", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+_pickling = _load_pickling()
+Tap, Tapped, TapPickler, dumps = (
+    _pickling.Tap,
+    _pickling.Tapped,
+    _pickling.TapPickler,
+    _pickling.dumps,
+)
 
 
 class Tee:
@@ -64,16 +90,25 @@ class Recorder:
         self.random = random.Random(seed)  # never the program's own random state
         self.seen = 0
         self.unpicklable = 0
+        self.unpicklable_reason = None  # the first pickling error, for the user
         self.too_large = 0
         self.kept = {}  # slot -> (call index, inputs bytes, outcome bytes)
         self.bytes = 0
         self.local = threading.local()
         self.problem = None
+        self.pickling = 0.0  # seconds spent pickling this function's calls
+        self.pickling_budget = PICKLING_BUDGET
+        self.stopped_at = 0  # the call index where sampling stopped (0: it never did)
 
     def slot(self, index: int) -> int | None:
         """The reservoir slot call `index` goes to, or None (Algorithm R)."""
         if index < self.limit:
             return index
+        if self.pickling > self.pickling_budget:
+            # Pickling this function's calls (a big `self`) costs the program too much: keep
+            # the sample so far rather than slow the run down further (reported).
+            self.stopped_at = self.stopped_at or index
+            return None
         choice = self.random.randrange(index + 1)
         return choice if choice < self.limit else None
 
@@ -108,14 +143,10 @@ class Recorder:
         kwargs: dict[str, Any],
     ) -> Any:
         """Run one call, keeping its inputs, outcome and output."""
-        try:
-            inputs = pickle.dumps((args, kwargs), PROTOCOL)
-        except Exception:
-            self.unpicklable += 1
+        entry = self.entry(args, kwargs)
+        if entry is None:
             return function(*args, **kwargs)
-        if len(inputs) > self.per_call:
-            self.too_large += 1
-            return function(*args, **kwargs)
+        inputs, args, kwargs = entry
         out, err = Tee(sys.stdout, self.per_call), Tee(sys.stderr, self.per_call)
         saved = sys.stdout, sys.stderr
         sys.stdout, sys.stderr = out, err
@@ -144,28 +175,44 @@ class Recorder:
         self,
         slot: int,
         index: int,
-        inputs: bytes,
+        inputs: bytes | Tapped,
         kind: str,
         value: Any,
         args: tuple[Any, ...],
         kwargs: dict[str, Any],
         out: Tee,
         err: Tee,
+        items: list[Any] | None = None,
     ) -> None:
-        """Store a call in its slot unless it cannot be pickled or is too large."""
+        """Store a call in its slot unless it cannot be pickled or is too large.
+
+        `items`: what a generator call yielded and the program consumed (None: not a generator).
+        """
+        record = {
+            "kind": kind,
+            "value": value,
+            "after": (args, kwargs),
+            "stdout": out.text(),
+            "stderr": err.text(),
+        }
+        if items is not None:
+            record["items"] = items
+            record["consumed"] = len(items)
+        if isinstance(inputs, Tapped):
+            if any(tap.overflow for tap in inputs.taps):
+                self.too_large += 1
+                return
+            try:
+                inputs = inputs.final()
+            except Exception as exc:
+                self.unpickled(exc, "items of an iterator argument")
+                return
         try:
-            outcome = pickle.dumps(
-                {
-                    "kind": kind,
-                    "value": value,
-                    "after": (args, kwargs),
-                    "stdout": out.text(),
-                    "stderr": err.text(),
-                },
-                PROTOCOL,
-            )
-        except Exception:
-            self.unpicklable += 1
+            started = time.perf_counter()
+            outcome = dumps(record)
+            self.pickling += time.perf_counter() - started
+        except Exception as exc:
+            self.unpickled(exc, "result or arguments after the call")
             return
         size = len(inputs) + len(outcome)
         replaced = self.kept.get(slot)
@@ -175,6 +222,155 @@ class Recorder:
             return
         self.kept[slot] = (index, inputs, outcome)
         self.bytes += size - freed
+
+    def unpickled(self, error: Exception, what: str) -> None:
+        """Count a call that cannot be pickled; keep the first reason."""
+        self.unpicklable += 1
+        if self.unpicklable_reason is None:
+            self.unpicklable_reason = f"{what}: {type(error).__name__}: {error}"[:200]
+
+    def wrap_generator(self, function: Callable[..., Any]) -> Callable[..., Any]:
+        """A generator wrapper: re-yields the items, records outermost calls the reservoir keeps."""
+        recorder = self
+
+        @functools.wraps(function)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            if getattr(recorder.local, "depth", 0):  # nested in an outer call being advanced
+                return (yield from function(*args, **kwargs))
+            index = recorder.seen
+            recorder.seen += 1
+            slot = recorder.slot(index)
+            return (yield from recorder.drive(function, slot, index, args, kwargs))
+
+        return wrapper
+
+    def entry(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[bytes | Tapped, tuple[Any, ...], dict[str, Any]] | None:
+        """The inputs of a call to record and the arguments to call with; None (counted) if not.
+
+        An argument that is an iterator that cannot be pickled (a generator) is tapped: the
+        call pulls its items through a Tap, and the items it pulled are its recorded value.
+        """
+        try:
+            started = time.perf_counter()
+            inputs: bytes | Tapped = dumps((args, kwargs))
+            self.pickling += time.perf_counter() - started
+        except Exception as exc:
+            tapped = self.tap(args, kwargs)
+            if tapped is None:
+                self.unpickled(exc, "arguments")
+                return None
+            inputs, args, kwargs = tapped
+        if len(inputs) > self.per_call:
+            self.too_large += 1
+            return None
+        return inputs, args, kwargs
+
+    def tap(
+        self, args: tuple[Any, ...], kwargs: dict[str, Any]
+    ) -> tuple[Tapped, tuple[Any, ...], dict[str, Any]] | None:
+        """The arguments with unpicklable iterators tapped, and their entry pickle; or None."""
+        taps: list[Tap] = []
+
+        def tapped(value: Any) -> Any:
+            if not isinstance(value, Iterator):
+                return value
+            try:
+                dumps(value)
+                return value
+            except Exception:
+                taps.append(Tap(value, self.per_call // 8))
+                return taps[-1]
+
+        args = tuple(tapped(value) for value in args)
+        kwargs = {name: tapped(value) for name, value in kwargs.items()}
+        if not taps:
+            return None
+        buffer = io.BytesIO()
+        try:
+            TapPickler(buffer, taps).dump((args, kwargs))
+        except Exception:
+            for tap in taps:  # the call still runs, with the taps: stop keeping items
+                tap.recording = False
+            return None
+        return Tapped(buffer.getvalue(), taps), args, kwargs
+
+    def drive(
+        self,
+        function: Callable[..., Any],
+        slot: int | None,
+        index: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Advance one generator call step by step, passing items, sends and throws through.
+
+        Nested calls of the same function made while it advances are part of this call. The
+        items the program consumed are kept (references; pickled once at the end, so one
+        shared object graph is pickled once) unless there are too many; a call the program
+        drives with send() or throw() is passed through but not recorded (replay iterates).
+        """
+        entry = self.entry(args, kwargs) if slot is not None else None
+        recording = entry is not None
+        inputs = None
+        if entry is not None:
+            inputs, args, kwargs = entry
+        local = self.local
+        generator = function(*args, **kwargs)
+        items: list[Any] = []
+        out, err = Tee(sys.stdout, self.per_call), Tee(sys.stderr, self.per_call)
+        sent: Any = None
+        thrown: BaseException | None = None
+        while True:
+            depth = getattr(local, "depth", 0)
+            local.depth = 1
+            saved = sys.stdout, sys.stderr
+            if recording:
+                sys.stdout, sys.stderr = out, err
+            try:
+                item = generator.throw(thrown) if thrown is not None else generator.send(sent)
+            except StopIteration as stop:
+                sys.stdout, sys.stderr = saved
+                if recording:
+                    self.keep(
+                        slot, index, inputs, "return", stop.value, args, kwargs, out, err, items
+                    )
+                return stop.value
+            except BaseException as exc:
+                sys.stdout, sys.stderr = saved
+                if recording:
+                    kind = type(exc)
+                    problem = (kind.__module__, kind.__qualname__, str(exc))
+                    self.keep(slot, index, inputs, "raise", problem, args, kwargs, out, err, items)
+                raise
+            finally:
+                local.depth = depth
+                sys.stdout, sys.stderr = saved
+            if recording:
+                items.append(item)
+                if len(items) > self.per_call // 8:  # cannot fit the size cap anyway
+                    self.too_large += 1
+                    recording = False
+            sent, thrown = None, None
+            try:
+                sent = yield item
+            except GeneratorExit:  # the program stopped consuming: keep what it consumed
+                generator.close()
+                if recording:
+                    self.keep(slot, index, inputs, "closed", None, args, kwargs, out, err, items)
+                raise
+            except BaseException as exc:
+                thrown = exc
+            if sent is not None or thrown is not None:
+                recording = False
+
+
+def mangled(owner: Any, name: str) -> str:
+    """The attribute a `__private` method is stored under in its class (`_Class__private`)."""
+    if isinstance(owner, type) and name.startswith("__") and not name.endswith("__"):
+        return f"_{owner.__name__.lstrip('_')}{name}"
+    return name
 
 
 def install(recorder: Recorder, module: types.ModuleType) -> None:
@@ -187,7 +383,8 @@ def install(recorder: Recorder, module: types.ModuleType) -> None:
     try:
         for part in parts[:-1]:
             owner = getattr(owner, part)
-        raw = owner.__dict__[parts[-1]] if isinstance(owner, type) else getattr(owner, parts[-1])
+        name = mangled(owner, parts[-1])
+        raw = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
     except (AttributeError, KeyError):
         recorder.problem = "not found in its module after import"
         return
@@ -196,11 +393,14 @@ def install(recorder: Recorder, module: types.ModuleType) -> None:
     if not callable(function) or isinstance(raw, property):
         recorder.problem = "not a plain function"
         return
-    if inspect.iscoroutinefunction(function) or inspect.isgeneratorfunction(function):
-        recorder.problem = "async and generator functions cannot be captured"
+    if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
+        recorder.problem = "async functions cannot be captured"
         return
-    wrapped = recorder.wrap(function)
-    setattr(owner, parts[-1], method(wrapped) if method else wrapped)
+    if inspect.isgeneratorfunction(function):
+        wrapped = recorder.wrap_generator(function)
+    else:
+        wrapped = recorder.wrap(function)
+    setattr(owner, name, method(wrapped) if method else wrapped)
     recorder.module = module.__name__
 
 
@@ -257,7 +457,9 @@ def write(output: str, recorders: list[Recorder]) -> None:
                 "module": recorder.module,
                 "seen": recorder.seen,
                 "unpicklable": recorder.unpicklable,
+                "unpicklable_reason": recorder.unpicklable_reason,
                 "too_large": recorder.too_large,
+                "sampled_until": recorder.stopped_at,
                 "problem": recorder.problem,
                 "sizes": [[len(i), len(o)] for _, i, o in records],
             }
@@ -287,6 +489,8 @@ def main() -> None:
         Recorder(t, spec["calls"], spec["max_call_bytes"], spec["max_function_bytes"], index)
         for index, t in enumerate(spec["targets"])
     ]
+    for recorder in recorders:
+        recorder.pickling_budget = spec.get("pickling_budget", PICKLING_BUDGET)
     by_file = {}
     for recorder in recorders:
         by_file.setdefault(os.path.realpath(recorder.path), []).append(recorder)

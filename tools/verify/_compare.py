@@ -11,12 +11,15 @@ shape, dtype and values (with the float tolerance).
 from __future__ import annotations
 
 import math
+import re
 import reprlib
 from typing import Any
 
 REL_TOL = 1e-9
 ABS_TOL = 1e-12
 MAX_DEPTH = 200
+_LIST_ITERATOR = type(iter([]))
+_ADDRESS = re.compile(r" at 0x[0-9a-fA-F]+")
 _short = reprlib.Repr()
 _short.maxstring = 80
 _short.maxother = 80
@@ -40,11 +43,18 @@ def type_name(value: object) -> str:
 
 
 def difference(
-    a: Any, b: Any, where: str = "", depth: int = 0, seen: set[tuple[int, int]] | None = None
+    a: Any,
+    b: Any,
+    where: str = "",
+    depth: int = 0,
+    seen: dict[tuple[int, int], tuple[Any, Any]] | None = None,
 ) -> str | None:
     """Where `a` and `b` first differ (a path such as "[2].name"), or None when they agree."""
     if seen is None:
-        seen = set()
+        # Pairs already compared or being compared. Kept for the whole comparison (a pair that
+        # differs ends it), so graphs with back-references (parent links) are walked once, not
+        # once per path; the values keep the objects alive, so an id cannot be reused.
+        seen = {}
     if a is b:
         return None
     if depth > MAX_DEPTH:
@@ -52,7 +62,7 @@ def difference(
     if type_name(a) != type_name(b):
         return f"{where or 'value'}: type {type(a).__qualname__} vs {type(b).__qualname__}"
     pair = (id(a), id(b))
-    if pair in seen:  # a cycle: already being compared further up
+    if pair in seen:  # compared already, or a cycle being compared further up
         return None
     if isinstance(a, float):
         return None if _close(a, b) else where or "value"
@@ -64,16 +74,17 @@ def difference(
         return None if same else where or "value"
     if isinstance(a, (str, bytes, int, bool, type(None), range, bytearray)):
         return None if a == b else where or "value"
+    if type(a) is _LIST_ITERATOR:  # an iterator argument: its items and position, unconsumed
+        return difference(a.__reduce__()[1:], b.__reduce__()[1:], where, depth + 1, seen)
     if type(a).__module__ == "numpy" or type(a).__module__.startswith("numpy."):
         return _numpy(a, b, where)
-    seen.add(pair)
-    try:
-        return _containers(a, b, where, depth, seen)
-    finally:
-        seen.discard(pair)
+    seen[pair] = (a, b)
+    return _containers(a, b, where, depth, seen)
 
 
-def _containers(a: Any, b: Any, where: str, depth: int, seen: set[tuple[int, int]]) -> str | None:
+def _containers(
+    a: Any, b: Any, where: str, depth: int, seen: dict[tuple[int, int], tuple[Any, Any]]
+) -> str | None:
     if isinstance(a, (list, tuple)):
         if len(a) != len(b):
             return f"{where or 'value'}: length {len(a)} vs {len(b)}"
@@ -85,9 +96,11 @@ def _containers(a: Any, b: Any, where: str, depth: int, seen: set[tuple[int, int
     if isinstance(a, dict):
         if len(a) != len(b):
             return f"{where or 'value'}: {len(a)} keys vs {len(b)}"
+        if any(key not in b for key in a):
+            # Keys that hash by identity (Elements, plain objects) are new objects in every
+            # replay: match the entries in insertion order instead (a replay keeps the order).
+            return _containers(list(a.items()), list(b.items()), where, depth, seen)
         for key, value in a.items():
-            if key not in b:
-                return f"{where}[{short_repr(key, 60)}] missing"
             found = difference(value, b[key], f"{where}[{short_repr(key, 60)}]", depth + 1, seen)
             if found:
                 return found
@@ -100,7 +113,11 @@ def _containers(a: Any, b: Any, where: str, depth: int, seen: set[tuple[int, int
         rest = list(b)  # elements of fresh-module classes: match by state, pairwise
         for item in a:
             match = next(
-                (i for i, y in enumerate(rest) if not difference(item, y, "", depth + 1, seen)),
+                (
+                    i
+                    for i, y in enumerate(rest)  # a trial: its pairs must not count as compared
+                    if not difference(item, y, "", depth + 1, dict(seen))
+                ),
                 None,
             )
             if match is None:
@@ -111,6 +128,8 @@ def _containers(a: Any, b: Any, where: str, depth: int, seen: set[tuple[int, int
         return None if type_name(a) == type_name(b) else where or "exception"
     state_a, state_b = _state(a), _state(b)
     if state_a is None or state_b is None:
+        if type(a).__eq__ is object.__eq__:  # `==` would only say whether it is the same object
+            return _opaque(a, b, where, depth, seen)
         try:
             return None if bool(a == b) else where or "value"
         except Exception:
@@ -122,6 +141,23 @@ def _containers(a: Any, b: Any, where: str, depth: int, seen: set[tuple[int, int
         if found:
             return found
     return None
+
+
+def _opaque(
+    a: Any, b: Any, where: str, depth: int, seen: dict[tuple[int, int], tuple[Any, Any]]
+) -> str | None:
+    """Objects with no attributes and no `==` (C types such as etree's Element, StringIO):
+    by the state they pickle, else by their repr without memory addresses."""
+    getstate = getattr(type(a), "__getstate__", None)
+    if getstate is not None and getstate is not object.__getstate__:
+        try:
+            state_a, state_b = a.__getstate__(), b.__getstate__()
+        except Exception:
+            pass
+        else:
+            return difference(state_a, state_b, where, depth + 1, seen)
+    same = _ADDRESS.sub("", short_repr(a)) == _ADDRESS.sub("", short_repr(b))
+    return None if same else where or "value"
 
 
 def _state(value: object) -> dict[str, Any] | None:

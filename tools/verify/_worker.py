@@ -5,12 +5,15 @@ capture's records (raw pickles, already authenticated by perfpilot) on stdin and
 result to the file the job names. Both versions are built the same way, from source, in fresh
 copies of the module under its own name; timing re-creates them every round so caches start
 empty, and runs them interleaved on the recorded sequence, in recorded order.
+A recorded generator call is replayed by consuming as many items as the program consumed
+(one more when it ran to the end, so an extra item shows), and timed the same way.
 """
 
 from __future__ import annotations
 
 import gc
 import importlib
+import inspect
 import io
 import json
 import os
@@ -18,7 +21,9 @@ import pickle
 import sys
 import time
 import types
+from collections import deque
 from collections.abc import Callable
+from itertools import islice
 from typing import Any
 
 
@@ -36,16 +41,93 @@ def _load_compare() -> types.ModuleType:
 _compare = _load_compare()
 
 MAX_ROUNDS = 60
+TAPPED = "perfpilot-tapped-inputs-1"  # the same marker as _bootstrap.TAPPED
 
 
 class Outcome:
-    """What one call did: returned or raised, the arguments afterwards, what it printed."""
+    """What one call did: returned or raised, the arguments afterwards, what it printed.
 
-    __slots__ = ("kind", "value", "after", "stdout", "stderr")
+    `items` is what a generator call yielded (None when the call returned no generator).
+    """
 
-    def __init__(self, kind: str, value: Any, after: Any, stdout: str, stderr: str) -> None:
+    __slots__ = ("kind", "value", "after", "stdout", "stderr", "items")
+
+    def __init__(
+        self,
+        kind: str,
+        value: Any,
+        after: Any,
+        stdout: str,
+        stderr: str,
+        items: list[Any] | None = None,
+    ) -> None:
         self.kind, self.value, self.after = kind, value, after
-        self.stdout, self.stderr = stdout, stderr
+        self.stdout, self.stderr, self.items = stdout, stderr, items
+
+
+class _Namespace:
+    """A module's globals as attributes (a fresh copy's, for singletons recorded by path)."""
+
+    def __init__(self, globals_: dict[str, Any]) -> None:
+        self._globals = globals_
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._globals[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+
+class _Unpickler(pickle.Unpickler):
+    """Resolves a recorded module (`import_module(name)`, see CapturePickler in _bootstrap.py)
+    to the fresh copy the version under test runs in, so its singletons are that copy's own;
+    and a tapped iterator argument's persistent id to an iterator over the items it gave."""
+
+    def __init__(self, data: bytes, home: dict[str, Any] | None, streams: list[Any]) -> None:
+        super().__init__(io.BytesIO(data))
+        self._home = home
+        self._streams = streams
+        self._made: dict[int, Any] = {}
+
+    def find_class(self, module: str, name: str) -> Any:
+        found = super().find_class(module, name)
+        if found is importlib.import_module and self._home is not None:
+            home = self._home
+            own = home.get("__name__")
+            return lambda target: _Namespace(home) if target == own else found(target)
+        return found
+
+    def persistent_load(self, pid: Any) -> Any:
+        if pid not in self._made:
+            self._made[pid] = iter(self._streams[pid])
+        return self._made[pid]
+
+
+def load_inputs(
+    inputs: bytes, function: Callable[..., Any] | None = None
+) -> tuple[tuple[Any, ...], dict[str, Any]]:
+    """Fresh (args, kwargs) of a recorded call, for `function` (its module's singletons).
+
+    A tapped iterator argument becomes an iterator over the items the call pulled from it.
+    """
+    home = getattr(function, "__globals__", None)
+    value = _Unpickler(inputs, home, []).load()
+    if not (isinstance(value, tuple) and len(value) == 3 and value[0] == TAPPED):
+        return value
+    _, body, streams = value
+    return _Unpickler(body, home, streams).load()
+
+
+def plan(recorded: bytes) -> int | None:
+    """How many items to consume of a recorded generator call (None: not a generator call)."""
+    try:
+        saved = pickle.loads(recorded)
+        consumed = saved.get("consumed")
+    except Exception:
+        return None
+    if consumed is None:
+        return None
+    return consumed if saved["kind"] == "closed" else consumed + 1
 
 
 def build(module: types.ModuleType, source: str, filename: str, qualname: str) -> Any:
@@ -59,31 +141,51 @@ def build(module: types.ModuleType, source: str, filename: str, qualname: str) -
     parts = qualname.split(".")
     for part in parts[:-1]:
         owner = getattr(owner, part)
-    raw = owner.__dict__[parts[-1]] if isinstance(owner, type) else getattr(owner, parts[-1])
+    name = parts[-1]
+    if isinstance(owner, type) and name.startswith("__") and not name.endswith("__"):
+        name = f"_{owner.__name__.lstrip('_')}{name}"  # a `__private` method, as stored
+    raw = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
     if isinstance(raw, (staticmethod, classmethod)):
         raw = raw.__func__  # recorded arguments hold the class (or nothing) already
     return raw
 
 
-def call(function: Callable[..., Any], inputs: bytes) -> Outcome:
-    """Run one recorded call on fresh copies of its arguments."""
-    args, kwargs = pickle.loads(inputs)
+def call(function: Callable[..., Any], inputs: bytes, limit: int | None = None) -> Outcome:
+    """Run one recorded call on fresh copies of its arguments (`limit`: a generator call's)."""
+    args, kwargs = load_inputs(inputs, function)
     out, err = io.StringIO(), io.StringIO()
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
+    items = None
     try:
         value = function(*args, **kwargs)
+        if limit is not None and inspect.isgenerator(value):
+            generator, value, items = value, None, []
+            while len(items) < limit:  # item by item: a raise still shows what came before
+                try:
+                    items.append(next(generator))
+                except StopIteration as stop:
+                    value = stop.value
+                    break
+            else:
+                generator.close()
         kind = "return"
     except Exception as exc:
         kind = "raise"
         value = (type(exc).__module__, type(exc).__qualname__, str(exc))
     finally:
         sys.stdout, sys.stderr = saved
-    return Outcome(kind, value, (args, kwargs), out.getvalue(), err.getvalue())
+    return Outcome(kind, value, (args, kwargs), out.getvalue(), err.getvalue(), items)
 
 
 def compare(first: Outcome, second: Outcome) -> tuple[str, str] | None:
     """(aspect, detail) of the first way two outcomes differ, or None."""
+    if (first.items is None) != (second.items is None):
+        return ("yielded items", "a generator vs not a generator")
+    if first.items is not None:
+        where = _compare.difference(first.items, second.items)
+        if where:
+            return ("yielded items", where)
     if first.kind != second.kind:
         return ("exception", f"{first.kind} vs {second.kind}")
     if first.kind == "raise":
@@ -117,6 +219,8 @@ def shown(outcome: Outcome, aspect: str = "return value", detail: str = "") -> s
         return "printed " + _compare.short_repr(
             outcome.stderr if detail == "stderr" else outcome.stdout
         )
+    if aspect == "yielded items":
+        return "yielded " + _compare.short_repr(outcome.items)
     if aspect == "argument mutation":
         args, kwargs = outcome.after
         return "arguments after the call: " + _compare.short_repr(
@@ -133,17 +237,18 @@ def replay(
     job: dict[str, Any],
     records: list[tuple[bytes, bytes]],
     deadline: float,
+    limits: list[int | None],
 ) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
     """Original twice, then fixed, on every record; the first difference and the notes."""
     make = lambda source: build(module, source, job["filename"], job["qualname"])  # noqa: E731
     first_fn, second_fn = make(job["original"]), make(job["original"])
     first = []
-    for inputs, _ in records:
-        first.append(call(first_fn, inputs))
+    for (inputs, _), limit in zip(records, limits):
+        first.append(call(first_fn, inputs, limit))
         if time.perf_counter() > deadline and len(first) >= 8:
             break  # a slow function: judge the calls that fit in the budget
     records = records[: len(first)]
-    second = [call(second_fn, inputs) for inputs, _ in records]
+    second = [call(second_fn, inputs, limit) for (inputs, _), limit in zip(records, limits)]
     unstable = [i for i, (a, b) in enumerate(zip(first, second)) if compare(a, b)]
     irreproducible = 0
     for outcome, (_, recorded) in zip(first, records):
@@ -155,7 +260,12 @@ def replay(
         if compare(
             outcome,
             Outcome(
-                saved["kind"], saved["value"], saved["after"], saved["stdout"], saved["stderr"]
+                "return" if saved["kind"] == "closed" else saved["kind"],  # consumed, then closed
+                saved["value"],
+                saved["after"],
+                saved["stdout"],
+                saved["stderr"],
+                saved.get("items"),
             ),
         ):
             irreproducible += 1
@@ -172,7 +282,7 @@ def replay(
         aspect, detail = compare(first[i], second[i])
         result["unstable_example"] = _example(i, records, first[i], second[i], aspect, detail)
     for i, (inputs, _) in enumerate(records):
-        fixed = call(fixed_fn, inputs)
+        fixed = call(fixed_fn, inputs, limits[i])
         if i in unstable:
             continue
         found = compare(first[i], fixed)
@@ -191,7 +301,7 @@ def _example(
     detail: str,
 ) -> dict[str, Any]:
     """The input and both outcomes of call `i`, as reprs a person can read."""
-    args, kwargs = pickle.loads(records[i][0])
+    args, kwargs = load_inputs(records[i][0])
     shown_args = ", ".join(
         [_compare.short_repr(a, 80) for a in args]
         + [f"{k}={_compare.short_repr(v, 80)}" for k, v in kwargs.items()]
@@ -220,6 +330,7 @@ def timing(
     records: list[tuple[bytes, bytes]],
     deadline: float,
     estimate: float,
+    limits: list[int | None],
 ) -> dict[str, Any] | None:
     """Per-call minimum times of original (A), fixed (B) and original again (A2), interleaved.
 
@@ -243,7 +354,9 @@ def timing(
         functions = {
             name: build(module, sources[name], job["filename"], job["qualname"]) for name in names
         }
-        arguments = {name: [pickle.loads(inputs) for inputs, _ in records] for name in names}
+        arguments = {
+            name: [load_inputs(inputs, functions[name]) for inputs, _ in records] for name in names
+        }
         order = orders[round_number % 3]
         gc.collect()
         gc.disable()
@@ -254,9 +367,13 @@ def timing(
                 for name in order:
                     function = functions[name]
                     args, kwargs = arguments[name][i]
+                    limit = limits[i]
                     begin = clock()
                     try:
-                        function(*args, **kwargs)
+                        value = function(*args, **kwargs)
+                        if limit is not None:  # a generator call: timed until consumed
+                            deque(islice(value, limit), maxlen=0)
+                            value.close()
                     except Exception:
                         pass
                     elapsed = clock() - begin
@@ -290,10 +407,11 @@ def main() -> None:
         os.chdir(job["cwd"])
     module = importlib.import_module(job["module"])
     replay_started = time.perf_counter()
-    result, records = replay(module, job, records, started + budget * 0.15)
+    limits = [plan(outcome) for _, outcome in records]
+    result, records = replay(module, job, records, started + budget * 0.15, limits)
     estimate = time.perf_counter() - replay_started  # three runs of the sequence: one round
     if result["difference"] is None and job["time"]:
-        result["timing"] = timing(module, job, records, started + budget, estimate)
+        result["timing"] = timing(module, job, records, started + budget, estimate, limits)
     result["seconds"] = time.perf_counter() - started
     with open(job["result"], "w", encoding="utf-8") as handle:
         json.dump(result, handle)

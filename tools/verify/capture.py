@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import ast
 import json
 import os
 import shutil
 import subprocess
 import tempfile
-import textwrap
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +22,9 @@ BOOTSTRAP = Path(__file__).with_name("_bootstrap.py")
 DEFAULT_CALLS = 256
 MAX_CALL_BYTES = 16 * 1024 * 1024
 MAX_FUNCTION_BYTES = 64 * 1024 * 1024
+# Seconds of pickling per function after which sampling stops (the sample so far is kept):
+# a method whose `self` holds a whole document model would otherwise slow the run many times.
+PICKLING_BUDGET = 2.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,32 +46,15 @@ def function_hash(path: str, qualname: str, text: str | None = None) -> str:
 
 
 def uncapturable(path: str, qualname: str, text: str) -> str | None:
-    """Why calls of this function cannot be recorded (async or generator), or None.
+    """Why calls of this function cannot be recorded (async), or None.
 
     The same rule the capture bootstrap applies at run time, read from the source, so that
-    `verify` does not advise a capture that would record nothing.
+    `verify` does not advise a capture that would record nothing. Generators are captured
+    (their consumed items are recorded); coroutines and async generators are not.
     """
     found = index_source(text, path).by_qualname(qualname)
-    if not found:
-        return None
-    function = found[-1]
-    if function.is_async:
+    if found and found[-1].is_async:
         return "it is an async function"
-    lines = text.splitlines()[function.first_line - 1 : function.end_line]
-    try:
-        tree = ast.parse(textwrap.dedent("\n".join(lines)))
-    except SyntaxError:
-        return None
-    definition = tree.body[0] if tree.body else None
-    if not isinstance(definition, ast.FunctionDef):
-        return None
-    pending: list[ast.AST] = list(definition.body)
-    while pending:  # yields of nested functions and lambdas belong to them
-        node = pending.pop()
-        if isinstance(node, ast.Yield | ast.YieldFrom):
-            return "it is a generator"
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.Lambda | ast.ClassDef):
-            pending.extend(ast.iter_child_nodes(node))
     return None
 
 
@@ -85,6 +69,7 @@ def run_capture(
     max_call_bytes: int = MAX_CALL_BYTES,
     max_function_bytes: int = MAX_FUNCTION_BYTES,
     timeout: float | None = None,
+    pickling_budget: float = PICKLING_BUDGET,
 ) -> CaptureRun:
     """Run `command` once, recording up to `calls` calls of each target; store the captures."""
     if not targets:
@@ -99,6 +84,7 @@ def run_capture(
             "calls": max(1, calls),
             "max_call_bytes": max_call_bytes,
             "max_function_bytes": max_function_bytes,
+            "pickling_budget": pickling_budget,
             "targets": [
                 {"path": os.path.realpath(t.path), "qualname": t.qualname} for t in targets
             ],
@@ -156,6 +142,8 @@ def _store(root: str | Path, data: bytes, returncode: int, seconds: float) -> Ca
             skipped_unpicklable=entry["unpicklable"],
             skipped_too_large=entry["too_large"],
             created=time.time(),
+            unpicklable_reason=entry.get("unpicklable_reason") or "",
+            sampled_until=entry.get("sampled_until") or 0,
         )
         stored.append(str(store.save(root, header, records)))
         captures.append(header)

@@ -32,6 +32,8 @@ class FunctionCapture:
     skipped_unpicklable: int
     skipped_too_large: int
     created: float  # time.time()
+    unpicklable_reason: str = ""  # the first pickling error ("arguments: TypeError: ...")
+    sampled_until: int = 0  # sampling stopped at this call (pickling budget); 0: whole run
 
 
 @dataclass(frozen=True, slots=True)

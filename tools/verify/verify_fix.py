@@ -77,13 +77,19 @@ def _replayed(
         ), None
     header, records = loaded
     notes = []
+    if header.sampled_until:
+        notes.append(
+            f"the calls were sampled from the first {header.sampled_until} of"
+            f" {header.calls_seen} calls only: pickling them cost more than the capture allows"
+        )
     if header.source_hash and header.source_hash != function_hash(path, qualname, original):
         notes.append("the capture was made with an older version of the function")
     if not records:
         return unverified(
             f"{header.calls_seen} call{'s' if header.calls_seen != 1 else ''} seen, none recorded"
             f" ({header.skipped_unpicklable} with arguments or results that cannot be pickled,"
-            f" {header.skipped_too_large} too large)",
+            f" {header.skipped_too_large} too large)"
+            + (f"; first: {header.unpicklable_reason}" if header.unpicklable_reason else ""),
             notes,
         ), header.python
     job = ReplayJob(original, fixed, settings.budget, memory_mb=settings.memory_mb)
