@@ -58,7 +58,7 @@ def decide(result: dict[str, Any], header: FunctionCapture, notes: list[str]) ->
         example = result["unstable_example"]
         summary = (
             f"nondeterministic: the original gave two different results for the same input"
-            f" ({result['unstable']} of {calls} calls, e.g. {example['aspect']} on"
+            f" ({result['unstable']} of {calls} calls, e.g. {example['aspect']}{_at(example)} on"
             f" {header.qualname}({example['input']}): {example['original']} then"
             f" {example['fixed']}); behaviour cannot be compared"
         )
@@ -128,6 +128,12 @@ def with_tests(verdict: Verdict, run: TestRun) -> Verdict:
     else:
         summary = f"{summary}, {passed}"
     return replace(verdict, summary=summary, tests=run, notes=notes)
+
+
+def _at(example: dict[str, Any]) -> str:
+    """` at argument 1.cache[3]`: where in the values two results differed, when known."""
+    detail = str(example.get("detail") or "")
+    return f" at {detail}" if detail and detail != "value" else ""
 
 
 def _s(count: int) -> str:
