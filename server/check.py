@@ -19,6 +19,7 @@ from perfpilot.server.render import FixSummary, Summary, display_path, render
 from perfpilot.server.verify_cli import verify_settings
 from perfpilot.tools.config import (
     PROFILES_DIR,
+    Settings,
     find_workspace_root,
     load_settings,
     parse_path_mapping,
@@ -102,8 +103,20 @@ def _check_project(
         diff_all=args.diff_all,
         verify=verify_settings(args, settings) if args.verify else None,
         jobs=args.jobs or os.cpu_count() or 1,
+        include_unproven=_include_unproven(args.include_unproven, settings),
     )
     return check_workspace(root, profile_paths, options, bar, loaded=loaded, cwd=cwd)
+
+
+def _include_unproven(asked: bool, settings: Settings) -> bool:
+    """--include-unproven, unless the project's `include_unproven = false` turns it off."""
+    if asked and settings.forbid_unproven:
+        print(
+            "perfpilot: warning: --include-unproven ignored: [tool.perfpilot] include_unproven"
+            " = false in this project",
+            file=sys.stderr,
+        )
+    return asked and not settings.forbid_unproven
 
 
 def _projects_of(paths: list[str] | None, home: Path) -> dict[Path, list[str] | None]:

@@ -38,6 +38,8 @@ class CheckOptions:
     include_generated: bool = False  # [tool.perfpilot] include_generated / --include-generated
     diff_all: bool = False  # --diff-all: after the patch, every fix it leaves out
     jobs: int = 1  # processes for the per-file work (the CLI uses every core)
+    # --include-unproven: offer skills measured below 1.05x on the corpus (skills/offering.py)
+    include_unproven: bool = False
 
 
 @dataclass

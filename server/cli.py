@@ -9,6 +9,7 @@ import sys
 from collections.abc import Sequence
 from importlib import import_module
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
 
@@ -16,6 +17,9 @@ from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_versio
 # nothing more, each subcommand only what it runs (libcst skills, profile loaders, the LLM
 # client), and `perfpilot mcp` must answer its client within a few hundred ms.
 SAMPLERS = ("cprofile", "py-spy")  # tools.profiling's, checked equal by a test
+
+if TYPE_CHECKING:
+    from perfpilot.skills.registry import Skill
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 
@@ -127,6 +131,12 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         "--include-generated",
         action="store_true",
         help="look for fix opportunities in generated files too (skipped by default)",
+    )
+    check.add_argument(
+        "--include-unproven",
+        action="store_true",
+        help="also offer fixes of skills measured below 1.05x on the corpus (see `perfpilot"
+        " skills`)",
     )
     check.add_argument(
         "--all",
@@ -312,6 +322,7 @@ def run_profile(args: argparse.Namespace) -> int:
 
 def run_skills(args: argparse.Namespace) -> int:
     """`perfpilot skills [NAME]`: one line per skill, or one skill's text."""
+    from perfpilot.skills.measured import MIN_MEDIAN
     from perfpilot.skills.registry import discover
     from perfpilot.tools.config import find_workspace_root
 
@@ -333,12 +344,25 @@ def run_skills(args: argparse.Namespace) -> int:
         how = "transform" if skill.transform is not None else "words only"
         usual, _, conditions = skill.applicability_rule().partition("; ")
         print(
-            f"{skill.code or '-':6} {skill.name:28} {usual:12} {how:10} {skill.origin}"
+            f"{skill.code or '-':6} {skill.name:28} {usual:12} {how:10}"
+            f" {_measured_cell(skill):22} {skill.origin}"
             f"  {skill.description.split('. ')[0].rstrip('.')}"
         )
         if conditions:  # what lowers or raises a fix's applicability, from SKILL.md
             print(f"{'':6} {conditions}")
+        if skill.unproven:
+            print(
+                f"{'':6} not offered by default: measured below {MIN_MEDIAN}x on the corpus"
+                " (--include-unproven offers it; a fix verified faster is offered anyway)"
+            )
     return EXIT_CLEAN
+
+
+def _measured_cell(skill: Skill) -> str:
+    """`1.12x over 7 fixes`, or `unmeasured` (a skill with a transform only)."""
+    if skill.measured is not None:
+        return skill.measured.describe()
+    return "unmeasured" if skill.transform is not None else "-"
 
 
 def run_skills_export(args: argparse.Namespace, root: Path) -> int:

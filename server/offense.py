@@ -31,6 +31,7 @@ class OffenseOptions(Protocol):
     unsafe_setting: bool
     include_generated: bool  # fix opportunities in generated files too
     diff_all: bool  # with diff: each fix left out, marked, after the patch
+    include_unproven: bool  # offer skills measured not to win on the corpus (the user's opt-in)
 
 
 @dataclass
@@ -78,7 +79,9 @@ def run_offense(
     def one_file(path: str) -> FileReport:
         hot = None if args.all_functions else hot_by_file[path]
         if check is not None and mode == "report":
-            return _verified_report(path, hot, active, check, str(root), python)
+            return _verified_report(
+                path, hot, active, check, str(root), python, args.include_unproven
+            )
         return process_file(
             path,
             hot,
@@ -91,6 +94,7 @@ def run_offense(
             verify=check,
             include_generated=args.include_generated,
             show_all=args.diff_all,
+            include_unproven=args.include_unproven,
         )
 
     # Verification runs the user's code under a time budget per fix: it stays sequential.
@@ -115,12 +119,17 @@ def _verified_report(
     check: Verifier,
     root: str,
     python: tuple[int, int] | None,
+    include_unproven: bool,
 ) -> FileReport:
+    """Every fix verified; the offered ones reported, largest expected saving first."""
     try:
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return FileReport(path, [], error=f"{path}: cannot read: {exc}")
-    found = verified_opportunities(text, path, hot, skills, check, root=root, python=python)
+    found = verified_opportunities(
+        text, path, hot, skills, check, root=root, python=python, include_unproven=include_unproven
+    )
+    found.sort(key=lambda v: (-(v.found.saving or 0.0), v.finding.line, v.finding.column))
     return FileReport(path, [item.finding for item in found])
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfpilot.skills.batch_fix import batch_round, disjoint
+from perfpilot.skills.offering import held_back_reason, offered, offered_only
 from perfpilot.skills.registry import Skill
 from perfpilot.skills.runner import (
     FindCache,
@@ -97,9 +98,10 @@ def findings_in(
     hot: Mapping[str, Evidence] | None,
     skills: Sequence[Skill],
     python: tuple[int, int] | None = None,
+    include_unproven: bool = False,
 ) -> list[Finding]:
-    """PP1xx findings of one file, hottest saving first, then by position."""
-    found = scan_text(text, path, hot, skills, python)
+    """PP1xx findings of one file (those offered), largest expected saving first."""
+    found = offered_only(scan_text(text, path, hot, skills, python), include_unproven)
     found.sort(key=lambda f: (-(f.saving or 0.0), f.opportunity.line, f.opportunity.column))
     return [finding_of(f) for f in found]
 
@@ -115,12 +117,16 @@ def fix_text(
     python: tuple[int, int] | None = None,
     verify: Callable[[str, Found, Fix], Fix] | None = None,
     cache: FindCache | None = None,
+    include_unproven: bool = False,
+    prove_unproven: bool = True,
 ) -> FileFixes:
     """Apply every fix at or above `minimum`, in rounds, re-scanning after each.
 
     Each round re-finds the opportunities in the edited text, so positions never go stale
     and one fix cannot clobber another's lines. With `verify`, only fixes verified faster
-    are applied.
+    are applied. An unproven skill's fix (skills/offering.py) is left out, unless
+    `include_unproven` or it is verified faster here: with `verify` and `prove_unproven`
+    it is verified first (False when `verify` only looks verdicts up).
     """
     result = FileFixes(text)
     tried: set[tuple[str, str, str]] = set()
@@ -130,6 +136,8 @@ def fix_text(
     for _ in range(MAX_ROUNDS):
         found = scan_text(result.text, path, hot, skills, python, cache)
         pending = [f for f in found if _identity(f, result.text) not in tried]
+        if verify is None or not prove_unproven:  # nothing new can prove an unproven skill
+            pending = offered_only(pending, include_unproven)
         if not pending:
             break
         # Verification measures each fix on its own, so only unverified rounds are batched.
@@ -138,29 +146,54 @@ def fix_text(
         for candidate in pending:
             tried.add(_identity(candidate, result.text))
             title = f"{candidate.skill.code} {candidate.opportunity.title}"
-            fix = None
-            if candidate.claim >= minimum:
-                fix = build_fix(result.text, candidate, root=root, python=python)
-                if verify is not None:
-                    fix = verify(result.text, candidate, fix)
-                if not fix.applicable:
-                    result.refused.append((title, fix.refusal or "refused"))
-                    continue
-                if verify is not None and fix.verdict is not None and not _faster(fix):
-                    result.held.append((title, fix.verdict.summary))
-                    continue
-            level = fix.applicability if fix is not None else candidate.claim
-            if level < minimum:
-                shown_only = level is Applicability.DISPLAY_ONLY
+            held_back = not offered(candidate, include_unproven)
+            if candidate.claim < minimum and not held_back and not _may_rise(candidate, verify):
+                shown_only = candidate.claim is Applicability.DISPLAY_ONLY
                 (result.display_only if shown_only else result.hidden_unsafe).append(title)
                 continue
-            assert fix is not None
+            fix = verified_fix(result.text, candidate, root, python, verify)
+            if held_back and not offered(candidate, include_unproven):
+                result.held.append((title, held_back_reason(candidate)))
+                continue
+            if not fix.applicable:
+                result.refused.append((title, fix.refusal or "refused"))
+                continue
+            if verify is not None and fix.verdict is not None and not _faster(fix):
+                result.held.append((title, fix.verdict.summary))
+                continue
+            if fix.applicability < minimum:
+                shown_only = fix.applicability is Applicability.DISPLAY_ONLY
+                (result.display_only if shown_only else result.hidden_unsafe).append(title)
+                continue
             result.text = apply_edits(result.text, fix.edits)
             result.applied.append(title)
             break  # lines moved: find the rest again in the new text
     else:
         print(f"perfpilot: warning: {path}: stopped after {MAX_ROUNDS} fixes", file=sys.stderr)
     return result
+
+
+def verified_fix(
+    text: str,
+    candidate: Found,
+    root: str | None,
+    python: tuple[int, int] | None,
+    verify: Callable[[str, Found, Fix], Fix] | None,
+) -> Fix:
+    """The validated fix, verified when asked; rebuilt when a faster verdict raised its claim."""
+    claim = candidate.claim
+    fix = build_fix(text, candidate, root=root, python=python)
+    if verify is None:
+        return fix
+    fix = verify(text, candidate, fix)
+    if candidate.claim != claim:  # the same edits: the verdict comes from the cache
+        fix = verify(text, candidate, build_fix(text, candidate, root=root, python=python))
+    return fix
+
+
+def _may_rise(candidate: Found, verify: Callable[[str, Found, Fix], Fix] | None) -> bool:
+    """With verification, a fix below the minimum whose skill lets a faster verdict raise it."""
+    return verify is not None and candidate.skill.verified_applicability is not None
 
 
 def _faster(fix: Fix) -> bool:
@@ -231,6 +264,7 @@ def process_file(
     verify: Callable[[str, Found, Fix], Fix] | None = None,
     include_generated: bool = False,
     show_all: bool = False,
+    include_unproven: bool = False,
 ) -> FileReport:
     """Scan one file; with mode "fix" write the fixed text atomically, with "diff" show it.
 
@@ -244,17 +278,26 @@ def process_file(
         return FileReport(path, [], error=f"{path}: cannot read: {exc}")
     if not include_generated and is_generated(original):
         # A fix there is lost at the next generation: say how many were left alone, no more.
-        skipped = len(scan_text(original, path, hot, skills, python))
-        return FileReport(path, [], skipped_generated=skipped)
+        found = scan_text(original, path, hot, skills, python)
+        return FileReport(path, [], skipped_generated=len(offered_only(found, include_unproven)))
     if mode == "report":
-        return FileReport(path, findings_in(original, path, hot, skills, python))
+        return FileReport(path, findings_in(original, path, hot, skills, python, include_unproven))
     fixes = fix_text(
-        original, path, hot, skills, minimum=minimum, root=root, python=python, verify=verify
+        original,
+        path,
+        hot,
+        skills,
+        minimum=minimum,
+        root=root,
+        python=python,
+        verify=verify,
+        include_unproven=include_unproven,
     )
-    report = FileReport(path, findings_in(fixes.text, path, hot, skills, python), fixes)
+    remaining = findings_in(fixes.text, path, hot, skills, python, include_unproven)
+    report = FileReport(path, remaining, fixes)
     if mode == "diff" and show_all:
         report.unapplied_diff = unapplied_diffs(
-            fixes.text, path, hot, skills, minimum, root, python, display or path
+            fixes.text, path, hot, skills, minimum, root, python, display or path, include_unproven
         )
     if fixes.text == original:
         return report
@@ -266,7 +309,7 @@ def process_file(
         report.written = True
     except (StaleFileError, OSError) as exc:
         report.error = str(exc)
-        report.findings = findings_in(original, path, hot, skills, python)
+        report.findings = findings_in(original, path, hot, skills, python, include_unproven)
         fixes.applied.clear()
     return report
 
@@ -280,6 +323,7 @@ def unapplied_diffs(
     root: str | None,
     python: tuple[int, int] | None,
     display: str,
+    include_unproven: bool = False,
 ) -> str:
     """Each validated fix below `minimum` as its own diff against `text`, under a marker line.
 
@@ -287,7 +331,7 @@ def unapplied_diffs(
     each is independent of the others.
     """
     sections = []
-    for found in scan_text(text, path, hot, skills, python):
+    for found in offered_only(scan_text(text, path, hot, skills, python), include_unproven):
         if found.claim >= minimum:
             continue  # applied already, or refused: the summary says why
         fix = build_fix(text, found, root=root, python=python)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from perfpilot.skills.fixing import Evidence, scan_text
+from perfpilot.skills.offering import held_back_reason, offered, offered_only
 from perfpilot.skills.registry import Skill
 from perfpilot.skills.runner import Found, build_fix, fix_title
 from perfpilot.tools.edits import (
@@ -52,6 +53,7 @@ class Opportunity:
     title: str
     evidence: str
     saving_percent: float | None
+    estimate: str  # what saving_percent rests on: a verdict here, the skill's median, static
     applicability: str  # after validation: safe, unsafe, display-only
     applicable: bool
     refusal: str | None
@@ -89,11 +91,12 @@ def file_opportunities(
     *,
     root: str,
     python: tuple[int, int] | None,
+    include_unproven: bool = False,
 ) -> list[Opportunity]:
-    """Every opportunity the skills see in one file, each built and validated, hottest first."""
+    """Every opportunity offered in one file, each built and validated, hottest first."""
     text = _read(path, display)
     digest = content_hash(text)
-    found = scan_text(text, str(path), hot, skills, python)
+    found = offered_only(scan_text(text, str(path), hot, skills, python), include_unproven)
     found.sort(key=lambda f: (-(f.saving or 0.0), f.opportunity.line, f.opportunity.column))
     reports = []
     for candidate in found:
@@ -115,6 +118,7 @@ def apply_opportunity(
     minimum: Applicability,
     root: str,
     python: tuple[int, int] | None,
+    include_unproven: bool = False,
 ) -> Applied:
     """Apply one validated fix atomically; FixRefused when stale, gone, refused or too unsafe."""
     try:
@@ -139,6 +143,8 @@ def apply_opportunity(
     )
     if match is None:
         raise FixRefused(f"{display}: no {skill} opportunity {key!r} in `{qualname}`")
+    if not offered(match, include_unproven):
+        raise FixRefused(f"{display}: not offered: {held_back_reason(match)}")
     fix = build_fix(text, match, root=root, python=python)
     if not fix.applicable:
         raise FixRefused(f"{fix.title}: refused by validation: {fix.refusal}")
@@ -188,6 +194,7 @@ def _report(found: Found, fix: Fix, text: str, display: str, digest: str) -> Opp
         title=fix_title(found),
         evidence=opportunity.evidence,
         saving_percent=round(saving, 2) if saving is not None else None,
+        estimate=found.estimate.basis,
         applicability=level_name(fix.applicability),
         applicable=fix.applicable,
         refusal=fix.refusal,

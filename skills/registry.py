@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import yaml
 
+from perfpilot.skills.measured import Measured, measured_of
 from perfpilot.tools.model import Applicability
 
 if TYPE_CHECKING:  # libcst loads with the first transform, not with a skill listing
@@ -32,6 +33,7 @@ _APPLICABILITY = {
 }
 MAX_SKILL_BYTES = 256 * 1024
 OTHERWISE = "otherwise"
+VERIFIED_FASTER_KEY = "applicability-verified-faster"
 _LOADED = "perfpilot.skills._loaded"  # the packages made for trusted skill folders
 
 
@@ -52,6 +54,18 @@ class Skill:
     # Each level a fix can get and when (metadata `applicability-default` and
     # `applicability-<level>-when`); empty when every fix gets the ceiling.
     applicability_when: tuple[tuple[Applicability, str], ...] = ()
+    # metadata `measured-median`/`measured-fixes`; None: unmeasured (see skills/measured.py)
+    measured: Measured | None = None
+    # metadata `applicability-verified-faster`: the level an instance may rise to when
+    # verification measured its fix faster on its function, behaviour equal (None: never).
+    verified_applicability: Applicability | None = None
+    # What was wrong in SKILL.md but did not stop it loading (a bad measured figure).
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def unproven(self) -> bool:
+        """Measured on the corpus below MIN_MEDIAN: not offered by default."""
+        return self.measured is not None and not self.measured.proven
 
     def applicability_rule(self) -> str:
         """`unsafe; safe when ...`: the usual level first, then when another one applies."""
@@ -62,6 +76,9 @@ class Skill:
             for level, when in pairs
             if not when.startswith(OTHERWISE)
         ]
+        if self.verified_applicability is not None:
+            level = _level_name(self.verified_applicability)
+            others.append(f"{level} when verified faster on the function, behaviour equal")
         return "; ".join(usual + others)
 
 
@@ -123,6 +140,7 @@ def discover(
                 )
                 continue
             found.skills.append(skill)
+            found.problems += skill.warnings
     return found
 
 
@@ -160,6 +178,8 @@ def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
         )
     applicability = _APPLICABILITY[applicability_text]
     when = _applicability_when(metadata, applicability, skill_md)
+    measured, figure_problems = measured_of(metadata)
+    verified_level = _verified_applicability(metadata, applicability, skill_md)
     skill = Skill(
         name=name,
         description=description.strip(),
@@ -171,6 +191,9 @@ def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
         origin=origin,
         metadata=dict(metadata),
         applicability_when=when,
+        measured=measured,
+        verified_applicability=verified_level,
+        warnings=tuple(f"{skill_md}: {problem}" for problem in figure_problems),
     )
     transform_py = skill_md.parent / "transform.py"
     if trusted and transform_py.is_file():
@@ -238,6 +261,26 @@ def _applicability_when(
     if max(level for level, _ in pairs) != ceiling:
         raise SkillError(f"{field_name}*: the highest level must be metadata.applicability")
     return tuple(pairs)
+
+
+def _verified_applicability(
+    metadata: dict[str, object], ceiling: Applicability, where: Path
+) -> Applicability | None:
+    """`applicability-verified-faster`: a level, at most the skill's ceiling; None when absent.
+
+    For a skill whose instances are held below the ceiling for want of speed evidence (not of
+    safety): a faster verdict on the very function is that evidence.
+    """
+    value = metadata.get(VERIFIED_FASTER_KEY)
+    if value is None:
+        return None
+    level = _APPLICABILITY.get(str(value))
+    if level is None or level > ceiling or level is Applicability.DISPLAY_ONLY:
+        raise SkillError(
+            f"{where}: metadata.{VERIFIED_FASTER_KEY} must be unsafe or safe, at most"
+            " metadata.applicability"
+        )
+    return level
 
 
 def _level_name(level: Applicability) -> str:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from perfpilot.skills.api import FunctionSource, Opportunity, Parsed, Rewrite, parse_function
 from perfpilot.skills.registry import Skill
+from perfpilot.skills.verdicts import measured_speedup, verified_faster
 from perfpilot.tools.edits import line_edits, split_lines
 from perfpilot.tools.model import Applicability, Finding, Fix, Severity, StageResult
 from perfpilot.tools.module_facts import ModuleFacts, identifiers_in
@@ -29,6 +30,20 @@ class Target:
     calls: int | None = None
 
 
+MEASURED_HERE = "measured on this function"
+STATIC = "static estimate"
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """What a fix is expected to save, and what that expectation rests on."""
+
+    fraction: float  # of the function's own time (negative: measured slower)
+    saving: float | None  # % of the whole profile (None: no profile evidence)
+    basis: str  # MEASURED_HERE, "skill median on the corpus (N fixes)" or STATIC
+    speedup: float | None = None  # the measured speedup it comes from, if any
+
+
 @dataclass(frozen=True, slots=True)
 class Found:
     """An opportunity one skill found in one function."""
@@ -38,17 +53,41 @@ class Found:
     opportunity: Opportunity
 
     @property
+    def estimate(self) -> Estimate:
+        """The best-founded estimate: a verdict on this fix, else the skill's corpus median,
+        else the skill's static effect; times the function's share of the profile."""
+        speedup, basis = measured_speedup(self), MEASURED_HERE
+        if speedup is None and self.skill.measured is not None:
+            measured = self.skill.measured
+            fixes = f"{measured.fixes} fix{'es' if measured.fixes != 1 else ''}"
+            speedup = measured.median
+            basis = "skill median on the corpus" + (f" ({fixes})" if measured.fixes else "")
+        if speedup is not None and speedup > 0:
+            fraction = 1.0 - 1.0 / speedup
+        else:
+            transform = self.skill.transform
+            static = transform.effect if transform is not None else 0.0
+            fraction, basis, speedup = self.opportunity.effect or static, STATIC, None
+        share = self.function.own_share
+        saving = share * fraction if share is not None else None
+        return Estimate(fraction, saving, basis, speedup)
+
+    @property
     def saving(self) -> float | None:
-        """Estimated % of the whole profile saved: the function's share times the effect."""
-        if self.function.own_share is None or self.skill.transform is None:
+        """Estimated % of the whole profile saved (see `estimate`); what ranking sorts by."""
+        if self.skill.transform is None:
             return None
-        effect = self.opportunity.effect or self.skill.transform.effect
-        return self.function.own_share * effect
+        return self.estimate.saving
 
     @property
     def claim(self) -> Applicability:
-        """The most this fix may claim before validation."""
-        return min(self.skill.applicability, self.opportunity.applicability)
+        """The most this fix may claim before validation (a faster verdict may raise it)."""
+        level = min(self.skill.applicability, self.opportunity.applicability)
+        risen = self.skill.verified_applicability
+        if risen is not None and level < risen and verified_faster(self):
+            # The skill held it back for want of speed evidence; this verdict is that evidence.
+            return min(risen, self.skill.applicability)
+        return level
 
 
 def function_source(
@@ -199,8 +238,9 @@ def _shifted(opportunity: Opportunity, delta: int) -> Opportunity:
 def finding_of(found: Found) -> Finding:
     """The PP1xx diagnostic of an opportunity, with its evidence and estimated saving."""
     opportunity = found.opportunity
-    saving = found.saving
-    estimate = f" (~{saving:.0f}% CPU)" if saving is not None and saving >= 0.5 else ""
+    expected = found.estimate
+    saving = expected.saving
+    estimate = f" ({_cpu(saving)}, {expected.basis})" if saving is not None else ""
     assert found.skill.code is not None
     return Finding(
         code=found.skill.code,
@@ -218,8 +258,17 @@ def finding_of(found: Found) -> Finding:
             "title": fix_title(found),
             "applicability": found.claim.name.lower().replace("_", "-"),
             "saving_percent": round(saving, 2) if saving is not None else None,
+            "estimate": expected.basis,
+            "speedup": round(expected.speedup, 3) if expected.speedup is not None else None,
         },
     )
+
+
+def _cpu(saving: float) -> str:
+    """`~18% CPU`, `<1% CPU`, or `~3% CPU more` for a fix measured slower."""
+    if saving >= 0.5:
+        return f"~{saving:.0f}% CPU"
+    return "<1% CPU" if saving > -0.5 else f"~{-saving:.0f}% CPU more"
 
 
 def fix_title(found: Found) -> str:

@@ -9,6 +9,8 @@ The rules checked, as the specification states them:
 - optional fields: `license` (string), `compatibility` (string, at most 500 characters),
   `metadata` (a map of string keys to string values), `allowed-tools` (a space-separated
   string); no other top-level field;
+- perfpilot's `metadata.measured-median` / `measured-fixes`, when present, are numbers >= 0
+  (written as strings, like every metadata value);
 - the body should stay under the recommended size for loading on activation: fewer than
   500 lines and about 5000 tokens (estimated here as characters / 4).
 """
@@ -20,6 +22,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
+
+from perfpilot.skills.measured import measured_of
 
 NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_NAME = 64
@@ -147,6 +151,8 @@ def _optional_problems(front: dict[object, object], where: str) -> list[Problem]
                     problems.append(
                         Problem(where, f"`metadata` {key!r}: keys and values must be strings")
                     )
+            # perfpilot's own keys: the corpus figures must read as numbers (skills/measured.py)
+            problems += [Problem(where, text) for text in measured_of(metadata)[1]]
     return problems
 
 

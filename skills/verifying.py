@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import hashlib
 import threading
-from collections import OrderedDict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
-from perfpilot.skills.fixing import Evidence, scan_text
+from perfpilot.skills.fixing import Evidence, scan_text, verified_fix
+from perfpilot.skills.offering import offered
 from perfpilot.skills.registry import Skill
-from perfpilot.skills.runner import Found, build_fix, finding_of
+from perfpilot.skills.runner import Found, finding_of
+from perfpilot.skills.verdicts import any_verdicts, cached_verdict, remember
 from perfpilot.tools.edits import apply_edits
 from perfpilot.tools.model import Finding, Fix
 from perfpilot.tools.registry import to_data
-from perfpilot.tools.verify.model import Verdict
 from perfpilot.tools.verify.verdict import with_verdict
 from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
 
-# A fix verified once is not re-run in the same process: keyed by function and fix text.
-_CACHE: OrderedDict[tuple[str, str, str, str], Verdict] = OrderedDict()
-_CACHE_SIZE = 256
+__all__ = [
+    "VerifiedOpportunity",
+    "Verifier",
+    "any_verdicts",
+    "cached_verdict",
+    "verified_opportunities",
+    "verifier",
+]
 Verifier = Callable[[str, Found, Fix], Fix]
 
 
@@ -41,35 +45,17 @@ def verifier(
     def verify(text: str, found: Found, fix: Fix) -> Fix:
         if not fix.applicable:
             return fix
-        key = _key(text, found, fix)
-        verdict = _CACHE.get(key)
+        # A fix verified once is not re-run in the same process (skills/verdicts.py).
+        verdict = cached_verdict(text, found, fix)
         if verdict is None:
             fixed = apply_edits(text, fix.edits)
             verdict = verify_change(
                 root, found.function.path, found.function.qualname, text, fixed, settings, cancel
             )
-            _CACHE[key] = verdict
-            while len(_CACHE) > _CACHE_SIZE:
-                _CACHE.popitem(last=False)
+            remember(text, found, fix, verdict)
         return with_verdict(fix, verdict)
 
     return verify
-
-
-def cached_verdict(text: str, found: Found, fix: Fix) -> Verdict | None:
-    """The verdict of this fix if it was verified in this process (never runs anything)."""
-    return _CACHE.get(_key(text, found, fix)) if fix.applicable else None
-
-
-def any_verdicts() -> bool:
-    """Whether anything was verified in this process (else no verdict can be known)."""
-    return bool(_CACHE)
-
-
-def _key(text: str, found: Found, fix: Fix) -> tuple[str, str, str, str]:
-    """Function identity, the module text and the fix (hashes): what a verdict depends on."""
-    edits = repr(fix.edits)
-    return (found.function.path, found.function.qualname, _digest(text), _digest(edits))
 
 
 def verified_opportunities(
@@ -81,13 +67,20 @@ def verified_opportunities(
     *,
     root: str | None = None,
     python: tuple[int, int] | None = None,
+    include_unproven: bool = True,
 ) -> list[VerifiedOpportunity]:
-    """Every opportunity of a file with its fix and verdict; findings carry the verdict."""
+    """Every opportunity of a file with its fix and verdict; findings carry the verdict.
+
+    An unproven skill's fixes are verified too (a faster verdict here is what offers them);
+    without `include_unproven` those not verified faster are left out of the result.
+    """
     found = scan_text(text, path, hot, skills, python)
     found.sort(key=lambda f: (f.opportunity.line, f.opportunity.column))
     out = []
     for candidate in found:
-        fix = verify(text, candidate, build_fix(text, candidate, root=root, python=python))
+        fix = verified_fix(text, candidate, root, python, verify)
+        if not offered(candidate, include_unproven):
+            continue
         finding = finding_of(candidate)
         if fix.verdict is not None:
             finding.message += f" [verify: {fix.verdict.summary}]"
@@ -98,7 +91,3 @@ def verified_opportunities(
         finding.data["applicability"] = fix.applicability.name.lower().replace("_", "-")
         out.append(VerifiedOpportunity(candidate, finding, fix))
     return out
-
-
-def _digest(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -18,7 +18,15 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 DEFAULT_THRESHOLD = 2.0
 PROFILES_DIR = Path(".perfpilot") / "profiles"
-KNOWN_KEYS = ("profiles", "threshold", "path_mappings", "unsafe_fixes", "include_generated", "llm")
+KNOWN_KEYS = (
+    "profiles",
+    "threshold",
+    "path_mappings",
+    "unsafe_fixes",
+    "include_generated",
+    "include_unproven",
+    "llm",
+)
 
 
 class ConfigError(Exception):
@@ -42,6 +50,10 @@ class Settings:
     path_mappings: list[PathMapping] = field(default_factory=list)
     unsafe_fixes: bool = False
     include_generated: bool = False  # fix opportunities in generated files (tools/generated.py)
+    # `include_unproven = false`: the project turns off the user's opt-in to skills measured
+    # not to win (skills/offering.py). It can lower trust in fixes, never raise it: `true` is
+    # only a warning, the opt-in is the user's (--include-unproven, the editor setting).
+    forbid_unproven: bool = False
     warnings: list[str] = field(default_factory=list)
 
 
@@ -108,6 +120,16 @@ def settings_from_mapping(table: dict[str, object], where: str) -> Settings:
             if not isinstance(value, bool):
                 raise ConfigError(f"{where} {name}: expected true or false, got {value!r}")
             setattr(settings, name, value)
+        elif name == "include_unproven":
+            if not isinstance(value, bool):
+                raise ConfigError(f"{where} {name}: expected true or false, got {value!r}")
+            settings.forbid_unproven = not value
+            if value:
+                settings.warnings.append(
+                    f"{where} include_unproven = true ignored: offering skills measured not to"
+                    " win is the user's choice (--include-unproven, or the editor setting"
+                    " perfpilot.skills.includeUnproven); a project may only set it to false"
+                )
         elif name == "llm":
             continue  # the agent's settings: validated by tools/llm_config.py
         else:

@@ -13,9 +13,10 @@ from pygls.uris import to_fs_path
 
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.initial_load import InitialLoad
-from perfpilot.server.lsp.settings import client_settings, debounce_seconds
+from perfpilot.server.lsp.settings import client_settings, debounce_seconds, include_unproven
 from perfpilot.server.lsp.skill_findings import SkillWorker
 from perfpilot.server.render import package_version
+from perfpilot.skills.offering import offered_only
 from perfpilot.skills.registry import SkillSet, discover
 from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities, finding_of
 from perfpilot.tools import source_walk
@@ -49,7 +50,7 @@ class PerfpilotServer(InitialLoad, LanguageServer):
         self._skills_loading: asyncio.Future[SkillSet] | None = None
         self._facts: dict[str, tuple[str, ModuleFacts]] = {}
         # (uri, version, generation, skill, qualname, key) -> validated fix, built once per version.
-        self.fix_cache: dict[tuple[str, int, int, str, str, str], Fix] = {}
+        self.fix_cache: dict[tuple[object, ...], Fix] = {}  # (..., claim): see fixes._fix
         self._pending: dict[str, asyncio.Task[None]] = {}
         # Bumped on every profile (re)load so cached annotations are recomputed.
         self.generation = 0
@@ -226,8 +227,17 @@ class PerfpilotServer(InitialLoad, LanguageServer):
         for problem in skills.problems:
             self.show(types.MessageType.Warning, f"perfpilot: skill {problem}")
 
+    @property
+    def include_unproven(self) -> bool:
+        """The user's `perfpilot.skills.includeUnproven` (a project may turn it off)."""
+        return include_unproven(self.raw_settings, self.settings)
+
+    def offered(self, uri: str) -> list[Found]:
+        """The opportunities to show and fix: unproven skills held back (skills/offering.py)."""
+        return offered_only(self.opportunities(uri), self.include_unproven)
+
     def opportunities(self, uri: str) -> list[Found]:
-        """Fix opportunities in the document's hot functions (cached per version and load)."""
+        """Every fix opportunity in the hot functions, offered or not (cached per version)."""
         document = self.documents.get(uri)
         if document is None:
             return []
@@ -318,7 +328,7 @@ class PerfpilotServer(InitialLoad, LanguageServer):
         if cached and cached[0] == document.version and cached[1] == self.generation:
             worker.shown[uri] = [
                 convert.diagnostic(finding_of(found), document, document.version)
-                for found in cached[2]
+                for found in offered_only(cached[2], self.include_unproven)
             ]
         else:
             # PP001 goes out now; PP1xx follow from the worker. Meanwhile the last ones stay.

@@ -9,7 +9,7 @@ from pathlib import Path
 from perfpilot.tools.config import ConfigError, Settings, load_settings, settings_from_mapping
 
 # Keys the server accepts but other parts of perfpilot own (the LLM agent reads `llm`).
-_PASSED_THROUGH = frozenset({"llm", "debounce", "verify", "regressions"})
+_PASSED_THROUGH = frozenset({"llm", "debounce", "verify", "regressions", "skills"})
 # Why 150 ms: keystrokes within a word come ~100-200 ms apart, so a shorter wait recomputes
 # (re-index, re-annotate, re-publish) on nearly every key and moves squiggles under the cursor;
 # a longer one passes the ~200 ms where people notice a lag after they stop typing.
@@ -60,6 +60,13 @@ def debounce_seconds(raw: object) -> float:
         if isinstance(value, int | float) and not isinstance(value, bool) and 0 <= value <= 5000:
             return value / 1000.0
     return DEFAULT_DEBOUNCE_MS / 1000.0
+
+
+def include_unproven(raw: object, settings: Settings) -> bool:
+    """`perfpilot.skills.includeUnproven`, unless the project's pyproject turns it off."""
+    table = raw.get("skills") if isinstance(raw, dict) else None
+    asked = isinstance(table, dict) and table.get("includeUnproven") is True
+    return asked and not settings.forbid_unproven
 
 
 @dataclass(frozen=True, slots=True)

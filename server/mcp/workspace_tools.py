@@ -27,6 +27,11 @@ MAX_RUN_SECONDS = 3600
 Paths = Annotated[
     list[str] | None, "files or folders, relative to the workspace root; default: everywhere"
 ]
+IncludeUnproven = Annotated[
+    bool,
+    "also offer fixes of skills whose median speedup on perfpilot's corpus is below 1.05x"
+    " (held back by default; a fix verified faster on its function is offered anyway)",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +118,7 @@ def check(
     all_functions: Annotated[
         bool, "look for fix opportunities in every function, not only the hot ones"
     ] = False,
+    include_unproven: IncludeUnproven = False,
 ) -> dict[str, Any]:
     """Findings as data, exactly as `perfpilot check --output-format json` reports them."""
     import json
@@ -137,6 +143,7 @@ def check(
         all_functions=all_functions,
         unsafe_setting=settings.unsafe_fixes,
         include_generated=settings.include_generated,
+        include_unproven=include_unproven and not settings.forbid_unproven,
     )
 
     def progress(done: int, total: int, path: str) -> None:
@@ -159,6 +166,7 @@ def fix_opportunities(
     all_functions: Annotated[
         bool, "every function of the files, not only the profile's hot ones"
     ] = False,
+    include_unproven: IncludeUnproven = False,
 ) -> list[Opportunity]:
     """Fix opportunities with their validated diffs (nothing is written; see apply_fix)."""
     from perfpilot.server.render import display_path
@@ -184,7 +192,13 @@ def fix_opportunities(
         hot = None if all_functions else hot_by_file.get(file)
         try:
             found += file_opportunities(
-                Path(file), display, hot, skills, root=str(ctx.root), python=ctx.python
+                Path(file),
+                display,
+                hot,
+                skills,
+                root=str(ctx.root),
+                python=ctx.python,
+                include_unproven=include_unproven and not ctx.space.settings.forbid_unproven,
             )
         except FixRefused as exc:
             raise ToolError(str(exc)) from None
@@ -201,6 +215,7 @@ def apply_fix(
     key: Annotated[str, "the opportunity's key, as fix_opportunities reported it"],
     sha256: Annotated[str, "the file's content hash that fix_opportunities reported"],
     unsafe: Annotated[bool, "also apply a fix whose applicability is unsafe"] = False,
+    include_unproven: IncludeUnproven = False,
 ) -> Applied:
     """Write one validated fix to its file, atomically; refused if the file changed since."""
     from perfpilot.skills.opportunities import FixRefused, apply_opportunity
@@ -225,6 +240,7 @@ def apply_fix(
             minimum=Applicability.UNSAFE if unsafe else Applicability.SAFE,
             root=str(ctx.root),
             python=ctx.python,
+            include_unproven=include_unproven and not ctx.space.settings.forbid_unproven,
         )
     except FixRefused as exc:
         raise ToolError(str(exc)) from None

@@ -52,7 +52,7 @@ def register(server: PerfpilotServer) -> None:
         only = params.context.only
         actions: list[types.CodeAction] = []
         if _wants(only, types.CodeActionKind.QuickFix):
-            for found in ls.opportunities(uri):
+            for found in ls.offered(uri):
                 if _overlaps(found, params.range):
                     actions += _quick_fixes(ls, uri, document, found)
             actions += optimize.code_actions(ls, params)  # "Optimize with AI", its results
@@ -205,6 +205,7 @@ def _fix(ls: PerfpilotServer, uri: str, document: LiveDocument, found: Found) ->
         found.skill.name,
         found.function.qualname,
         found.opportunity.key,
+        found.claim,  # a faster verdict may raise it (skills/runner.py): build again then
     )
     cache = ls.fix_cache
     if key not in cache:
@@ -216,7 +217,7 @@ def _fix(ls: PerfpilotServer, uri: str, document: LiveDocument, found: Found) ->
 
 def _find(ls: PerfpilotServer, uri: str, data: dict[str, Any]) -> Found:
     """The opportunity a code action's data names, found again in the current text."""
-    for found in ls.opportunities(uri):
+    for found in ls.offered(uri):
         if (
             found.skill.name == data.get("skill")
             and found.opportunity.key == data.get("key")
@@ -303,6 +304,8 @@ def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> type
             root=str(ls.root()),
             verify=known,
             cache=ls.find_cache,  # the skills already ran on every unchanged hot function
+            include_unproven=ls.include_unproven,
+            prove_unproven=False,  # `known` looks verdicts up: it measures nothing new
         )
     )()
     left_out = [*result.refused, *result.held]

@@ -126,6 +126,7 @@ async def run_verification(
         ls.show(types.MessageType.Info, "perfpilot: verification cancelled")
         return {"ok": False, "cancelled": True, "results": results}
     end_progress(ls, token, "done")
+    ls.publish(uri)  # verdicts change estimates, and may offer a held-back fix (faster here)
     summary = "; ".join(f"{r['title']}: {r['summary']}" for r in results)
     ls.show(types.MessageType.Info, f"perfpilot: {summary}")
     return {"ok": True, "results": results}
