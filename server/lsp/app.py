@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,6 +46,10 @@ class PerfpilotServer(InitialLoad, LanguageServer):
         self._annotations: dict[str, tuple[int, int, list[FunctionAnnotation]]] = {}
         self._opportunities: dict[str, tuple[int, int, list[Found]]] = {}
         self.skills: SkillSet | None = None
+        # One discovery at a time: the worker and a code action on the loop's thread may both
+        # ask first, and two threads importing the same transform modules see half-made ones.
+        self._discovering = threading.Lock()
+        self._discovered: SkillSet | None = None
         self.find_cache = FindCache()  # an edit re-runs the skills on the function it touched
         self.skill_worker = SkillWorker()  # PP1xx: a second publish, computed off the loop
         self._skills_loading: asyncio.Future[SkillSet] | None = None
@@ -205,7 +210,7 @@ class PerfpilotServer(InitialLoad, LanguageServer):
     def skill_set(self) -> SkillSet:
         """The skills of this workspace (built-in, installed, workspace words), found once."""
         if self.skills is None:
-            self._adopt_skills(discover(self.root()))
+            self._adopt_skills(self._discover_once())
         assert self.skills is not None
         return self.skills
 
@@ -213,12 +218,19 @@ class PerfpilotServer(InitialLoad, LanguageServer):
         """Find the skills (and import libcst) on the worker's thread, once; PP001 never waits."""
         if self._skills_loading is None:
             loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self.skill_worker.executor, discover, self.root())
+            future = loop.run_in_executor(self.skill_worker.executor, self._discover_once)
             future.add_done_callback(
                 lambda done: done.exception() or self._adopt_skills(done.result())
             )
             self._skills_loading = future
         return self._skills_loading
+
+    def _discover_once(self) -> SkillSet:
+        """The workspace's skills, discovered once whichever thread asks first."""
+        with self._discovering:
+            if self._discovered is None:
+                self._discovered = discover(self.root())
+            return self._discovered
 
     def _adopt_skills(self, skills: SkillSet) -> None:
         if self.skills is not None:
