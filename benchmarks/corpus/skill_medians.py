@@ -42,6 +42,7 @@ class Fire:
     qualname: str
     called: bool = False
     speedup: float | None = None  # set when verified (behaviour equal, speed measured)
+    faster: bool = False  # the verdict was "faster" (the speedup cleared the noise)
     verdict: str = ""  # the verdict's summary, or why there is none
 
 
@@ -54,6 +55,7 @@ class SkillRow:
     fires: int = 0
     called: int = 0
     speedups: list[float] = field(default_factory=list)
+    faster: int = 0
     reasons: Counter[str] = field(default_factory=Counter)
 
 
@@ -194,8 +196,11 @@ def _judge(fire: Fire, record: dict[str, object] | None) -> None:
         return
     fire.verdict = str(verdict["summary"])
     speed = verdict.get("speed")
-    if verdict["kind"] in ("faster", "not faster") and isinstance(speed, dict):
+    # The json names kinds as `faster`, `not_faster`, ...: the two with equal behaviour, timed.
+    kind = str(verdict["kind"]).replace("_", " ")
+    if kind in ("faster", "not faster") and isinstance(speed, dict):
         fire.speedup = float(speed["speedup"])
+        fire.faster = kind == "faster"
 
 
 def reason_of(fire: Fire) -> str:
@@ -216,11 +221,13 @@ def table(fires: list[Fire]) -> str:
         row.called += fire.called
         if fire.speedup is not None:
             row.speedups.append(fire.speedup)
+            row.faster += fire.faster
         else:
             row.reasons[reason_of(fire)] += 1
     lines = [
-        "| code | skill | fires | called | verified | median | min–max | not verified: why |",
-        "|---|---|---|---|---|---|---|---|",
+        "| code | skill | fires | called | verified | faster | median | min–max "
+        "| not verified: why |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for code in sorted(rows):
         row = rows[code]
@@ -229,7 +236,8 @@ def table(fires: list[Fire]) -> str:
         spread = f"{min(got):.2f}–{max(got):.2f}" if got else "-"
         why = ", ".join(f"{reason} ×{n}" for reason, n in row.reasons.most_common()) or "-"
         lines.append(
-            f"| {code} | {row.name} | {row.fires} | {row.called} | {len(got)} | {median} "
+            f"| {code} | {row.name} | {row.fires} | {row.called} | {len(got)} | {row.faster}"
+            f" | {median} "
             f"| {spread} | {why} |"
         )
     return "\n".join(lines)

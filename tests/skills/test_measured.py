@@ -176,3 +176,44 @@ def test_ranking_by_measured_effect(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert CODE not in [f.code for f in findings_in(HOT, "m.py", hot, skills)]
     ranked = findings_in(HOT, "m.py", hot, skills, include_unproven=True)
     assert ranked[-1].code == CODE and ranked[-1].data["saving_percent"] < 0
+
+
+ALIAS = """import math
+
+
+def norms(values):
+    out = 0.0
+    for value in values:
+        out += math.sqrt(value)
+    return out
+
+
+def largest(values):
+    return sorted(values)[-1]
+"""
+
+
+def _faster(text: str, found: object) -> None:
+    speed = Speed(1.2, 1.15, 1.25, 0.02, 1.05, 64, 20, 1.2, 1.0)
+    fix = build_fix(text, found)  # type: ignore[arg-type]
+    verdicts.remember(text, found, fix, Verdict(VerdictKind.FASTER, "faster", 64, speed))  # type: ignore[arg-type]
+
+
+@pytest.mark.skipif(sys.version_info[:2] != (3, 11), reason="PP107's table is per version")
+def test_a_faster_verdict_raises_local_alias_to_unsafe_and_nothing_else() -> None:
+    skills = [s for s in discover(None).with_transforms() if s.code in ("PP107", "PP108")]
+    hot = {"norms": Evidence(40.0, 10), "largest": Evidence(10.0, 10)}
+    found = {f.skill.code: f for f in scan_text(ALIAS, "m.py", hot, skills)}
+    alias, minmax = found["PP107"], found["PP108"]
+    assert alias.claim.name == minmax.claim.name == "DISPLAY_ONLY"
+    for item in (alias, minmax):
+        _faster(ALIAS, item)
+    # local-alias holds it back for want of speed evidence: this verdict is the evidence.
+    assert alias.claim.name == "UNSAFE"
+    assert build_fix(ALIAS, alias).applicability.name == "UNSAFE"
+    # sorted()[-1] -> max() is display-only for behaviour (ties), which a replay cannot prove.
+    assert minmax.claim.name == "DISPLAY_ONLY"
+    # An edit of the function forgets the verdict: display-only again.
+    edited = ALIAS.replace("out = 0.0", "out = 0.0  # total")
+    (again,) = [f for f in scan_text(edited, "m.py", hot, skills) if f.skill.code == "PP107"]
+    assert again.claim.name == "DISPLAY_ONLY"
