@@ -32,11 +32,11 @@ def offered_only(found: Iterable[Found], include_unproven: bool = False) -> list
     return [f for f in found if offered(f, include_unproven)]
 
 
-def held_back_reason(found: Found) -> str:
+def held_back_reason(found: Found, opt_in: str = OPT_IN) -> str:
     """Why an opportunity of an unproven skill is not offered, and how to get it anyway."""
     measured = found.skill.measured
     figure = measured.describe() if measured is not None else "?"
     return (
         f"{found.skill.name} measured {figure} on the corpus (below {MIN_MEDIAN}x) and this fix"
-        f" was not verified faster here; verify it, or pass {OPT_IN}"
+        f" was not verified faster here; verify it, or pass {opt_in}"
     )

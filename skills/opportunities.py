@@ -144,7 +144,8 @@ def apply_opportunity(
     if match is None:
         raise FixRefused(f"{display}: no {skill} opportunity {key!r} in `{qualname}`")
     if not offered(match, include_unproven):
-        raise FixRefused(f"{display}: not offered: {held_back_reason(match)}")
+        reason = held_back_reason(match, "include_unproven=true")
+        raise FixRefused(f"{display}: not offered: {reason}")
     fix = build_fix(text, match, root=root, python=python)
     if not fix.applicable:
         raise FixRefused(f"{fix.title}: refused by validation: {fix.refusal}")
