@@ -4,7 +4,9 @@ For every library: `perfpilot check --all` lists each fire of each skill; one `p
 capture` run of the workload records calls of every function a skill fires in; `perfpilot
 verify PATH::FUNCTION` then replays those calls against each fix (behaviour, then interleaved
 timing). A fire counts as *verified* when behaviour was equal and the speed was measured
-(verdict "faster" or "not faster"); its speedup is the original time over the fixed time. The
+(verdict "faster" or "not faster") with an A/A noise floor of at most 10 % (a timing that moves
+more than that against itself is not a figure); its speedup is the original time over the
+fixed time. The
 table gives, per skill, how many fires there were, how many the workload called, how many were
 verified, the median and range of their speedups, and why the others could not be verified.
 Those medians are what SKILL.md's `measured-median` / `measured-fixes` hold.
@@ -28,6 +30,8 @@ from pathlib import Path
 from corpus_config import Library, load_libraries, work_dir
 
 PERFPILOT = [sys.executable, "-m", "perfpilot.server"]
+# A timing whose A/A run (original against itself) moved more than this is noise, not a figure.
+MAX_NOISE = 0.10
 
 
 @dataclass
@@ -43,6 +47,7 @@ class Fire:
     called: bool = False
     speedup: float | None = None  # set when verified (behaviour equal, speed measured)
     faster: bool = False  # the verdict was "faster" (the speedup cleared the noise)
+    noise: float | None = None  # the A/A noise of the timing (0.03 = 3%)
     verdict: str = ""  # the verdict's summary, or why there is none
 
 
@@ -199,6 +204,10 @@ def _judge(fire: Fire, record: dict[str, object] | None) -> None:
     # The json names kinds as `faster`, `not_faster`, ...: the two with equal behaviour, timed.
     kind = str(verdict["kind"]).replace("_", " ")
     if kind in ("faster", "not faster") and isinstance(speed, dict):
+        fire.noise = float(speed["noise"])
+        if fire.noise > MAX_NOISE:
+            fire.verdict = f"too noisy: A/A noise {100 * fire.noise:.0f}% ({fire.verdict})"
+            return
         fire.speedup = float(speed["speedup"])
         fire.faster = kind == "faster"
 
@@ -206,7 +215,8 @@ def _judge(fire: Fire, record: dict[str, object] | None) -> None:
 def reason_of(fire: Fire) -> str:
     """A short reason for the table (the verdict's kind, or the first words of why)."""
     text = fire.verdict
-    for prefix in ("differs", "nondeterministic", "unverified", "refused", "cannot be captured"):
+    prefixes = ("differs", "nondeterministic", "unverified", "refused", "too noisy")
+    for prefix in (*prefixes, "cannot be captured"):
         if text.startswith(prefix):
             return prefix if prefix != "cannot be captured" else text
     return text.split(":")[0]

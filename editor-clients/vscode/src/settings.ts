@@ -83,10 +83,16 @@ export function serverSettings(scope?: vscode.Uri): Record<string, unknown> {
     }
   }
   settings.regressions = regressions;
+  // Skills measured not to win on real code are offered only if the user says so: a
+  // repository's settings cannot turn that on (scope "application" in package.json).
+  const includeUnproven = config.inspect("skills.includeUnproven")?.globalValue;
+  if (typeof includeUnproven === "boolean") {
+    settings.skills = { includeUnproven };
+  }
   return settings;
 }
 
 /** Settings changes that need the server told. */
 export function affectsServer(event: vscode.ConfigurationChangeEvent): boolean {
-  return [...SERVER_KEYS, "llm", "verify", "regressions"].some((key) => event.affectsConfiguration(`perfpilot.${key}`));
+  return [...SERVER_KEYS, "llm", "verify", "regressions", "skills"].some((key) => event.affectsConfiguration(`perfpilot.${key}`));
 }
