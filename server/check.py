@@ -28,6 +28,7 @@ from perfpilot.tools.hotspots import under_any
 from perfpilot.tools.model import Profile
 from perfpilot.tools.profiles.remote import RemoteSpec, is_remote_spec, parse_remote
 from perfpilot.tools.profiling import run_profiled
+from perfpilot.tools.user_config import user_includes_unproven
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -108,9 +109,13 @@ def _check_project(
     return check_workspace(root, profile_paths, options, bar, loaded=loaded, cwd=cwd)
 
 
-def _include_unproven(asked: bool, settings: Settings) -> bool:
-    """--include-unproven, unless the project's `include_unproven = false` turns it off."""
-    if asked and settings.forbid_unproven:
+def _include_unproven(flag: bool, settings: Settings) -> bool:
+    """--include-unproven (or the user's config), unless the project's `= false` turns it off."""
+    in_config, warning = user_includes_unproven()
+    if warning:
+        print(f"perfpilot: warning: {warning}", file=sys.stderr)
+    asked = flag or in_config
+    if flag and settings.forbid_unproven:
         print(
             "perfpilot: warning: --include-unproven ignored: [tool.perfpilot] include_unproven"
             " = false in this project",

@@ -10,6 +10,8 @@ any of them. This file lives in the user's configuration folder (`$PERFPILOT_CON
     [mcp]
     allow_run = true   # the MCP server's profile_command may run the commands it is given
     [[remotes]]        # profiler query APIs' credentials (tools/profiles/remote/credentials.py)
+    [skills]
+    include_unproven = true  # also offer skills measured below 1.05x (skills/offering.py)
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ if sys.version_info >= (3, 11):
 else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
-KNOWN_TABLES = ("llm", "mcp", "remotes")
+KNOWN_TABLES = ("llm", "mcp", "remotes", "skills")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,6 +82,19 @@ def load_user_settings(path: Path | None = None) -> UserSettings:
     if not isinstance(allow_run, bool):
         raise ConfigError(f"{path}: [mcp] allow_run: expected true or false, got {allow_run!r}")
     return UserSettings(mcp_allow_run=allow_run, path=path)
+
+
+def user_includes_unproven(path: Path | None = None) -> tuple[bool, str | None]:
+    """`[skills] include_unproven` of the user's file (False when absent), and a warning."""
+    path = path or user_config_path()
+    try:
+        table = _read(path).get("skills", {})
+    except ConfigError as exc:
+        return False, str(exc)
+    value = table.get("include_unproven", False) if isinstance(table, dict) else None
+    if not isinstance(value, bool):
+        return False, f"{path}: [skills] include_unproven: expected true or false, got {value!r}"
+    return value, None
 
 
 def _read(path: Path) -> dict[str, object]:

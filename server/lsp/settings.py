@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from perfpilot.tools.config import ConfigError, Settings, load_settings, settings_from_mapping
+from perfpilot.tools.user_config import user_includes_unproven
 
 # Keys the server accepts but other parts of perfpilot own (the LLM agent reads `llm`).
 _PASSED_THROUGH = frozenset({"llm", "debounce", "verify", "regressions", "skills"})
@@ -63,9 +64,11 @@ def debounce_seconds(raw: object) -> float:
 
 
 def include_unproven(raw: object, settings: Settings) -> bool:
-    """`perfpilot.skills.includeUnproven`, unless the project's pyproject turns it off."""
+    """`perfpilot.skills.includeUnproven` (else the user's config file), unless the project's
+    pyproject turns it off."""
     table = raw.get("skills") if isinstance(raw, dict) else None
-    asked = isinstance(table, dict) and table.get("includeUnproven") is True
+    chosen = table.get("includeUnproven") if isinstance(table, dict) else None
+    asked = chosen if isinstance(chosen, bool) else user_includes_unproven()[0]
     return asked and not settings.forbid_unproven
 
 

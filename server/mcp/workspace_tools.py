@@ -34,6 +34,13 @@ IncludeUnproven = Annotated[
 ]
 
 
+def _unproven(ctx: McpContext, asked: bool) -> bool:
+    """The tool's include_unproven or the user's config, unless the project says false."""
+    from perfpilot.tools.user_config import user_includes_unproven
+
+    return (asked or user_includes_unproven()[0]) and not ctx.space.settings.forbid_unproven
+
+
 @dataclass(frozen=True, slots=True)
 class ProfileSummary:
     """The profiles now loaded and what they show."""
@@ -143,7 +150,7 @@ def check(
         all_functions=all_functions,
         unsafe_setting=settings.unsafe_fixes,
         include_generated=settings.include_generated,
-        include_unproven=include_unproven and not settings.forbid_unproven,
+        include_unproven=_unproven(ctx, include_unproven),
     )
 
     def progress(done: int, total: int, path: str) -> None:
@@ -198,7 +205,7 @@ def fix_opportunities(
                 skills,
                 root=str(ctx.root),
                 python=ctx.python,
-                include_unproven=include_unproven and not ctx.space.settings.forbid_unproven,
+                include_unproven=_unproven(ctx, include_unproven),
             )
         except FixRefused as exc:
             raise ToolError(str(exc)) from None
@@ -240,7 +247,7 @@ def apply_fix(
             minimum=Applicability.UNSAFE if unsafe else Applicability.SAFE,
             root=str(ctx.root),
             python=ctx.python,
-            include_unproven=include_unproven and not ctx.space.settings.forbid_unproven,
+            include_unproven=_unproven(ctx, include_unproven),
         )
     except FixRefused as exc:
         raise ToolError(str(exc)) from None

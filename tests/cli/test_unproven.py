@@ -134,6 +134,20 @@ def test_a_project_may_turn_the_opt_in_off_but_not_on(shop: Path, tmp_path: Path
     assert "include_unproven = true ignored" in done.stderr
 
 
+def test_the_users_config_file_may_opt_in(
+    shop: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "config" / "perfpilot" / "config.toml"
+    config.parent.mkdir(parents=True)
+    config.write_text("[skills]\ninclude_unproven = true\n")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    assert CODE in codes(perfpilot("check", "--output-format", "json", cwd=shop).stdout)
+    config.write_text("[skills]\ninclude_unproven = 'yes'\n")
+    done = perfpilot("check", "--output-format", "json", cwd=shop)
+    assert CODE not in codes(done.stdout)
+    assert "[skills] include_unproven: expected true or false" in done.stderr
+
+
 def test_fix_verify_applies_it_where_it_was_measured_faster(shop: Path) -> None:
     # Last: it changes the module's workspace (captures belong to its path, not to a copy).
     done = perfpilot("check", "--fix", "--unsafe-fixes", "--verify", "--budget", "2", cwd=shop)
