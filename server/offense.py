@@ -146,6 +146,7 @@ def _one_by_one(
 
 def _count(summary: FixSummary, report: FileReport) -> None:
     summary.opportunities += len(report.findings)
+    summary.unproven += report.unproven
     if report.skipped_generated:
         summary.generated_files += 1
         summary.skipped_generated += report.skipped_generated

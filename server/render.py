@@ -42,6 +42,7 @@ class FixSummary:
     held: list[tuple[str, str, str]] = field(default_factory=list)  # path, title, verdict
     generated_files: int = 0  # generated files whose opportunities were skipped
     skipped_generated: int = 0  # opportunities in them
+    unproven: int = 0  # opportunities of skills measured below 1.05x, not offered
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,12 @@ def _text(findings: Sequence[Finding], summary: Summary, root: Path) -> str:
         found += f"; {offense} fix opportunit{'ies' if offense != 1 else 'y'}"
     if summary.fixes is not None and summary.fixes.generated_files:
         found += _generated_note(summary.fixes)
+    if summary.fixes is not None and summary.fixes.unproven:
+        count = summary.fixes.unproven
+        found += (
+            f"; {count} held back (skill{_s(count)} measured below 1.05x on real code:"
+            " --include-unproven)"
+        )
     if notes:
         found += f"; {notes} note{_s(notes)} about the profile"
     lines.append(found + ".")

@@ -101,8 +101,16 @@ def findings_in(
     include_unproven: bool = False,
 ) -> list[Finding]:
     """PP1xx findings of one file (those offered), largest expected saving first."""
-    found = offered_only(scan_text(text, path, hot, skills, python), include_unproven)
-    found.sort(key=lambda f: (-(f.saving or 0.0), f.opportunity.line, f.opportunity.column))
+    return _ranked_findings(
+        offered_only(scan_text(text, path, hot, skills, python), include_unproven)
+    )
+
+
+def _ranked_findings(found: list[Found]) -> list[Finding]:
+    """Findings by expected saving (a verdict here, the skill's median, its static effect)."""
+    found = sorted(
+        found, key=lambda f: (-(f.saving or 0.0), f.opportunity.line, f.opportunity.column)
+    )
     return [finding_of(f) for f in found]
 
 
@@ -249,6 +257,7 @@ class FileReport:
     error: str | None = None
     skipped_generated: int = 0  # opportunities not reported: the file is generated
     unapplied_diff: str = ""  # with show_all: each fix below the minimum, marked, as a diff
+    unproven: int = 0  # opportunities held back: their skill measured below 1.05x
 
 
 def process_file(
@@ -281,7 +290,10 @@ def process_file(
         found = scan_text(original, path, hot, skills, python)
         return FileReport(path, [], skipped_generated=len(offered_only(found, include_unproven)))
     if mode == "report":
-        return FileReport(path, findings_in(original, path, hot, skills, python, include_unproven))
+        found = scan_text(original, path, hot, skills, python)
+        offered = offered_only(found, include_unproven)
+        report = FileReport(path, _ranked_findings(offered), unproven=len(found) - len(offered))
+        return report
     fixes = fix_text(
         original,
         path,

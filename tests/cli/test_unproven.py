@@ -90,6 +90,8 @@ def test_check_holds_back_the_unproven_skill_in_every_format(shop: Path) -> None
     for fmt in ("sarif", "github", "text"):
         shown = perfpilot("check", "--output-format", fmt, cwd=shop)
         assert shown.returncode == 1 and CODE not in shown.stdout, (fmt, shown.stdout)
+    assert "1 held back (skill measured below 1.05x" in shown.stdout  # the text summary
+    assert json.loads(done.stdout)["fixes"]["unproven"] == 1
     done = perfpilot("check", "--include-unproven", "--output-format", "json", cwd=shop)
     (mine,) = [f for f in json.loads(done.stdout)["findings"] if f["code"] == CODE]
     assert mine["data"]["estimate"] == "skill median on the corpus (6 fixes)"
