@@ -23,10 +23,12 @@ def user_config_home(
     # skills' own tests exercise fixes that the corpus figures hold back by default. Which
     # skills are offered by default is tested where the default is the point (test_unproven,
     # test_measured: their own config folders, without the opt-in).
+    # PERFPILOT_CONFIG names the file, so the servers and editors a test starts with a home of
+    # their own (XDG_CONFIG_HOME) run as that user too.
     (home / "perfpilot").mkdir()
     (home / "perfpilot" / "config.toml").write_text("[skills]\ninclude_unproven = true\n")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
-    monkeypatch.delenv("PERFPILOT_CONFIG", raising=False)
+    monkeypatch.setenv("PERFPILOT_CONFIG", str(home / "perfpilot" / "config.toml"))
     return home
 
 

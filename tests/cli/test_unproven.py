@@ -44,6 +44,7 @@ def private_cache(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every test sees the captures the module's fixture made (signed with this key)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(home / "cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
+    monkeypatch.delenv("PERFPILOT_CONFIG")  # a new user's: no opt-in (tests/conftest.py)
 
 
 @pytest.fixture(scope="module")
