@@ -146,8 +146,16 @@ def skill_candidates(root: Path, head: str, change: FunctionChange) -> list[Cand
         return []
     skills = [s for s in discover(root).skills if s.transform is not None]
     hot = {change.qualname: Evidence(change.head_share, None)}
-    fixed = fix_text(original, str(root / change.path), hot, skills,
-                     minimum=Applicability.UNSAFE, root=str(root))  # fmt: skip
+    # Every skill, held back or not: check_candidates measures the candidate on the workload.
+    fixed = fix_text(
+        original,
+        str(root / change.path),
+        hot,
+        skills,
+        minimum=Applicability.UNSAFE,
+        root=str(root),
+        include_unproven=True,
+    )
     if not fixed.applied:
         return []
     return [Candidate("skill", "; ".join(fixed.applied), text=fixed.text)]
