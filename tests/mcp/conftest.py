@@ -35,6 +35,7 @@ def isolated_env(config_home: Path) -> dict[str, str]:
     """The environment with a private user-config folder (no real ~/.config/perfpilot)."""
     env = dict(os.environ)
     env["XDG_CONFIG_HOME"] = str(config_home)
+    env["PERFPILOT_CONFIG"] = str(config_home / "perfpilot" / "config.toml")
     return env
 
 
@@ -64,7 +65,9 @@ def example(example_template: Path, tmp_path: Path) -> Path:
 def config_home(tmp_path: Path) -> Path:
     """An empty user-config folder (XDG_CONFIG_HOME) for the server under test."""
     home = tmp_path / "config-home"
-    home.mkdir()
+    # The suite's opted-in user (tests/conftest.py); a test may write its own file here.
+    (home / "perfpilot").mkdir(parents=True)
+    (home / "perfpilot" / "config.toml").write_text("[skills]\ninclude_unproven = true\n")
     return home
 
 

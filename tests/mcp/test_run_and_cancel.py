@@ -102,7 +102,7 @@ def test_no_command_runs_unless_the_user_allowed_it(
     assert not marker.exists()
 
     # The user's own configuration allows it.
-    (config_home / "perfpilot").mkdir()
+    (config_home / "perfpilot").mkdir(exist_ok=True)
     (config_home / "perfpilot" / "config.toml").write_text("[mcp]\nallow_run = true\n")
 
     async def allowed() -> None:

@@ -305,7 +305,7 @@ def test_perfpilot_mcp_refuses_bad_options_in_one_line(tmp_path: Path, config_ho
         assert done.returncode == 2, done.stderr
         assert message in done.stderr and len(done.stderr.strip().splitlines()) == 1
     # A broken user configuration is named, in one line.
-    (config_home / "perfpilot").mkdir()
+    (config_home / "perfpilot").mkdir(exist_ok=True)
     (config_home / "perfpilot" / "config.toml").write_text("[mcp]\nallow_run = 'yes'\n")
     done = perfpilot("mcp", cwd=tmp_path, env=env)
     assert done.returncode == 2 and "allow_run: expected true or false" in done.stderr

@@ -17,7 +17,7 @@ from tests.skills.unproven_package import CODE, make_skill_package
 def test_tools_hold_back_the_unproven_skill_unless_asked(
     tmp_path: Path, config_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("PERFPILOT_CONFIG")  # a new user's: no opt-in (tests/conftest.py)
+    (config_home / "perfpilot" / "config.toml").unlink()  # a new user's: no opt-in
     site = make_skill_package(tmp_path / "site")
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(site), os.environ.get("PYTHONPATH", "")]))
     root = tmp_path / "shop"
