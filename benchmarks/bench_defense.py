@@ -132,6 +132,9 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=200)
     parser.add_argument("--repeat", type=int, default=20, help="runs per side per trial")
     parser.add_argument("--skip-mitigation", action="store_true")
+    parser.add_argument(
+        "--clock", choices=("cpu", "wall"), default="cpu", help="cProfile's clock for the pools"
+    )
     parser.add_argument("--k", type=int, help="the planted loop count (default: calibrated)")
     parser.add_argument("--save-pools", metavar="FILE", help="keep the real runs (pickle)")
     parser.add_argument("--load-pools", metavar="FILE", help="reuse runs saved with --k")
@@ -147,7 +150,7 @@ def main() -> None:
             base_pool, head_pool = pickle.loads(Path(args.load_pools).read_bytes())
         else:
             base_pool, head_pool = runs_alternately(
-                root, base, head, COMMAND, workload="bench", repeat=args.pool
+                root, base, head, COMMAND, workload="bench", repeat=args.pool, clock=args.clock
             )
         if args.save_pools:
             Path(args.save_pools).write_bytes(pickle.dumps((base_pool, head_pool)))
@@ -157,7 +160,10 @@ def main() -> None:
         program = [
             statistics.median(r.duration or 0 for r in pool) for pool in (base_pool, head_pool)
         ]
-        print(f"Workload: {' '.join(COMMAND)} (cProfile); pools of {args.pool} real runs per side")
+        print(
+            f"Workload: {' '.join(COMMAND)} (cProfile, {args.clock} clock);"
+            f" pools of {args.pool} real runs per side"
+        )
         print(
             f"Planted: loop x{k} in {TARGET}: own share +{gained:.2f} points"
             f" (median run {program[0]:.3f} s -> {program[1]:.3f} s)\n"

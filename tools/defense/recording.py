@@ -30,11 +30,14 @@ def profile_runs(
     git: GitState | None = None,
     mappings: tuple[PathMapping, ...] = (),
     stdout: TextIO | int | None = None,
+    clock: str = "cpu",
 ) -> list[Run]:
     """Run `command` `repeat` times under the profiler in `cwd`; return the runs (not stored).
 
     Profiles go to a private temporary folder and are deleted once read: the history holds
-    the figures. A run whose program fails is an error, not a data point.
+    the figures. A run whose program fails is an error, not a data point. cProfile runs
+    are timed in process CPU time by default (see tools.profiling.CLOCKS: preemption on a
+    busy machine would otherwise scatter the shares that detection compares).
     """
     git = git or git_state(root)
     index = WorkspaceIndex(str(root))
@@ -44,7 +47,9 @@ def profile_runs(
         for number in range(repeat):
             suffix = ".speedscope.json" if sampler == "py-spy" else ".prof"
             output = scratch / f"run{number}{suffix}"
-            done = run_profiled(command, cwd, sampler, output, stdout=stdout or sys.stderr)
+            done = run_profiled(
+                command, cwd, sampler, output, stdout=stdout or sys.stderr, clock=clock
+            )
             if done.returncode != 0:
                 raise ProfilingError(
                     f"`{shlex.join(command)}` exited with status {done.returncode}"

@@ -80,6 +80,7 @@ def runs_alternately(
     repeat: int,
     sampler: str = "cprofile",
     output: TextIO | None = None,
+    clock: str = "cpu",
 ) -> tuple[list[Run], list[Run]]:
     """Check base and head out in temporary worktrees and run the workload alternately.
 
@@ -94,7 +95,7 @@ def runs_alternately(
             for tree, sha, into in sides if round_number % 2 == 0 else sides[::-1]:
                 into += profile_runs(
                     command, tree, tree, workload=workload, repeat=1, sampler=sampler,
-                    git=GitState(sha, False, None), stdout=output,
+                    git=GitState(sha, False, None), stdout=output, clock=clock,
                 )  # fmt: skip
     return base_runs, head_runs
 
