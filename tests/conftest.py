@@ -5,11 +5,31 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def _opted_in_home(home: Path) -> Path:
+    """Write the opted-in user config into `home` (an XDG config folder); return its file."""
+    (home / "perfpilot").mkdir(exist_ok=True)
+    config = home / "perfpilot" / "config.toml"
+    config.write_text("[skills]\ninclude_unproven = true\n")
+    return config
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_user_config_home(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The same opted-in user for session-scoped fixtures (they are set up before any
+    function-scoped one, so without this they would run with the developer's own config)."""
+    home = tmp_path_factory.mktemp("xdg-config-session")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("XDG_CONFIG_HOME", str(home))
+        patch.setenv("PERFPILOT_CONFIG", str(_opted_in_home(home)))
+        yield home
 
 
 @pytest.fixture(autouse=True)
@@ -25,10 +45,9 @@ def user_config_home(
     # test_measured: their own config folders, without the opt-in).
     # PERFPILOT_CONFIG names the file, so the servers and editors a test starts with a home of
     # their own (XDG_CONFIG_HOME) run as that user too.
-    (home / "perfpilot").mkdir()
-    (home / "perfpilot" / "config.toml").write_text("[skills]\ninclude_unproven = true\n")
+    config = _opted_in_home(home)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
-    monkeypatch.setenv("PERFPILOT_CONFIG", str(home / "perfpilot" / "config.toml"))
+    monkeypatch.setenv("PERFPILOT_CONFIG", str(config))
     return home
 
 
