@@ -33,7 +33,9 @@ def test_a_loaded_profile_keeps_no_raw_records(example_template: Path) -> None:
     # What is shown is what the full records give.
     raw = load_profile(paths[0])
     assert len(raw.functions) > 100
-    full = map_profile(raw, WorkspaceIndex(str(example_template)), min_share=session.settings.threshold)
+    full = map_profile(
+        raw, WorkspaceIndex(str(example_template)), min_share=session.settings.threshold
+    )
     assert loaded.profile.total == raw.total and loaded.profile.unit == raw.unit
     shown = {
         m.label: (m.self_time, m.total_time, m.calls, m.callers, m.callees)
@@ -43,7 +45,9 @@ def test_a_loaded_profile_keeps_no_raw_records(example_template: Path) -> None:
         m.label: (m.self_time, m.total_time, m.calls, m.callers, m.callees)
         for m in full.functions.values()
     }
-    assert [h.mapped.label for h in loaded.hot] == [m.label for m in full.ranked()][: len(loaded.hot)]
+    assert [h.mapped.label for h in loaded.hot] == [m.label for m in full.ranked()][
+        : len(loaded.hot)
+    ]
 
 
 def test_records_stay_when_nothing_maps(example_template: Path, tmp_path: Path) -> None:
