@@ -399,6 +399,9 @@ async def fix_all_fifty(root: Path, target: Path, server: str, repeats: int) -> 
     """fix-all on bench_code_action's 50-function module, one session."""
     session = Client(server, root)
     session.settings["threshold"] = 0.1
+    # PP105 is held back by its corpus figure since the measured-medians landed: this times
+    # fix-all, not what is offered, so the bench opts in as a user can.
+    session.settings["skills"] = {"includeUnproven": True}
     try:
         await session.start()
         uri = target.as_uri()

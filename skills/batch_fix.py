@@ -16,7 +16,7 @@ from dataclasses import dataclass, field, replace
 
 from perfpilot.skills.api import Parsed, Rewrite, parse_function
 from perfpilot.skills.runner import Found, _replaced, _same_signature, splice
-from perfpilot.tools.edits import split_lines
+from perfpilot.tools.edits import line_count
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.validate import validate_edit
 
@@ -93,12 +93,12 @@ def batch_round(
             first_line=function.first_line + added_on_top,
             end_line=function.end_line + added_on_top,
         )
-        before = len(split_lines(proposed))
+        before = line_count(proposed)
         proposed = splice(proposed, moved, rewrite)
-        body_delta = len(split_lines(rewrite.function_text or "")) - (
+        body_delta = line_count(rewrite.function_text or "") - (
             function.end_line - function.first_line + 1
         )
-        added_on_top += len(split_lines(proposed)) - before - body_delta
+        added_on_top += line_count(proposed) - before - body_delta
         placed.append((found, rewrite, moved.first_line))
 
     def guard() -> str | None:

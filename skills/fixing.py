@@ -143,16 +143,21 @@ def fix_text(
     cache = cache if cache is not None else FindCache()
     for _ in range(MAX_ROUNDS):
         found = scan_text(result.text, path, hot, skills, python, cache)
-        pending = [f for f in found if _identity(f, result.text) not in tried]
+        # Split once a round, not once per opportunity (50 fixes: ~0.2 s of splitting).
+        lines = split_lines(result.text)
+        identities = {id(f): _identity(f, lines) for f in found}
+        pending = [f for f in found if identities[id(f)] not in tried]
         if verify is None or not prove_unproven:  # nothing new can prove an unproven skill
             pending = offered_only(pending, include_unproven)
         if not pending:
             break
         # Verification measures each fix on its own, so only unverified rounds are batched.
-        if verify is None and _fixed_in_batch(result, pending, tried, path, minimum, root, python):
+        if verify is None and _fixed_in_batch(
+            result, pending, tried, identities, path, minimum, root, python
+        ):
             continue
         for candidate in pending:
-            tried.add(_identity(candidate, result.text))
+            tried.add(identities[id(candidate)])
             title = f"{candidate.skill.code} {candidate.opportunity.title}"
             held_back = not offered(candidate, include_unproven)
             if candidate.claim < minimum and not held_back and not _may_rise(candidate, verify):
@@ -212,6 +217,7 @@ def _fixed_in_batch(
     result: FileFixes,
     pending: Sequence[Found],
     tried: set[tuple[str, str, str]],
+    identities: Mapping[int, tuple[str, str, str]],
     path: str,
     minimum: Applicability,
     root: str | None,
@@ -228,18 +234,20 @@ def _fixed_in_batch(
     if batch.text is None:
         return False
     for found in batch.applied:
-        tried.add(_identity(found, result.text))
+        tried.add(identities[id(found)])
         result.applied.append(f"{found.skill.code} {found.opportunity.title}")
     for found, reason in batch.refused:
-        tried.add(_identity(found, result.text))
+        tried.add(identities[id(found)])
         result.refused.append((f"{found.skill.code} {found.opportunity.title}", reason))
     result.text = batch.text
     return True
 
 
-def _identity(found: Found, text: str) -> tuple[str, str, str]:
-    """An opportunity by function, skill and the code it points at (stable across line shifts)."""
-    lines = split_lines(text)
+def _identity(found: Found, lines: Sequence[str]) -> tuple[str, str, str]:
+    """An opportunity by function, skill and the code it points at (stable across line shifts).
+
+    `lines` are the text's lines (split_lines).
+    """
     opportunity = found.opportunity
     code = "".join(lines[opportunity.line - 1 : opportunity.end_line])
     return (found.function.qualname, found.skill.name, code.strip())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import bisect
 import difflib
 import os
 import re
@@ -19,6 +20,12 @@ _LINE = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")
 def split_lines(text: str) -> list[str]:
     """The lines of `text`, each with its line ending, split as Python splits source."""
     return _LINE.findall(text)
+
+
+def line_count(text: str) -> int:
+    """len(split_lines(text)), without building the list."""
+    ends = text.count("\n") + text.count("\r") - text.count("\r\n")
+    return ends + (1 if text and not text.endswith(("\n", "\r")) else 0)
 
 
 class StaleFileError(Exception):
@@ -40,12 +47,67 @@ def line_edits(before: str, after: str) -> tuple[TextEdit, ...]:
         tail += 1
     old_middle = old[head : len(old) - tail]
     new_middle = new[head : len(new) - tail]
-    matcher = difflib.SequenceMatcher(None, old_middle, new_middle, autojunk=False)
-    return tuple(
-        TextEdit(head + i1, head + i2, "".join(new_middle[j1:j2]))
-        for tag, i1, i2, j1, j2 in matcher.get_opcodes()
-        if tag != "equal"
-    )
+    edits: list[TextEdit] = []
+    old_at = new_at = 0
+    # Fixes spread over a file (fix-all) leave a middle as long as the file: cut it at lines
+    # found once on each side, in the same order, and diff the pieces between them.
+    for old_anchor, new_anchor in (*_anchors(old_middle, new_middle), (None, None)):
+        old_piece = old_middle[old_at:old_anchor]
+        new_piece = new_middle[new_at:new_anchor]
+        matcher = difflib.SequenceMatcher(None, old_piece, new_piece, autojunk=False)
+        edits.extend(
+            TextEdit(head + old_at + i1, head + old_at + i2, "".join(new_piece[j1:j2]))
+            for tag, i1, i2, j1, j2 in matcher.get_opcodes()
+            if tag != "equal"
+        )
+        if old_anchor is not None and new_anchor is not None:
+            old_at, new_at = old_anchor + 1, new_anchor + 1
+    return tuple(edits)
+
+
+# Under this many lines difflib alone is fast enough, and its edits are left as they were.
+_ANCHOR_ABOVE = 200
+
+
+def _anchors(old: list[str], new: list[str]) -> list[tuple[int, int]]:
+    """(old, new) indexes of lines unique on both sides, longest run in the same order."""
+    if len(old) < _ANCHOR_ABOVE and len(new) < _ANCHOR_ABOVE:
+        return []
+    counts: dict[str, int] = {}
+    for line in old:
+        counts[line] = counts.get(line, 0) + 1
+    in_new: dict[str, int] = {}
+    for index, line in enumerate(new):
+        if counts.get(line) == 1:
+            in_new[line] = -1 if line in in_new else index
+    pairs = [
+        (index, in_new[line])
+        for index, line in enumerate(old)
+        if in_new.get(line, -1) >= 0 and counts[line] == 1
+    ]
+    return _increasing(pairs)
+
+
+def _increasing(pairs: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The longest subsequence of `pairs` (increasing first items) whose second items increase."""
+    tails: list[int] = []  # tails[k]: index in pairs of the smallest end of a run of k + 1
+    previous: list[int] = [-1] * len(pairs)
+    ends: list[int] = []
+    for at, (_, second) in enumerate(pairs):
+        k = bisect.bisect_left(ends, second)
+        if k:
+            previous[at] = tails[k - 1]
+        if k == len(ends):
+            ends.append(second)
+            tails.append(at)
+        else:
+            ends[k], tails[k] = second, at
+    run: list[tuple[int, int]] = []
+    at = tails[-1] if tails else -1
+    while at >= 0:
+        run.append(pairs[at])
+        at = previous[at]
+    return run[::-1]
 
 
 def apply_edits(text: str, edits: Sequence[TextEdit]) -> str:

@@ -90,12 +90,15 @@ class ProfileSession:
         merged = merge_profiles(profiles)
         threshold = self.settings.threshold
         result = map_profile(merged, self.index, self.settings.path_mappings, min_share=threshold)
+        hot = hot_functions(result, threshold)
+        if result.workspace_time > 0:
+            # What is shown comes from the mapping; the raw records (a 50,000-function cProfile
+            # file is ~45 MiB of them, every call edge twice) are needed again only to say
+            # where the time went when nothing maps (`no_checked_time`).
+            result.profile = summary_of(merged)
+        del profiles, merged
         return LoadedProfiles(
-            paths=list(paths),
-            profile=merged,
-            result=result,
-            hot=hot_functions(result, threshold),
-            stamps=stamps,
+            paths=list(paths), profile=result.profile, result=result, hot=hot, stamps=stamps
         )
 
     def adopt(self, loaded: LoadedProfiles | None) -> LoadedProfiles | None:
@@ -155,6 +158,19 @@ class ProfileSession:
                 if _inside(p, self.root)
             ]
         return list(dict.fromkeys(patterns))
+
+
+def summary_of(profile: Profile) -> Profile:
+    """`profile` without its per-function records and stacks: its totals, unit and facts."""
+    return Profile(
+        format=profile.format,
+        unit=profile.unit,
+        source=profile.source,
+        total=profile.total,
+        duration=profile.duration,
+        meta=dict(profile.meta),
+        samples=profile.samples,
+    )
 
 
 def _stamp(path: str) -> tuple[int, int]:

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 from perfpilot.tools.edits import (
     StaleFileError,
     apply_edits,
+    line_count,
     line_edits,
     read_for_update,
     split_lines,
@@ -26,6 +27,41 @@ LINES = st.lists(st.sampled_from(["a\n", "b\n", "c\r\n", "\n", "x = 1\n", "d"]),
 def test_line_edits_turn_one_text_into_the_other(before: list[str], after: list[str]) -> None:
     old, new = "".join(before), "".join(after)
     assert apply_edits(old, line_edits(old, new)) == new
+
+
+# Long texts (past the size where line_edits cuts the diff at unique lines): a few unique
+# lines among many repeated ones, as in a file of similar functions.
+LONG = st.lists(
+    st.one_of(
+        st.sampled_from(["\n", "    return x\n", "pass\r\n"]),
+        st.integers(0, 400).map(lambda n: f"def f{n}():\n"),
+    ),
+    min_size=200,
+    max_size=400,
+)
+
+
+@given(LONG, LONG)
+def test_line_edits_on_long_texts(before: list[str], after: list[str]) -> None:
+    old, new = "".join(before), "".join(after)
+    assert apply_edits(old, line_edits(old, new)) == new
+
+
+def test_line_edits_of_scattered_fixes_are_local() -> None:
+    before = [f"def f{n}():\n    x = g(re.compile('a'))\n    return x\n\n" for n in range(300)]
+    after = list(before)
+    for n in range(0, 300, 7):
+        after[n] = after[n].replace("re.compile('a')", "PATTERN")
+    old, new = "".join(before), "".join(after)
+    edits = line_edits(old, new)
+    assert apply_edits(old, edits) == new
+    assert [e.start_line for e in edits] == [4 * n + 1 for n in range(0, 300, 7)]
+    assert all(e.end_line == e.start_line + 1 for e in edits)
+
+
+@given(st.text(alphabet="ab\r\n\f", max_size=30))
+def test_line_count_counts_like_split_lines(text: str) -> None:
+    assert line_count(text) == len(split_lines(text))
 
 
 def test_split_lines_splits_like_python() -> None:
