@@ -76,15 +76,17 @@ def build_repo(folder: Path) -> Path:
     return root
 
 
-def calibrate(root: Path, base_runs: list[Run]) -> int:
+def calibrate(root: Path, base_runs: list[Run], clock: str = "cpu") -> int:
     """The loop count that adds ~1 % of the program to the target (one measured guess)."""
     guess = 20
     state = GitState(None, False, None)
     trial: list[Run] = []
     for _ in range(8):  # interleaved with base runs: the machine's load hits both alike
-        base_runs += profile_runs(COMMAND, root, root, workload="cal", repeat=1, git=state)
+        base_runs += profile_runs(
+            COMMAND, root, root, workload="cal", repeat=1, git=state, clock=clock
+        )
         edit(root, FILE, ANCHOR, ANCHOR + PLANTED.format(k=guess))
-        trial += profile_runs(COMMAND, root, root, workload="cal", repeat=1, git=state)
+        trial += profile_runs(COMMAND, root, root, workload="cal", repeat=1, git=state, clock=clock)
         git(root, "checkout", "-q", "--", ".")
     gained = statistics.median(r.share(TARGET) for r in trial) - statistics.median(
         r.share(TARGET) for r in base_runs
@@ -144,7 +146,7 @@ def main() -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="perfpilot-bench-") as folder:
         root = build_repo(Path(folder))
-        k = calibrate(root, []) if args.k is None else args.k
+        k = calibrate(root, [], args.clock) if args.k is None else args.k
         base, culprit, head = twenty_commits(root, k)
         if args.load_pools:
             base_pool, head_pool = pickle.loads(Path(args.load_pools).read_bytes())
