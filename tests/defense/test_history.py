@@ -32,7 +32,9 @@ def test_record_runs_a_command_and_history_shows_the_series(repo: Path) -> None:
     data = json.loads(series.stdout)
     assert data["function"] == "app.py:parse"
     assert len(data["runs"]) == 2
-    assert all(5 < row["share"] < 95 and row["calls"] == 12 for row in data["runs"])
+    # Recorded runs are CPU-timed: the clock's own cost (~0.45 us a reading, against ~0.04 for
+    # the wall clock) lands on call-dense `render`, so `parse` keeps about 3 % of the program.
+    assert all(1 < row["share"] < 95 and row["calls"] == 12 for row in data["runs"])
     text = perfpilot("history", "parse", cwd=repo)
     assert "app.py:parse" in text.stdout and head[:10] in text.stdout
 
