@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
+from perfpilot.tools.defense.repo import branch_exists, branch_worktree
 from tests.defense.conftest import commit_all, git, perfpilot
 from tests.defense.test_regress import SLOW_LINE, plant_slowdown
 
@@ -52,3 +55,23 @@ def test_mitigation_branch_reverts_the_hunk_passes_tests_and_leaves_the_user_alo
     rows = [line for line in description.splitlines() if line.startswith("| own share")]
     base, head_share, mitigated = (float(c.strip().rstrip("%")) for c in rows[0].split("|")[2:5])
     assert mitigated < (base + head_share) / 2  # the time came back
+
+
+def test_an_interrupted_branch_commit_leaves_no_branch_and_a_finished_one_stays(
+    repo: Path,
+) -> None:
+    head = git(repo, "rev-parse", "HEAD").strip()
+    with pytest.raises(KeyboardInterrupt):  # a cancel from the editor reaches the job so
+        with branch_worktree(repo, "perfpilot/regression-x", head) as tree:
+            (tree / "new.txt").write_text("x")
+            raise KeyboardInterrupt
+    assert not branch_exists(repo, "perfpilot/regression-x")
+    assert git(repo, "worktree", "list").count("\n") == 1
+    with branch_worktree(repo, "perfpilot/regression-y", head):
+        pass
+    assert branch_exists(repo, "perfpilot/regression-y")
+    # A branch that existed before is never deleted, even when the block fails.
+    with pytest.raises(Exception):  # noqa: B017,PT011 - git refuses an existing branch name
+        with branch_worktree(repo, "perfpilot/regression-y", head):
+            pass
+    assert branch_exists(repo, "perfpilot/regression-y")

@@ -136,16 +136,23 @@ def temporary_worktree(root: Path, ref: str) -> Iterator[Path]:
 
 @contextmanager
 def branch_worktree(root: Path, branch: str, start: str) -> Iterator[Path]:
-    """A temporary worktree on a new local branch `branch` made at `start`; the branch stays."""
+    """A temporary worktree on a new local branch `branch` made at `start`; the branch stays
+    when the block completes, and is deleted when it fails or is interrupted (a cancelled
+    mitigation must not leave a half-made branch behind)."""
     parent = Path(tempfile.mkdtemp(prefix="perfpilot-wt-"))
     target = parent / "tree"
-    git(root, "worktree", "add", "-b", branch, str(target), start)
+    ours = not branch_exists(root, branch)  # never delete a branch someone else made
+    completed = False
     try:
+        git(root, "worktree", "add", "-b", branch, str(target), start)
         yield target
+        completed = True
     finally:
         git(root, "worktree", "remove", "--force", str(target), check=False)
         shutil.rmtree(parent, ignore_errors=True)
         git(root, "worktree", "prune", check=False)
+        if not completed and ours:
+            git(root, "branch", "-D", branch, check=False)
 
 
 def branch_exists(root: Path, branch: str) -> bool:
