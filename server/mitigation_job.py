@@ -25,7 +25,7 @@ from perfpilot.tools.defense.regress import (
     runs_from_history,
     trace,
 )
-from perfpilot.tools.defense.repo import GitError
+from perfpilot.tools.defense.repo import GitError, git
 from perfpilot.tools.defense.solver import prepare_mitigation, write_description
 from perfpilot.tools.llm_config import llm_settings
 from perfpilot.tools.verify.verify_fix import VerifySettings
@@ -53,11 +53,19 @@ def run_job(request: dict[str, Any]) -> dict[str, Any]:
             from perfpilot.skills.regression_agent import agent_extra
 
             extra = agent_extra(root, report.head, llm)
-    mitigation = prepare_mitigation(
-        root, report, workload=shlex.split(request["command"]), tests=tests, verify=verify,
-        extra=extra, repeat=int(request.get("repeat", 5)), function=request["function"],
-    )  # fmt: skip
-    path = write_description(root, mitigation)
+    before = _mitigation_branches(root)
+    try:
+        mitigation = prepare_mitigation(
+            root, report, workload=shlex.split(request["command"]), tests=tests, verify=verify,
+            extra=extra, repeat=int(request.get("repeat", 5)), function=request["function"],
+        )  # fmt: skip
+        path = write_description(root, mitigation)
+    except KeyboardInterrupt:
+        # A cancel that lands after the branch was committed (the last step) still means
+        # "leave nothing behind": the branches this job made go too.
+        for branch in _mitigation_branches(root) - before:
+            git(root, "branch", "-D", branch, check=False)
+        raise
     return {
         "ok": True,
         "function": mitigation.function,
@@ -78,6 +86,13 @@ def run_job(request: dict[str, Any]) -> dict[str, Any]:
             for c in mitigation.candidates
         ],
     }
+
+
+def _mitigation_branches(root: Path) -> set[str]:
+    """The local `perfpilot/regression-*` branches."""
+    listed = git(root, "for-each-ref", "--format=%(refname:short)", "refs/heads/perfpilot/",
+                 check=False)  # fmt: skip
+    return {line.strip() for line in listed.splitlines() if line.strip()}
 
 
 def main() -> int:
