@@ -60,9 +60,11 @@ def run_job(request: dict[str, Any]) -> dict[str, Any]:
             extra=extra, repeat=int(request.get("repeat", 5)), function=request["function"],
         )  # fmt: skip
         path = write_description(root, mitigation)
-    except KeyboardInterrupt:
+    except BaseException:
         # A cancel that lands after the branch was committed (the last step) still means
-        # "leave nothing behind": the branches this job made go too.
+        # "leave nothing behind": the branches this job made go too. The same SIGINT can kill
+        # a git child first, so the job sees a GitError, not a KeyboardInterrupt; a job that
+        # failed any other way must not leave a branch either.
         for branch in _mitigation_branches(root) - before:
             git(root, "branch", "-D", branch, check=False)
         raise
