@@ -53,21 +53,11 @@ def run_job(request: dict[str, Any]) -> dict[str, Any]:
             from perfpilot.skills.regression_agent import agent_extra
 
             extra = agent_extra(root, report.head, llm)
-    before = _mitigation_branches(root)
-    try:
-        mitigation = prepare_mitigation(
-            root, report, workload=shlex.split(request["command"]), tests=tests, verify=verify,
-            extra=extra, repeat=int(request.get("repeat", 5)), function=request["function"],
-        )  # fmt: skip
-        path = write_description(root, mitigation)
-    except BaseException:
-        # A cancel that lands after the branch was committed (the last step) still means
-        # "leave nothing behind": the branches this job made go too. The same SIGINT can kill
-        # a git child first, so the job sees a GitError, not a KeyboardInterrupt; a job that
-        # failed any other way must not leave a branch either.
-        for branch in _mitigation_branches(root) - before:
-            git(root, "branch", "-D", branch, check=False)
-        raise
+    mitigation = prepare_mitigation(
+        root, report, workload=shlex.split(request["command"]), tests=tests, verify=verify,
+        extra=extra, repeat=int(request.get("repeat", 5)), function=request["function"],
+    )  # fmt: skip
+    path = write_description(root, mitigation)
     return {
         "ok": True,
         "function": mitigation.function,
@@ -100,22 +90,37 @@ def _mitigation_branches(root: Path) -> set[str]:
 def main() -> int:
     """Read the request, answer one JSON line; failures are `{ok: false, reason}`."""
     try:
-        answer = run_job(json.loads(sys.stdin.read()))
-    except KeyboardInterrupt:
-        print(json.dumps({"ok": False, "cancelled": True}))
+        request = json.loads(sys.stdin.read())
+        root = Path(request["root"])
+        before = _mitigation_branches(root)
+    except (ValueError, KeyError, TypeError, GitError) as exc:
+        print(json.dumps({"ok": False, "reason": f"bad mitigation request: {exc}"}))
+        return 0
+    try:
+        try:
+            answer = run_job(request)
+        except (
+            HistoryError, GitError, RegressError, ValueError, KeyError, OSError, ConfigError,
+        ) as exc:  # fmt: skip
+            _drop_new_branches(root, before)
+            answer = {"ok": False, "reason": str(exc).splitlines()[0] if str(exc) else repr(exc)}
+        print(json.dumps(answer), flush=True)
+    except BaseException as exc:
+        # A cancel (SIGINT) can land anywhere up to the answer being written, also after the
+        # branch was committed: "cancel" means nothing is left behind. The same SIGINT can
+        # kill a git child first, so the job may see a GitError rather than the interrupt.
+        _drop_new_branches(root, before)
+        if not isinstance(exc, KeyboardInterrupt):
+            raise
+        print(json.dumps({"ok": False, "cancelled": True}), flush=True)
         return 130
-    except (
-        HistoryError,
-        GitError,
-        RegressError,
-        ValueError,
-        KeyError,
-        OSError,
-        ConfigError,
-    ) as exc:
-        answer = {"ok": False, "reason": str(exc).splitlines()[0] if str(exc) else repr(exc)}
-    print(json.dumps(answer))
     return 0
+
+
+def _drop_new_branches(root: Path, before: set[str]) -> None:
+    """Delete the `perfpilot/` branches made since `before` was listed (this job's)."""
+    for branch in _mitigation_branches(root) - before:
+        git(root, "branch", "-D", branch, check=False)
 
 
 if __name__ == "__main__":

@@ -72,6 +72,25 @@ def write_description(root: Path, mitigation: Mitigation) -> Path:
     return path
 
 
+def discard_mitigation(root: Path, branch: str, commit: str, description: str | None) -> bool:
+    """Undo a finished mitigation the user cancelled: delete its branch (only a
+    `perfpilot/` branch still at `commit`) and its description; True when the branch went."""
+    from perfpilot.tools.defense.repo import git
+
+    if description:
+        path = Path(description)
+        if path.parent == root / MITIGATIONS_DIR and path.suffix == ".md":
+            path.unlink(missing_ok=True)
+    if not branch.startswith("perfpilot/") or not commit:
+        return False
+    # Never delete a branch that moved on since the job committed it: that is someone's work.
+    at = git(root, "rev-parse", "--verify", "-q", f"refs/heads/{branch}", check=False).strip()
+    if at != commit:
+        return False
+    git(root, "branch", "-D", branch, check=False)
+    return True
+
+
 def _top(report: RegressReport, function: str | None) -> tuple[FunctionChange, Culprit]:
     for change in report.regressions:
         causes = report.causes.get(change.key)

@@ -14,6 +14,7 @@ import json
 import os
 import signal
 import sys
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
@@ -22,6 +23,7 @@ from pygls.uris import from_fs_path
 from perfpilot.server.lsp.handlers.optimize import _request_future
 from perfpilot.server.lsp.progress import begin_progress, cancelled_future, end_progress
 from perfpilot.tools.defense.regress import RegressReport
+from perfpilot.tools.defense.solver import discard_mitigation
 
 if TYPE_CHECKING:
     from perfpilot.server.lsp.app import PerfpilotServer
@@ -98,10 +100,15 @@ async def prepare_mitigation_command(
     return answer_json
 
 
-async def run_child(request: dict[str, Any], stop: asyncio.Event) -> dict[str, Any]:
+JOB = (sys.executable, "-m", "perfpilot.server.mitigation_job")
+
+
+async def run_child(
+    request: dict[str, Any], stop: asyncio.Event, job: tuple[str, ...] = JOB
+) -> dict[str, Any]:
     """Run the mitigation job; SIGINT then SIGKILL its process group when `stop` is set."""
     child = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "perfpilot.server.mitigation_job",
+        *job,
         stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE, start_new_session=True,
     )  # fmt: skip
@@ -114,15 +121,29 @@ async def run_child(request: dict[str, Any], stop: asyncio.Event) -> dict[str, A
             await asyncio.wait_for(asyncio.shield(talk), STOP_GRACE)
         except asyncio.TimeoutError:
             _signal(child.pid, signal.SIGKILL)
-        await talk
+        out, err = await talk
+        # The cancel can cross a job that had already committed and answered: a cancel
+        # still means nothing is left behind, so its branch and description go.
+        answer = _answer(out, err)
+        if answer.get("ok") and answer.get("branch"):
+            await asyncio.to_thread(
+                discard_mitigation, Path(request["root"]), str(answer["branch"]),
+                str(answer.get("commit") or ""), answer.get("description"),
+            )  # fmt: skip
         return {"ok": False, "cancelled": True}
     stopped.cancel()
     out, err = talk.result()
+    return _answer(out, err)
+
+
+def _answer(out: bytes, err: bytes) -> dict[str, Any]:
+    """The child's last stdout line as JSON, else its last stderr line as the reason."""
     lines = out.decode(errors="replace").strip().splitlines()
     try:
-        return json.loads(lines[-1]) if lines else _broken(err)
+        answer = json.loads(lines[-1]) if lines else _broken(err)
     except json.JSONDecodeError:
         return _broken(err)
+    return answer if isinstance(answer, dict) else _broken(err)
 
 
 def _enabled_llm(ls: PerfpilotServer) -> dict[str, Any] | None:
