@@ -17,6 +17,11 @@ from perfpilot.tools.defense.history import HISTORY_FILE, History, Run, open_his
 from perfpilot.tools.defense.recording import import_profiles, profile_runs, store
 from perfpilot.tools.profiling import SAMPLERS
 
+SAMPLER_HELP = (
+    "cprofile (default): every call, timed in CPU time, so waiting is not counted;"
+    " py-spy: sampled, for workloads that wait on I/O or run native code"
+)
+
 DEFAULT_WORKLOAD = "default"
 
 
@@ -31,7 +36,7 @@ def register_history_commands(commands: argparse._SubParsersAction) -> None:
     )
     record.add_argument("--workload", default=DEFAULT_WORKLOAD, help="name of the workload")
     record.add_argument("--repeat", type=_positive, default=1, metavar="N", help="runs to record")
-    record.add_argument("--sampler", choices=SAMPLERS, default="cprofile")
+    record.add_argument("--sampler", choices=SAMPLERS, default="cprofile", help=SAMPLER_HELP)
     record.add_argument(
         "--profile", action="append", default=[], metavar="FILE", help="import this profile"
     )

@@ -8,7 +8,12 @@ import shlex
 import sys
 from pathlib import Path
 
-from perfpilot.server.defense_cli import DEFAULT_WORKLOAD, DefenseUsageError, history_path
+from perfpilot.server.defense_cli import (
+    DEFAULT_WORKLOAD,
+    SAMPLER_HELP,
+    DefenseUsageError,
+    history_path,
+)
 from perfpilot.server.render import OUTPUT_FORMATS, Summary, display_path, render
 from perfpilot.tools.config import find_workspace_root
 from perfpilot.tools.defense.detect import DetectOptions
@@ -36,10 +41,17 @@ def register_regress(commands: argparse._SubParsersAction) -> None:
     regress = commands.add_parser("regress", help="find functions that got slower between commits")
     regress.add_argument("--base", metavar="REF", help="the commit to compare against")
     regress.add_argument("--head", metavar="REF", default="HEAD", help="default: HEAD")
-    regress.add_argument("--workload", default=DEFAULT_WORKLOAD)
+    regress.add_argument(
+        "--workload",
+        default=DEFAULT_WORKLOAD,
+        help=f"the recorded workload's name (default: {DEFAULT_WORKLOAD!r})",
+    )
     regress.add_argument("--run", metavar="CMD", help="measure base and head now, in worktrees")
-    regress.add_argument("--repeat", type=int, default=DEFAULT_REPEAT, metavar="N")
-    regress.add_argument("--sampler", choices=SAMPLERS, default="cprofile")
+    regress.add_argument(
+        "--repeat", type=int, default=DEFAULT_REPEAT, metavar="N",
+        help=f"with --run: runs per side, base and head in turns (default {DEFAULT_REPEAT})",
+    )  # fmt: skip
+    regress.add_argument("--sampler", choices=SAMPLERS, default="cprofile", help=SAMPLER_HELP)
     regress.add_argument("--output-format", choices=OUTPUT_FORMATS, default="text")
     regress.add_argument("--html", metavar="FILE", help="also write a self-contained HTML report")
     regress.add_argument("--min-effect", type=float, metavar="POINTS", help="default 0.5")
