@@ -11,6 +11,7 @@ from typing import Protocol
 
 from perfpilot.server.offense_pool import reports_in_pool, worker_count
 from perfpilot.server.render import FixSummary, display_path
+from perfpilot.skills import verdicts
 from perfpilot.skills.fixing import Evidence, FileReport, process_file
 from perfpilot.skills.registry import Skill, discover
 from perfpilot.skills.verifying import Verifier, verified_opportunities, verifier
@@ -74,7 +75,13 @@ def run_offense(
     else:
         files = sorted(hot_by_file)
     files = [p for p in files if paths is None or under_any(p, paths)]
-    check = verifier(str(root), verify) if verify is not None else None
+    if verify is not None:
+        check: Verifier | None = verifier(str(root), verify)
+    else:
+        check = None
+        problem = verdicts.load(str(root))  # `perfpilot verify` earlier: rank and offer by it
+        if problem:
+            print(f"perfpilot: warning: {problem}", file=sys.stderr)
 
     def one_file(path: str) -> FileReport:
         hot = None if args.all_functions else hot_by_file[path]

@@ -69,6 +69,36 @@ def forget_all() -> None:
     _BY_OPPORTUNITY.clear()
 
 
+def save(root: str) -> str:
+    """Keep this process's verdicts for later runs in the workspace (user cache); '' or why not."""
+    from perfpilot.tools.verdict_store import save_verdicts
+
+    entries = [("fix", k, v) for k, v in _BY_FIX.items()]
+    entries += [("opportunity", k, v) for k, v in _BY_OPPORTUNITY.items()]
+    try:
+        save_verdicts(root, entries)  # type: ignore[arg-type]
+    except (OSError, ValueError) as exc:
+        return f"verdicts not saved: {exc}"
+    return ""
+
+
+def load(root: str) -> str:
+    """Add the workspace's saved verdicts (those measured in this process win); '' or why not."""
+    from perfpilot.tools.verdict_store import load_verdicts, verdicts_path
+
+    if not verdicts_path(root).exists():  # the common case: no import, no key read
+        return ""
+    entries, problem = load_verdicts(root)
+    for cache, size in ((_BY_FIX, 4), (_BY_OPPORTUNITY, 5)):
+        name = "fix" if cache is _BY_FIX else "opportunity"
+        # Saved verdicts are older than this process's: they go first, and go first when full.
+        merged = OrderedDict((k, v) for c, k, v in entries if c == name and len(k) == size)
+        merged.update(cache)
+        cache.clear()
+        cache.update(list(merged.items())[-_SIZE:])  # type: ignore[arg-type]
+    return problem
+
+
 def fix_key(text: str, found: Found, fix: Fix) -> tuple[str, str, str, str]:
     """Function identity, the module text and the fix (hashes): what a verdict depends on."""
     edits = repr(fix.edits)

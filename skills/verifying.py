@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
+from perfpilot.skills import verdicts
 from perfpilot.skills.fixing import Evidence, scan_text, verified_fix
 from perfpilot.skills.offering import offered
 from perfpilot.skills.registry import Skill
@@ -40,7 +41,8 @@ class VerifiedOpportunity:
 def verifier(
     root: str, settings: VerifySettings | None = None, cancel: threading.Event | None = None
 ) -> Verifier:
-    """A function that verifies an applicable fix of `found` in `text` (cached)."""
+    """A function that verifies an applicable fix of `found` in `text` (cached, also on disk)."""
+    verdicts.load(root)  # what earlier runs in this workspace measured (user cache)
 
     def verify(text: str, found: Found, fix: Fix) -> Fix:
         if not fix.applicable:
@@ -53,6 +55,7 @@ def verifier(
                 root, found.function.path, found.function.qualname, text, fixed, settings, cancel
             )
             remember(text, found, fix, verdict)
+            verdicts.save(root)  # a verdict costs seconds of the user's code: keep it
         return with_verdict(fix, verdict)
 
     return verify

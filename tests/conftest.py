@@ -28,6 +28,7 @@ def session_user_config_home(tmp_path_factory: pytest.TempPathFactory) -> Iterat
     home = tmp_path_factory.mktemp("xdg-config-session")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("XDG_CONFIG_HOME", str(home))
+        patch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache-session")))
         patch.setenv("PERFPILOT_CONFIG", str(_opted_in_home(home)))
         yield home
 
@@ -47,6 +48,8 @@ def user_config_home(
     # their own (XDG_CONFIG_HOME) run as that user too.
     config = _opted_in_home(home)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    # Captures and saved verdicts (user cache) are this test's own too.
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
     monkeypatch.setenv("PERFPILOT_CONFIG", str(config))
     return home
 

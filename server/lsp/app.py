@@ -17,6 +17,7 @@ from perfpilot.server.lsp.initial_load import InitialLoad
 from perfpilot.server.lsp.settings import client_settings, debounce_seconds, include_unproven
 from perfpilot.server.lsp.skill_findings import SkillWorker
 from perfpilot.server.render import package_version
+from perfpilot.skills import verdicts
 from perfpilot.skills.offering import offered_only
 from perfpilot.skills.registry import SkillSet, discover
 from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities, finding_of
@@ -86,6 +87,10 @@ class PerfpilotServer(InitialLoad, LanguageServer):
             folder = Path(to_fs_path(root_uri) or ".") if root_uri else Path.cwd()
         if self._root is None or self._root[0] != folder:
             self._root = (folder, find_workspace_root(folder))
+            # Verdicts `perfpilot verify` saved for this workspace rank and offer fixes here too.
+            problem = verdicts.load(str(self._root[1]))
+            if problem:
+                self.show(types.MessageType.Warning, f"perfpilot: {problem}")
         return self._root[1]
 
     def apply_settings(self, raw: object) -> bool:

@@ -122,6 +122,30 @@ def test_a_fix_verified_faster_here_is_offered_and_ranked_by_its_measure(shop: P
     assert mine["data"]["speedup"] == pytest.approx(
         mine["data"]["verdict"]["speed"]["speedup"], abs=0.001
     )
+    # A later `check` (another process, no --verify) knows the verdict: it is kept in the
+    # user's cache, never in the workspace.
+    later = perfpilot("check", "--output-format", "json", cwd=shop)
+    kept = next((f for f in json.loads(later.stdout)["findings"] if f["code"] == CODE), None)
+    assert kept is not None and kept["data"]["estimate"] == "measured on this function", (
+        later.stdout + later.stderr
+    )
+    assert not list(shop.rglob("*verdict*"))
+
+
+def test_a_saved_verdict_that_was_changed_is_ignored(shop: Path, home: Path) -> None:
+    """A verdict can offer a held-back fix: one not signed with this user's key counts for
+    nothing (a planted or edited file), and check says so."""
+    done = perfpilot("verify", "shop.py::count_known", "--budget", "2", cwd=shop)
+    assert done.returncode == 0, done.stdout + done.stderr
+    (saved,) = (home / "cache" / "perfpilot" / "verdicts").iterdir()
+    trusted = perfpilot("check", "--output-format", "json", cwd=shop)
+    assert CODE in codes(trusted.stdout), trusted.stdout + trusted.stderr
+    mac, _, body = saved.read_text().partition("\n")
+    saved.write_text(mac + "\n" + body.replace('"faster"', '"faster" '))
+    done = perfpilot("check", "--output-format", "json", cwd=shop)
+    assert CODE not in codes(done.stdout)
+    assert "not written by perfpilot for this user, or changed; ignored" in done.stderr
+    saved.unlink()
 
 
 def test_a_project_may_turn_the_opt_in_off_but_not_on(shop: Path, tmp_path: Path) -> None:

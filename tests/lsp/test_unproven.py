@@ -153,3 +153,47 @@ async def test_include_unproven_setting_offers_it(client: LanguageClient) -> Non
     (diagnostic,) = [d for d in client.diagnostics[uri] if d.code == CODE]
     assert "skill median on the corpus (6 fixes)" in diagnostic.message
     assert any(CODE in t for t in await actions_on_line(client, uri, line))
+
+
+@pytest.fixture
+def verified_shop(shop: Path) -> Path:
+    """The shop after `perfpilot verify` on the command line measured PP197 faster there."""
+    done = subprocess.run(
+        [sys.executable, "-m", "perfpilot.server", "verify", "shop.py::count_known",
+         "--budget", "2"],
+        cwd=shop, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert done.returncode == 0 and f"{CODE} " in done.stdout, done.stdout + done.stderr
+    assert "faster" in next(line for line in done.stdout.splitlines() if CODE in line)
+    return shop
+
+
+@pytest_lsp.fixture(
+    config=ClientServerConfig(server_command=[sys.executable, "-m", "perfpilot.server", "serve"]),
+)
+async def client_after_verify(lsp_client: LanguageClient, verified_shop: Path):
+    answer_editor_requests(lsp_client)
+    settings = {"debounce": 50}
+    lsp_client.set_configuration({"perfpilot": settings})
+    await lsp_client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities("visual-studio-code@v1.65.2"),
+            root_uri=verified_shop.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=verified_shop.as_uri(), name="shop")],
+            initialization_options={"perfpilot": settings},
+        )
+    )
+    lsp_client.workspace_root = verified_shop  # type: ignore[attr-defined]
+    yield
+    await lsp_client.shutdown_session()
+
+
+@pytest.mark.asyncio
+async def test_a_verdict_from_the_command_line_offers_it_in_the_editor(
+    client_after_verify: LanguageClient,
+) -> None:
+    client = client_after_verify
+    uri, _ = await open_document(client, "shop.py")
+    await wait_until(lambda: CODE in codes(client, uri))
+    (diagnostic,) = [d for d in client.diagnostics[uri] if d.code == CODE]
+    assert "measured on this function" in diagnostic.message
