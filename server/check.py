@@ -18,11 +18,13 @@ from perfpilot.server.progress import progress_bar
 from perfpilot.server.render import FixSummary, Summary, display_path, render
 from perfpilot.server.verify_cli import verify_settings
 from perfpilot.tools.config import (
+    OUTSIDE,
     PROFILES_DIR,
     Settings,
     find_workspace_root,
     load_settings,
     parse_path_mapping,
+    within_workspace,
 )
 from perfpilot.tools.hotspots import under_any
 from perfpilot.tools.model import Profile
@@ -195,7 +197,7 @@ def _explicit_profiles(
 def _configured_profiles(configured: list[str], root: Path, cwd: Path) -> list[str]:
     """[tool.perfpilot] profiles of the project at `root`, else its newest stored profile."""
     if configured:
-        found = [p for pattern in configured for p in _expand(pattern, root, required=False)]
+        found = _inside([p for pattern in configured for p in _expand(pattern, root, False)], root)
         if not found:
             raise UsageError(
                 f"no file matches [tool.perfpilot] profiles = {configured!r} under {root}"
@@ -204,12 +206,24 @@ def _configured_profiles(configured: list[str], root: Path, cwd: Path) -> list[s
     directory = root / PROFILES_DIR
     # Only the folder's own files: failed runs are kept in a subfolder, never chosen here.
     candidates = [p for p in directory.glob("*") if p.is_file()] if directory.is_dir() else []
+    candidates = [Path(p) for p in _inside([str(p) for p in candidates], root)]
     if not candidates:
         raise UsageError(
             "no profile: pass --profile FILE or --run CMD, set [tool.perfpilot] profiles,"
             f" or run `perfpilot profile -- CMD` to fill {display_path(str(directory), cwd)}"
         )
     return [str(max(candidates, key=lambda p: p.stat().st_mtime_ns))]
+
+
+def _inside(paths: list[str], root: Path) -> list[str]:
+    """Profiles found without being named must stay in the workspace (symlinks resolved)."""
+    kept = []
+    for path in paths:
+        if within_workspace(path, root):
+            kept.append(path)
+        else:
+            print(f"perfpilot: warning: {path} {OUTSIDE}", file=sys.stderr)
+    return kept
 
 
 def _expand(pattern: str, base: Path, required: bool) -> list[str]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath, PurePosixPath, PureWindowsPath
@@ -182,6 +183,23 @@ def _workspace_patterns(patterns: list[str], where: str, warnings: list[str]) ->
             " workspace (load others explicitly: --profile FILE, or Load Profile in the editor)"
         )
     return kept
+
+
+OUTSIDE = (
+    "ignored: it resolves outside the workspace (a symlink); a profile from elsewhere is"
+    " loaded explicitly (--profile FILE, or Load Profile in the editor)"
+)
+
+
+def within_workspace(path: str, root: str | Path) -> bool:
+    """True when `path`, symlinks resolved, is inside `root` (resolved too).
+
+    The globs of a repository's settings are checked as text (`_workspace_patterns`); a
+    symlink the repository carries (`profiles/p.prof -> ~/other/secret.prof`) is only seen here.
+    """
+    real_root = os.path.realpath(root)
+    real = os.path.realpath(path)
+    return real == real_root or real.startswith(real_root.rstrip(os.sep) + os.sep)
 
 
 def _escapes(parts: tuple[str, ...]) -> bool:

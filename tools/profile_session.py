@@ -7,7 +7,7 @@ import glob
 import os
 from dataclasses import dataclass, field
 
-from perfpilot.tools.config import PROFILES_DIR, Settings
+from perfpilot.tools.config import PROFILES_DIR, Settings, within_workspace
 from perfpilot.tools.hotspots import HotFunction, hot_functions
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.mapping import MappingResult, map_profile
@@ -50,6 +50,8 @@ class ProfileSession:
         self.loaded: LoadedProfiles | None = None
         # Profiles the user loaded explicitly (command) win over discovery until cleared.
         self.explicit: list[str] | None = None
+        # Discovered profiles that resolve outside the workspace (a symlink): never read.
+        self.outside: list[str] = []
 
     @property
     def profiles_dir(self) -> str:
@@ -65,14 +67,21 @@ class ProfileSession:
             for pattern in self.settings.profiles:
                 full = pattern if os.path.isabs(pattern) else os.path.join(self.root, pattern)
                 found.extend(sorted(glob.glob(full, recursive=True)))
-            return [p for p in dict.fromkeys(found) if os.path.isfile(p)]
+            return self._inside([p for p in dict.fromkeys(found) if os.path.isfile(p)])
         try:
             entries = [e for e in os.scandir(self.profiles_dir) if e.is_file()]
         except OSError:
             return []
+        entries = [e for e in entries if e.path in self._inside([e.path for e in entries])]
         if not entries:
             return []
         return [max(entries, key=lambda e: e.stat().st_mtime_ns).path]
+
+    def _inside(self, paths: list[str]) -> list[str]:
+        """The files found without the user naming them must stay in the workspace, symlinks
+        resolved; the others are kept in `outside` (to be reported), never read."""
+        self.outside = [p for p in paths if not within_workspace(p, self.root)]
+        return [p for p in paths if p not in self.outside]
 
     def load(self, paths: list[str]) -> LoadedProfiles | None:
         """Load, merge and map `paths`; a ProfileError propagates and the previous state stays."""

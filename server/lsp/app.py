@@ -23,7 +23,7 @@ from perfpilot.skills.registry import SkillSet, discover
 from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities, finding_of
 from perfpilot.tools import source_walk
 from perfpilot.tools.annotate import FunctionAnnotation, annotate
-from perfpilot.tools.config import ConfigError, Settings
+from perfpilot.tools.config import OUTSIDE, ConfigError, Settings
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Fix, ProfileError
@@ -153,6 +153,8 @@ class PerfpilotServer(InitialLoad, LanguageServer):
         self.ready = True
         self._attach_indexes()
         self._warn_if_nothing_maps()
+        for path in self.session.outside if self.session else ():
+            self.show(types.MessageType.Warning, f"perfpilot: {path} {OUTSIDE}")
         self.refresh_all()
         if self.session is not None and self.session.loaded is not None:
             self.preload_skills()  # after PP001 went out: the first PP1xx need not wait for it

@@ -122,3 +122,48 @@ def test_fetch_does_not_follow_a_profiles_folder_that_links_outside(
     err = capsys.readouterr().err
     assert "leads outside the workspace" in err and err.count("\n") == 1
     assert list(elsewhere.iterdir()) == [] and server.requests == []
+
+
+@pytest.mark.parametrize("how", ["stored", "glob"])
+def test_check_does_not_read_a_profile_that_links_outside(tmp_path: Path, how: str) -> None:
+    """A symlink the repository carries (`.perfpilot/profiles/x.prof`, or a file its
+    `profiles` glob matches) pointing at another project's profile is not read."""
+    workspace, elsewhere = tmp_path / "ws", tmp_path / "elsewhere"
+    workspace.mkdir()
+    elsewhere.mkdir()
+    (workspace / "app.py").write_text(APP)
+    (elsewhere / "app.py").write_text(APP)
+    assert perfpilot("profile", "--", sys.executable, "app.py", cwd=elsewhere).returncode == 0
+    (real,) = (elsewhere / ".perfpilot" / "profiles").iterdir()
+    pyproject = "[project]\nname = 'ws'\n"
+    if how == "stored":
+        (workspace / ".perfpilot" / "profiles").mkdir(parents=True)
+        link = workspace / ".perfpilot" / "profiles" / "run.prof"
+    else:
+        link = workspace / "perf" / "run.prof"
+        link.parent.mkdir()
+        pyproject += "[tool.perfpilot]\nprofiles = ['perf/*.prof']\n"
+    (workspace / "pyproject.toml").write_text(pyproject)
+    link.symlink_to(real)
+    done = perfpilot("check", cwd=workspace)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"{link} ignored: it resolves outside the workspace" in done.stderr
+    assert "spin" not in done.stdout
+    # Named by the user, the same file is read.
+    chosen = perfpilot("check", "--profile", str(real), cwd=workspace)
+    assert chosen.returncode in (0, 1) and "perfpilot: warning" not in chosen.stderr
+
+
+def test_the_editor_does_not_read_a_stored_profile_that_links_outside(tmp_path: Path) -> None:
+    from perfpilot.tools.config import Settings
+    from perfpilot.tools.profile_session import ProfileSession
+
+    workspace, elsewhere = tmp_path / "ws", tmp_path / "elsewhere"
+    (workspace / ".perfpilot" / "profiles").mkdir(parents=True)
+    elsewhere.mkdir()
+    (elsewhere / "other.prof").write_bytes(b"not read")
+    (workspace / ".perfpilot" / "profiles" / "run.prof").symlink_to(elsewhere / "other.prof")
+    (workspace / ".perfpilot" / "profiles" / "old.prof").write_bytes(b"ours")
+    session = ProfileSession(str(workspace), Settings())
+    assert session.discover() == [str(workspace / ".perfpilot" / "profiles" / "old.prof")]
+    assert session.outside == [str(workspace / ".perfpilot" / "profiles" / "run.prof")]
