@@ -4,6 +4,8 @@ Nothing is sent anywhere unless the *user* enables it. Whether the LLM is used, 
 go (`base_url`), which provider, and where the key comes from (`api_key_env`, `api_key`) are
 read only from the user's own sources: the user config file (tools/user_config.py), the
 editor's settings (user-level: the VS Code extension sends only those) and command-line flags.
+The key may be in the user config file only when that file is private (the one rule for
+secrets, shared with the profilers' tokens); a workspace file never supplies it.
 A workspace's `[tool.perfpilot.llm]` may tune the model and the limits (a budget only
 downwards); a user-only key there is ignored with a warning naming the file and the key.
 The key itself is kept in memory only, never in a file, a log line or a repr.
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from perfpilot.tools.config import ConfigError
-from perfpilot.tools.user_config import load_user_config
+from perfpilot.tools.user_config import load_user_config, secret_refusal
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,7 +50,7 @@ class LLMSettings:
     backoff: float = 1.0  # first retry delay in seconds, doubled each retry (Retry-After wins)
     base_url: str | None = None  # a proxy, or a local fake API in tests
     api_key_env: str = "ANTHROPIC_API_KEY"
-    api_key: str | None = field(default=None, repr=False)  # from the editor only, never stored
+    api_key: str | None = field(default=None, repr=False)  # editor or private user file
     warnings: tuple[str, ...] = ()
 
     def key(self, environ: Mapping[str, str] | None = None) -> str | None:
@@ -112,6 +114,16 @@ def llm_settings(
     if overrides:
         layers.append(({k: v for k, v in overrides.items() if v is not None}, "option", False))
     for table, where, from_file in layers:
+        if from_file and any(_snake(k.replace("-", "_")) == "api_key" for k in table):
+            # The one rule for secrets (tools/user_config.py): in the user's own file only
+            # when nobody else can read it. The value is never echoed.
+            refusal = secret_refusal(user_file, "an API key", "api_key_env")
+            if refusal is not None:
+                raise ConfigError(refusal)
+            layer, layer_warnings = _parse(table, where, from_file=False)
+            values.update(layer)
+            warnings += layer_warnings
+            continue
         layer, layer_warnings = _parse(table, where, from_file=from_file)
         values.update(layer)
         warnings += layer_warnings

@@ -53,6 +53,27 @@ def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
     return Path(os.path.expanduser("~")) / ".config" / "perfpilot" / "config.toml"
 
 
+def secret_refusal(path: Path, what: str, instead: str) -> str | None:
+    """Why `path` may not hold a secret (None when it may): one rule for every secret.
+
+    A secret may be written in the user's own config file only when nobody else can read it
+    (no access for group or others, owned by this user); otherwise it comes from an
+    environment variable. A workspace's files never hold one (the callers ignore them there).
+    """
+    try:
+        info = path.stat()
+    except OSError as exc:
+        return f"{path}: cannot check who may read it ({exc.strerror or exc})"
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        return f"{path}: holds {what} but belongs to another user; use {instead}"
+    if info.st_mode & 0o077:
+        return (
+            f"{path}: holds {what} but the file is readable by others;"
+            f" chmod 600 {path}, or use {instead}"
+        )
+    return None
+
+
 def load_user_config(
     environ: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, object], Path, list[str]]:

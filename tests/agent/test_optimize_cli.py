@@ -146,16 +146,24 @@ def test_an_api_key_in_pyproject_is_ignored_unechoed(
     assert api.requests[0].headers["authorization"] == "Bearer sk-from-env"
 
 
-def test_an_api_key_in_the_user_file_is_refused(
+def test_an_api_key_in_the_user_file_is_used_only_when_the_file_is_private(
     in_shop: Path, api: FakeMessagesAPI, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The one rule for secrets (as for the profilers' tokens): the user's own file may hold
+    one only when nobody else can read it."""
     enable(in_shop, api)
-    with user_config_path().open("a") as stream:
-        stream.write("api_key = 'sk-oops'\n")
+    path = user_config_path()
+    with path.open("a") as stream:
+        stream.write("api_key = 'sk-from-file'\n")
+    path.chmod(0o644)
     assert run(["optimize", f"{ORDERS}::count_known"]) == 2
     err = capsys.readouterr().err
-    assert "an API key does not belong in a file" in err and "sk-oops" not in err
-    assert err.count("\n") == 1 and api.requests == []
+    assert f"holds an API key but the file is readable by others; chmod 600 {path}" in err
+    assert "sk-from-file" not in err and err.count("\n") == 1 and api.requests == []
+    path.chmod(0o600)
+    api.add(message(propose(FAST)))
+    assert run(["optimize", f"{ORDERS}::count_known"]) == 0
+    assert api.requests[0].headers["authorization"] == "Bearer sk-from-file"
 
 
 def test_verify_measures_the_proposal_and_prints_the_verdict(

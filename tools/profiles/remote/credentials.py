@@ -19,7 +19,6 @@ for group or others). Values given in the spec win over the file's.
 from __future__ import annotations
 
 import os
-import stat
 import sys
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -28,7 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from perfpilot.tools.profiles.remote.spec import RemoteSpec, SpecError
-from perfpilot.tools.user_config import user_config_path
+from perfpilot.tools.user_config import secret_refusal, user_config_path
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -97,7 +96,6 @@ def _config_entry(spec: RemoteSpec, path: Path) -> dict[str, object]:
     """The `[[remotes]]` entry whose url is the longest prefix of the spec's server URL."""
     try:
         data = path.read_bytes()
-        mode = path.stat().st_mode
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -123,11 +121,10 @@ def _config_entry(spec: RemoteSpec, path: Path) -> dict[str, object]:
         for key in _KEYS[1:]:
             if key in entry and not isinstance(entry[key], str):
                 raise SpecError(f"{where}: {key} must be a string")
-        if ("token" in entry or "password" in entry) and stat.S_IMODE(mode) & 0o077:
-            raise SpecError(
-                f"{where}: holds a secret but the file is readable by others;"
-                f" chmod 600 {path}, or use token_env / password_env"
-            )
+        if "token" in entry or "password" in entry:
+            refusal = secret_refusal(path, "a secret", "token_env / password_env")
+            if refusal is not None:
+                raise SpecError(f"{where}: {refusal}")
         key = _server_key(url)
         if key[:3] == target[:3] and _path_within(target[3], key[3]) and len(key[3]) > best_length:
             best, best_length = entry, len(key[3])
