@@ -56,7 +56,9 @@ def test_run_mode_finds_the_slowed_function_and_its_commit(repo: Path) -> None:
                      "--output-format", "json", cwd=repo)  # fmt: skip
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
-    (finding,) = [f for f in report["findings"] if f["code"] in ("PP201", "PP202")]
+    reported = [f for f in report["findings"] if f["code"] in ("PP201", "PP202")]
+    assert len(reported) == 1, [(f["message"], f["data"]) for f in reported]
+    (finding,) = reported
     assert finding["code"] == "PP201" and finding["filename"] == "app.py"
     assert finding["location"]["row"] == 1  # parse's def line
     data = finding["data"]
