@@ -17,6 +17,7 @@ from perfpilot.server.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageErr
 from perfpilot.server.progress import progress_bar
 from perfpilot.server.render import FixSummary, Summary, display_path, render
 from perfpilot.server.verify_cli import verify_settings
+from perfpilot.tools.code_selection import CodeSelection, CodeSelectionError, parse_codes
 from perfpilot.tools.config import (
     OUTSIDE,
     PROFILES_DIR,
@@ -107,8 +108,19 @@ def _check_project(
         verify=verify_settings(args, settings) if args.verify else None,
         jobs=args.jobs or os.cpu_count() or 1,
         include_unproven=_include_unproven(args.include_unproven, settings),
+        codes=_codes(args, settings),
     )
     return check_workspace(root, profile_paths, options, bar, loaded=loaded, cwd=cwd)
+
+
+def _codes(args: argparse.Namespace, settings: Settings) -> CodeSelection:
+    """--select/--ignore, each replacing the project's `select`/`ignore` when given."""
+    try:
+        select = parse_codes(args.select, "--select") if args.select else settings.select
+        ignore = parse_codes(args.ignore, "--ignore") if args.ignore else settings.ignore
+    except CodeSelectionError as exc:
+        raise UsageError(str(exc)) from None
+    return CodeSelection(select, ignore)
 
 
 def _include_unproven(flag: bool, settings: Settings) -> bool:

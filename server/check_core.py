@@ -9,6 +9,7 @@ from pathlib import Path
 from perfpilot.server.offense import OffenseRun, run_offense
 from perfpilot.server.render import Summary, display_path
 from perfpilot.skills.fixing import Evidence, hot_evidence
+from perfpilot.tools.code_selection import CodeSelection
 from perfpilot.tools.config import PathMapping
 from perfpilot.tools.hotspots import hot_function_findings, input_findings
 from perfpilot.tools.mapping import map_profile
@@ -40,6 +41,7 @@ class CheckOptions:
     jobs: int = 1  # processes for the per-file work (the CLI uses every core)
     # --include-unproven: offer skills measured below 1.05x on the corpus (skills/offering.py)
     include_unproven: bool = False
+    codes: CodeSelection = CodeSelection()  # --select / --ignore
 
 
 @dataclass
@@ -83,6 +85,7 @@ def check_workspace(
         findings = hot_function_findings(result, options.threshold, paths)
         first = profile_paths[0]
         findings += input_findings(result, first.text if isinstance(first, RemoteSpec) else first)
+        findings = [f for f in findings if options.codes.wants(f.code)]
         hot_by_file = hot_evidence(result, options.threshold)
         summary = Summary(
             profiles=[_display(p, root) for p in profile_paths],

@@ -133,6 +133,15 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
         help="look for fix opportunities in generated files too (skipped by default)",
     )
     check.add_argument(
+        "--select",
+        action="append",
+        metavar="CODES",
+        help="report and fix only these codes or prefixes, e.g. PP1,PP001 (default: all)",
+    )
+    check.add_argument(
+        "--ignore", action="append", metavar="CODES", help="leave these codes or prefixes out"
+    )
+    check.add_argument(
         "--include-unproven",
         action="store_true",
         help="also offer fixes of skills measured below 1.05x on the corpus (see `perfpilot"

@@ -15,6 +15,7 @@ from perfpilot.skills import verdicts
 from perfpilot.skills.fixing import Evidence, FileReport, process_file
 from perfpilot.skills.registry import Skill, discover
 from perfpilot.skills.verifying import Verifier, verified_opportunities, verifier
+from perfpilot.tools.code_selection import CodeSelection
 from perfpilot.tools.hotspots import under_any
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.source_index import WorkspaceIndex
@@ -33,6 +34,7 @@ class OffenseOptions(Protocol):
     include_generated: bool  # fix opportunities in generated files too
     diff_all: bool  # with diff: each fix left out, marked, after the patch
     include_unproven: bool  # offer skills measured not to win on the corpus (the user's opt-in)
+    codes: CodeSelection  # --select / --ignore: skills not wanted do not even run
 
 
 @dataclass
@@ -64,7 +66,7 @@ def run_offense(
     skills = discover(root)
     for problem in skills.problems:
         print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
-    active = skills.with_transforms()
+    active = [s for s in skills.with_transforms() if args.codes.wants(s.code)]
     mode = "fix" if args.fix and not args.diff else "diff" if args.diff else "report"
     unsafe = args.unsafe_fixes or (args.unsafe_setting and mode != "report")
     minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE

@@ -26,6 +26,8 @@ KNOWN_KEYS = (
     "unsafe_fixes",
     "include_generated",
     "include_unproven",
+    "select",
+    "ignore",
     "llm",
 )
 
@@ -55,6 +57,9 @@ class Settings:
     # not to win (skills/offering.py). It can lower trust in fixes, never raise it: `true` is
     # only a warning, the opt-in is the user's (--include-unproven, the editor setting).
     forbid_unproven: bool = False
+    # Codes or prefixes to report (`select`) and to leave out (`ignore`), as `--select/--ignore`.
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
     warnings: list[str] = field(default_factory=list)
 
 
@@ -131,6 +136,14 @@ def settings_from_mapping(table: dict[str, object], where: str) -> Settings:
                     " win is the user's choice (--include-unproven, or the editor setting"
                     " perfpilot.skills.includeUnproven); a project may only set it to false"
                 )
+        elif name in ("select", "ignore"):
+            from perfpilot.tools.code_selection import CodeSelectionError, parse_codes
+
+            try:
+                codes = parse_codes(_string_list(value, f"{where} {name}"), f"{where} {name}")
+            except CodeSelectionError as exc:
+                raise ConfigError(str(exc)) from None
+            setattr(settings, name, codes)
         elif name == "llm":
             continue  # the agent's settings: validated by tools/llm_config.py
         else:

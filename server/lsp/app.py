@@ -23,6 +23,7 @@ from perfpilot.skills.registry import SkillSet, discover
 from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities, finding_of
 from perfpilot.tools import source_walk
 from perfpilot.tools.annotate import FunctionAnnotation, annotate
+from perfpilot.tools.code_selection import CodeSelection
 from perfpilot.tools.config import OUTSIDE, ConfigError, Settings
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
@@ -281,11 +282,10 @@ class PerfpilotServer(InitialLoad, LanguageServer):
         targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in annotations]
         text, path = document.text, document.path
         facts_of = self._facts_of(uri, text)
-        skills = self.skill_set()
+        wanted = CodeSelection(self.settings.select, self.settings.ignore)
+        skills = [s for s in self.skill_set().with_transforms() if wanted.wants(s.code)]
         cache = self.find_cache
-        return lambda: find_opportunities(
-            text, path, targets, skills.with_transforms(), facts_of(), cache=cache
-        )
+        return lambda: find_opportunities(text, path, targets, skills, facts_of(), cache=cache)
 
     async def _find_in_background(self, uri: str, version: int, generation: int) -> None:
         """Compute PP1xx of one version in the worker, then publish them (if still current)."""
@@ -361,6 +361,9 @@ class PerfpilotServer(InitialLoad, LanguageServer):
                 diagnostics += source(uri, document)
             except Exception:  # noqa: BLE001 - one feature failing must not hide the others
                 log.exception("diagnostics source failed on %s", uri)
+        wanted = CodeSelection(self.settings.select, self.settings.ignore)
+        if not wanted.everything:  # `select`/`ignore`, as `check --select/--ignore`
+            diagnostics = [d for d in diagnostics if wanted.wants(str(d.code))]
         self.text_document_publish_diagnostics(
             types.PublishDiagnosticsParams(
                 uri=uri, diagnostics=diagnostics, version=document.version

@@ -49,6 +49,8 @@ def client_settings(raw: object, root: Path) -> tuple[Settings, list[str]]:
         include_generated=(
             overrides.include_generated if "include_generated" in table else base.include_generated
         ),
+        select=overrides.select if "select" in table else base.select,
+        ignore=overrides.ignore if "ignore" in table else base.ignore,
         warnings=[*base.warnings, *overrides.warnings],
     )
     return merged, merged.warnings

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from perfpilot.server.mcp.workspace import McpContext
 from perfpilot.tools.agent_tools import HotEntry, hot_functions
+from perfpilot.tools.code_selection import CodeSelection
 from perfpilot.tools.registry import ToolError, ToolRegistry
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ def check(
         unsafe_setting=settings.unsafe_fixes,
         include_generated=settings.include_generated,
         include_unproven=_unproven(ctx, include_unproven),
+        codes=CodeSelection(settings.select, settings.ignore),
     )
 
     def progress(done: int, total: int, path: str) -> None:

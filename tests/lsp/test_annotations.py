@@ -226,3 +226,38 @@ async def test_settings_change_applies_and_invalid_is_reported(client: LanguageC
         types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
     )
     assert len(lenses) == len(after)  # the previous (valid) settings are kept
+
+
+@pytest.mark.asyncio
+async def test_select_and_ignore_settings_narrow_the_diagnostics(client: LanguageClient) -> None:
+    """`select`/`ignore` (settings or [tool.perfpilot]) as `check --select/--ignore`."""
+    opted_in = {"skills": {"includeUnproven": True}}  # every skill fires, held back or not
+    client.set_configuration({"perfpilot": opted_in})
+    client.workspace_did_change_configuration(
+        types.DidChangeConfigurationParams(settings={"perfpilot": opted_in})
+    )
+    uri, _ = await open_document(client, "loganalyzer/parsing.py")
+    await wait_until(lambda: {"PP001", "PP105"} <= codes_shown(client, uri))
+    skills = {code for code in codes_shown(client, uri) if code.startswith("PP1")}
+    for narrowing, wanted in (({"ignore": ["PP001"]}, skills), ({"select": ["PP001"]}, {"PP001"})):
+        settings = {**opted_in, **narrowing}
+        client.set_configuration({"perfpilot": settings})
+        client.workspace_did_change_configuration(
+            types.DidChangeConfigurationParams(settings={"perfpilot": settings})
+        )
+        try:
+            await wait_until(lambda w=wanted: codes_shown(client, uri) == w)  # type: ignore[misc]
+        except AssertionError:
+            raise AssertionError((narrowing, wanted, codes_shown(client, uri))) from None
+    titles = await client.text_document_code_action_async(
+        types.CodeActionParams(
+            text_document=types.TextDocumentIdentifier(uri),
+            range=types.Range(types.Position(0, 0), types.Position(400, 0)),
+            context=types.CodeActionContext(diagnostics=[]),
+        )
+    )
+    assert not [a for a in titles or [] if any(code in a.title for code in skills)]
+
+
+def codes_shown(client: LanguageClient, uri: str) -> set[str]:
+    return {str(d.code) for d in client.diagnostics.get(uri, [])}
