@@ -155,7 +155,7 @@ def _plain(generator: cst.GeneratorExp) -> bool:
 
 
 def _bool_kind(parsed: Parsed, node: cst.BaseExpression) -> str | None:
-    """"bool" when the value is always a bool, "compare" for an ordering/equality test, else None."""
+    """`bool`: always a bool; `compare`: an ordering or equality test; None: neither."""
     if isinstance(node, cst.Name) and node.value in ("True", "False"):
         return "bool"
     if isinstance(node, cst.UnaryOperation) and isinstance(node.operator, cst.Not):
