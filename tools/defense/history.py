@@ -10,12 +10,15 @@ with a one-line reason and never modified.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # imported when a history is opened: the editor starts without SQLite
+    import sqlite3
 
 HISTORY_FILE = Path(".perfpilot") / "history.db"
 APPLICATION = "perfpilot-history"
@@ -239,6 +242,8 @@ def open_history(path: Path, create: bool = True) -> History:
     if create:
         path.parent.mkdir(parents=True, exist_ok=True)
         _ignore_in_git(path)
+    import sqlite3
+
     try:
         connection = sqlite3.connect(
             path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, check_same_thread=False
@@ -267,6 +272,8 @@ def _use_wal(connection: sqlite3.Connection, path: Path) -> None:
     waiting when another process is creating or opening the file at that moment, so the switch
     is retried until the busy timeout; a database already in WAL mode is left alone.
     """
+    import sqlite3
+
     deadline = time.monotonic() + BUSY_TIMEOUT_MS / 1000
     while True:
         try:
@@ -354,6 +361,8 @@ def _migrate(connection: sqlite3.Connection, path: Path) -> None:
 @contextmanager
 def _errors(path: Path) -> Iterator[None]:
     """Turn SQLite failures into one-line HistoryErrors naming the file."""
+    import sqlite3
+
     try:
         yield
     except sqlite3.DatabaseError as exc:

@@ -36,8 +36,6 @@ from perfpilot.server.lsp.progress import (
     end_progress,
     report_progress,
 )
-from perfpilot.server.optimize_cli import report_text
-from perfpilot.tools.agent_tools import FunctionRef, ToolContext
 from perfpilot.tools.config import ConfigError
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.llm_config import LLMSettings, llm_settings
@@ -145,6 +143,11 @@ async def _optimize(
     if key in running:
         return _fail(ls, f"already optimizing `{function.qualname}`", types.MessageType.Info)
     version = document.version if uri in ls.documents else None
+    # Imported on the first request: the agent's tools pull in the defense's SQLite history
+    # and the remote-profile HTTP client, which a server that never optimizes does not need.
+    from perfpilot.server.optimize_cli import report_text
+    from perfpilot.tools.agent_tools import FunctionRef, ToolContext
+
     ctx = ToolContext(
         root=ls.root(),
         loaded=ls.session.loaded if ls.session else None,
