@@ -13,7 +13,7 @@ import gc
 import math
 import struct
 
-from perfpilot.tools.model import FunctionKey, FunctionStats, Profile, ProfileError
+from perfpilot.tools.model import FunctionKey, Profile, ProfileError
 from perfpilot.tools.profiles._safe_marshal import (
     DICT,
     FLAG_REF,
@@ -32,6 +32,7 @@ from perfpilot.tools.profiles._safe_marshal import (
     MarshalReader,
     sandboxed_marshal,
 )
+from perfpilot.tools.profiles.call_table import CallTable
 
 FORMAT = "cprofile"
 
@@ -114,22 +115,20 @@ class _Decoder(MarshalReader):
 
     def __init__(self, data: bytes, source: str) -> None:
         super().__init__(data, source)
-        # Every function seen so far, as an entry or as a caller; an entry fills in its numbers
-        # when it is read. FunctionKey is a NamedTuple, so a plain key tuple looks it up.
-        self.functions: dict[FunctionKey, FunctionStats] = {}
+        # Every function seen so far, as an entry or as a caller, by row; an entry fills in its
+        # numbers when it is read. FunctionKey is a NamedTuple, so a plain key tuple looks it up.
+        self.table = CallTable()
         self.kinds: set[str] = set()
 
-    def function(
-        self, pos: int, depth: int, callee: FunctionStats | None
-    ) -> tuple[FunctionStats, int]:
-        """Read a (file, line, name) key at `pos` (a caller of `callee` when that is given)."""
+    def function(self, pos: int, depth: int, callee: int | None) -> tuple[int, int]:
+        """Read a (file, line, name) key at `pos` (a caller of row `callee` when given): its row."""
         data, refs = self.data, self.refs
         start, code = pos, data[pos]
         slot = len(refs)
         if code == REF:
             found = self.deref(INT32(data, pos + 1)[0], pos)
-            if type(found) is FunctionStats:  # a key tuple read before: refs holds its stats
-                return found, pos + 5
+            if type(found) is FunctionKey:  # a key tuple read before: refs holds its key
+                return self.table.index[found], pos + 5
         if code & 0x7F == SMALL_TUPLE and data[pos + 1] == 3:
             if code & FLAG_REF:
                 refs.append(RESERVED)
@@ -161,23 +160,27 @@ class _Decoder(MarshalReader):
             raw: object = tuple(items)
         else:
             raw, pos = self.value(pos, depth)
+        table = self.table
         try:
-            stats = self.functions.get(raw)  # type: ignore[call-overload]
+            row = table.index.get(raw)  # type: ignore[call-overload]
         except TypeError:  # an unhashable item, e.g. a dict: not a key either
-            stats = None
-        if stats is None:  # only a key not seen before needs checking
+            row = None
+        if row is None:  # only a key not seen before needs checking
             if not _is_key(raw):
-                what = f"caller of {_show(callee)}" if callee else "function key"
+                what = f"caller of {self.show(callee)}" if callee is not None else "function key"
                 raise self.fail(
                     f"{what} at byte {start} is {_show(raw)}, not (file, line, function)"
                 )
-            key = FunctionKey(*raw)  # type: ignore[misc]
-            stats = self.functions[key] = FunctionStats(key)
+            row = table.add(FunctionKey(*raw))  # type: ignore[misc]
         if code & FLAG_REF:
-            # Later 'r' records of this key get its stats straight from refs. Nothing else may
-            # refer to a key tuple: anywhere else, a FunctionStats fails the type checks.
-            refs[slot] = stats
-        return stats, pos
+            # Later 'r' records of this key get its key straight from refs. Nothing else may
+            # refer to a key tuple: anywhere else, a FunctionKey fails the type checks.
+            refs[slot] = table.keys_[row]
+        return row, pos
+
+    def show(self, row: int) -> str:
+        """The (file, line, name) key of a row, as `_show` prints it."""
+        return _show(tuple(self.table.keys_[row]))
 
     def profile(self) -> Profile:
         """Decode the whole file and build the Profile."""
@@ -186,40 +189,41 @@ class _Decoder(MarshalReader):
             raise self.fail("not a cProfile stats file: it does not start with a marshal'd dict")
         if data[0] & FLAG_REF:
             self.refs.append(RESERVED)  # nothing may refer to the stats dict itself
-        pos, total = 1, 0.0
+        pos, total, table = 1, 0.0, self.table
         try:
             while data[pos] != NULL:
                 start = pos
-                stats, pos = self.function(pos, 1, None)
-                if stats.calls is not None:
+                row, pos = self.function(pos, 1, None)
+                if table.calls[row] is not None:
                     # marshal would keep the last; a real stats dict cannot hold a key twice.
-                    raise self.fail(f"function key at byte {start} repeats {_show(stats)}")
-                pos = self.entry(pos, stats)
-                total += stats.self_time
+                    raise self.fail(f"function key at byte {start} repeats {self.show(row)}")
+                pos = self.entry(pos, row)
+                total += table.self_times[row]
         except (IndexError, struct.error):
             # Only the fast paths index without checking, and only past the end of the data.
             raise self.truncated() from None
         if pos + 1 != self.end:
             raise self.fail(f"{self.end - pos - 1} bytes of trailing data after byte {pos + 1}")
-        if not self.functions:
+        if not table:
             raise self.fail("profile holds no functions (an empty stats dict)")
         # A caller without an entry of its own (a merged or edited file) stays, with calls None,
         # so that every key of an edge can be looked up.
-        missing = sum(1 for stats in self.functions.values() if stats.calls is None)
+        missing = table.calls.count(None)
         meta = {"profiler": "+".join(sorted(self.kinds))} if self.kinds else {}
         if "profile" in self.kinds:
             meta["caller_times"] = "estimated from call counts (profile module)"
         if missing:
             meta["callers_without_entry"] = str(missing)
-        return Profile(FORMAT, "seconds", self.source, total, functions=self.functions, meta=meta)
+        functions = table  # a read-only Mapping[FunctionKey, FunctionStats], see call_table
+        return Profile(FORMAT, "seconds", self.source, total, functions=functions, meta=meta)  # type: ignore[arg-type]
 
-    def entry(self, pos: int, stats: FunctionStats) -> int:
-        """Read the (cc, nc, tt, ct, callers) value of an entry into `stats`."""
+    def entry(self, pos: int, row: int) -> int:
+        """Read the (cc, nc, tt, ct, callers) value of the entry of `row`."""
         data, refs = self.data, self.refs
         numbers = self.numbers(pos, 5)
         if numbers is not None:
-            _fill(self, stats, numbers)
-            return self.callers(pos + 30, stats)
+            _fill(self, row, numbers)
+            return self.callers(pos + 30, row)
         # Any other layout: the same checks, item by item.
         start, kind = pos, data[pos] & 0x7F
         if kind == SMALL_TUPLE:
@@ -230,20 +234,20 @@ class _Decoder(MarshalReader):
             count, pos = INT32(data, pos + 1)[0], pos + 5
         else:
             value, pos = self.value(pos, 1)
-            raise self.fail(f"entry {_show(stats)} is {_show(value)}, expected a 5-tuple")
+            raise self.fail(f"entry {self.show(row)} is {_show(value)}, expected a 5-tuple")
         if count != 5:
-            raise self.fail(f"entry {_show(stats)} has {count} fields, expected 5")
+            raise self.fail(f"entry {self.show(row)} has {count} fields, expected 5")
         if data[start] & FLAG_REF:
             refs.append(RESERVED)  # nothing may refer to an entry tuple
         numbers = []
         for _ in range(4):
             number, pos = self.value(pos, 2)
             numbers.append(number)
-        _fill(self, stats, tuple(numbers))
+        _fill(self, row, tuple(numbers))
         if pos >= self.end or data[pos] & 0x7F != DICT:
             value, pos = self.value(pos, 2)
-            raise self.fail(f"entry {_show(stats)} has callers {_show(value)}, not a dict")
-        return self.callers(pos, stats)
+            raise self.fail(f"entry {self.show(row)} has callers {_show(value)}, not a dict")
+        return self.callers(pos, row)
 
     def numbers(self, pos: int, count: int) -> tuple[object, object, float, float] | None:
         """The 4 numbers of a `count`-tuple laid out as cProfile writes it, else None."""
@@ -268,9 +272,16 @@ class _Decoder(MarshalReader):
             refs.append(b)
         return a, b, c, d
 
-    def callers(self, pos: int, stats: FunctionStats) -> int:
-        """Read a callers dict at `pos` into `stats.callers` and the callers' `callees`."""
-        data, refs, edges, key = self.data, self.refs, stats.callers, stats.key
+    def callers(self, pos: int, row: int) -> int:
+        """Read a callers dict at `pos`: the edges into `row`, contiguous in the table."""
+        data, refs, table = self.data, self.refs, self.table
+        index, callees, callers, times = (
+            table.index,
+            table.edge_callee,
+            table.edge_caller,
+            table.edge_time,
+        )
+        table.caller_start[row] = len(times)
         if data[pos] & FLAG_REF:
             refs.append(RESERVED)  # nothing may refer to a callers dict
         pos += 1
@@ -278,29 +289,31 @@ class _Decoder(MarshalReader):
         # The decoder's hot loop (one turn per call edge): few calls on the common path.
         while data[pos] != NULL:
             if data[pos] == REF:
-                caller = INT32(data, pos + 1)[0]
-                caller = refs[caller] if 0 <= caller < len(refs) else None
+                found = INT32(data, pos + 1)[0]
+                found = refs[found] if 0 <= found < len(refs) else None
             else:
-                caller = None
-            if type(caller) is FunctionStats:
+                found = None
+            if type(found) is FunctionKey:
+                caller = index[found]
                 pos += 5
             else:
-                caller, pos = self.function(pos, 3, stats)
+                caller, pos = self.function(pos, 3, row)
             numbers = self.numbers(pos, 4)
             if numbers is not None:
                 a, b, c, d = numbers
                 # x - x == 0.0 fails for inf and nan only; _edge_time says what is wrong.
                 if not (type(a) is type(b) is int and a >= 0 and b >= 0 and c - c == d - d):
-                    d = _edge_time(self, stats, caller, numbers, pos)
-                edges[caller.key] = caller.callees[key] = d
+                    d = _edge_time(self, row, caller, numbers, pos)
                 pos += 30
                 fast = True
-                continue
-            edge_pos = pos
-            edge, pos = self.value(pos, 3)
-            edges[caller.key] = caller.callees[key] = _edge_time(
-                self, stats, caller, edge, edge_pos
-            )
+            else:
+                edge_pos = pos
+                edge, pos = self.value(pos, 3)
+                d = _edge_time(self, row, caller, edge, edge_pos)
+            callees.append(row)
+            callers.append(caller)
+            times.append(d)
+        table.caller_end[row] = len(times)
         if fast:
             self.kinds.add("cProfile")
         return pos + 1
@@ -314,8 +327,8 @@ def _is_key(key: object) -> bool:
 
 def _show(value: object) -> str:
     """A short repr; a function shows as the (file, line, name) key of the file."""
-    if isinstance(value, FunctionStats):
-        value = (value.key.file, value.key.line, value.key.name)
+    if type(value) is FunctionKey:
+        value = tuple(value)
     text = repr(value)
     return text if len(text) <= 100 else text[:97] + "..."
 
@@ -330,30 +343,30 @@ def _bad_numbers(numbers: tuple[object, ...]) -> bool:
     )
 
 
-def _fill(decoder: _Decoder, stats: FunctionStats, numbers: tuple[object, ...]) -> None:
+def _fill(decoder: _Decoder, row: int, numbers: tuple[object, ...]) -> None:
     """Set an entry's calls (nc), self time (tt) and total time (ct)."""
     if _bad_numbers(numbers):
         raise decoder.fail(
-            f"entry {_show(stats)} has {_show(numbers)}, expected two call counts and two "
+            f"entry {decoder.show(row)} has {_show(numbers)}, expected two call counts and two "
             "finite times"
         )
-    _, stats.calls, tt, ct = numbers  # type: ignore[assignment]
-    stats.self_time, stats.total_time = float(tt), float(ct)  # type: ignore[arg-type]
+    table = decoder.table
+    _, table.calls[row], tt, ct = numbers  # type: ignore[assignment]
+    table.self_times[row], table.total_times[row] = float(tt), float(ct)  # type: ignore[arg-type]
 
 
-def _edge_time(
-    decoder: _Decoder, stats: FunctionStats, caller: FunctionStats, edge: object, pos: int
-) -> float:
-    """The inclusive time of `stats` when called from `caller`, from one callers-dict value."""
+def _edge_time(decoder: _Decoder, row: int, caller: int, edge: object, pos: int) -> float:
+    """The inclusive time of `row` when called from row `caller`, from one callers-dict value."""
     if type(edge) is int and edge >= 0:
         # The profile module keeps only a call count per caller: share the inclusive time out
         # in proportion to it, which is what its own callers view implies.
         decoder.kinds.add("profile")
-        return stats.total_time * edge / stats.calls if stats.calls else 0.0
+        calls = decoder.table.calls[row]
+        return decoder.table.total_times[row] * edge / calls if calls else 0.0
     if type(edge) is tuple and len(edge) == 4 and not _bad_numbers(edge):
         decoder.kinds.add("cProfile")
         return float(edge[3])
     raise decoder.fail(
-        f"entry {_show(stats)} called from {_show(caller)} has {_show(edge)} "
+        f"entry {decoder.show(row)} called from {decoder.show(caller)} has {_show(edge)} "
         f"(at byte {pos}), expected (calls, calls, self time, total time) or a call count"
     )

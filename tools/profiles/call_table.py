@@ -1,0 +1,174 @@
+"""A function-level profile held in columns: what a 50,000-function cProfile file costs to hold.
+
+As objects, each function is a FunctionStats with three dicts and each call edge is stored
+twice (in the callee's `callers` and the caller's `callees`), ~45 MiB for bench_lsp's 50,000
+functions and 150,000 edges. Here a function is a row (its key, two floats and a call count)
+and an edge is a row of three arrays (callee, caller, inclusive time), ~13 MiB. `CallTable` is
+the read-only `Mapping[FunctionKey, FunctionStats]` every consumer already uses: a lookup
+gives a `TableStats`, a FunctionStats whose `callers`/`callees` dicts are built when read.
+"""
+
+from __future__ import annotations
+
+from array import array
+from collections.abc import Iterator, Mapping
+
+from perfpilot.tools.model import FunctionKey, FunctionStats
+
+
+class CallTable(Mapping[FunctionKey, FunctionStats]):
+    """Functions (rows numbered in the order they were first seen) and call edges, read-only."""
+
+    __slots__ = (
+        "keys_",
+        "index",
+        "self_times",
+        "total_times",
+        "calls",
+        "edge_callee",
+        "edge_caller",
+        "edge_time",
+        "caller_start",
+        "caller_end",
+        "_by_caller",
+    )
+
+    def __init__(self) -> None:
+        self.keys_: list[FunctionKey] = []
+        self.index: dict[FunctionKey, int] = {}
+        self.self_times = array("d")
+        self.total_times = array("d")
+        self.calls: list[int | None] = []  # None: seen only as a caller (no entry of its own)
+        # Edge e: edge_callee[e] was called from edge_caller[e], inclusive time edge_time[e].
+        self.edge_callee = array("i")
+        self.edge_caller = array("i")
+        self.edge_time = array("d")
+        # A function's callers are the contiguous edges [caller_start[i], caller_end[i]).
+        self.caller_start = array("i")
+        self.caller_end = array("i")
+        # (offsets by caller row, edge numbers ordered by caller), built on the first callees read
+        self._by_caller: tuple[array[int], array[int]] | None = None
+
+    def add(self, key: FunctionKey) -> int:
+        """The row of `key`, made (no entry yet: calls None) when it is new."""
+        row = self.index.get(key)
+        if row is None:
+            row = self.index[key] = len(self.keys_)
+            self.keys_.append(key)
+            self.self_times.append(0.0)
+            self.total_times.append(0.0)
+            self.calls.append(None)
+            self.caller_start.append(0)
+            self.caller_end.append(0)
+        return row
+
+    def __getitem__(self, key: FunctionKey) -> FunctionStats:
+        return TableStats(self, self.index[key])
+
+    def __contains__(self, key: object) -> bool:
+        return key in self.index
+
+    def __iter__(self) -> Iterator[FunctionKey]:
+        return iter(self.keys_)
+
+    def __len__(self) -> int:
+        return len(self.keys_)
+
+    def callers_of(self, row: int) -> dict[FunctionKey, float]:
+        """Caller key -> inclusive time of the function of `row` when called from it."""
+        keys, callers, times = self.keys_, self.edge_caller, self.edge_time
+        return {
+            keys[callers[e]]: times[e] for e in range(self.caller_start[row], self.caller_end[row])
+        }
+
+    def callees_of(self, row: int) -> dict[FunctionKey, float]:
+        """Callee key -> inclusive time of that callee when called from the function of `row`."""
+        if self._by_caller is None:
+            self._by_caller = self._order_by_caller()
+        offsets, order = self._by_caller
+        keys, callees, times = self.keys_, self.edge_callee, self.edge_time
+        return {keys[callees[e]]: times[e] for e in order[offsets[row] : offsets[row + 1]]}
+
+    def _order_by_caller(self) -> tuple[array[int], array[int]]:
+        """Edge numbers grouped by caller, in file order within a group (a counting sort)."""
+        offsets = array("i", bytes(4 * (len(self.keys_) + 1)))
+        for caller in self.edge_caller:
+            offsets[caller + 1] += 1
+        for row in range(len(self.keys_)):
+            offsets[row + 1] += offsets[row]
+        order = array("i", bytes(4 * len(self.edge_caller)))
+        filled = offsets[:-1]
+        for edge, caller in enumerate(self.edge_caller):
+            order[filled[caller]] = edge
+            filled[caller] += 1
+        return offsets, order
+
+
+class TableStats(FunctionStats):
+    """One row of a CallTable seen as a FunctionStats (read-only; dicts built when read)."""
+
+    __slots__ = ("_table", "_row")
+
+    def __new__(cls, *args: object, **fields: object) -> FunctionStats:  # type: ignore[misc]
+        if fields:  # dataclasses.replace(stats, ...): a plain FunctionStats, free to change
+            return FunctionStats(**fields)  # type: ignore[arg-type]
+        return super().__new__(cls)
+
+    def __init__(self, table: CallTable, row: int) -> None:
+        self._table = table
+        self._row = row
+
+    @property  # type: ignore[override]
+    def key(self) -> FunctionKey:
+        return self._table.keys_[self._row]
+
+    @property  # type: ignore[override]
+    def qualname(self) -> str | None:
+        return None  # pstats keys hold the bare name only
+
+    @property  # type: ignore[override]
+    def self_time(self) -> float:
+        return self._table.self_times[self._row]
+
+    @property  # type: ignore[override]
+    def total_time(self) -> float:
+        return self._table.total_times[self._row]
+
+    @property  # type: ignore[override]
+    def calls(self) -> int | None:
+        return self._table.calls[self._row]
+
+    @property  # type: ignore[override]
+    def line_times(self) -> dict[int, float]:
+        return {}  # cProfile records no lines; a new dict, so that nobody shares one
+
+    @property  # type: ignore[override]
+    def callers(self) -> dict[FunctionKey, float]:
+        return self._table.callers_of(self._row)
+
+    @property  # type: ignore[override]
+    def callees(self) -> dict[FunctionKey, float]:
+        return self._table.callees_of(self._row)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FunctionStats):
+            return NotImplemented
+        return _fields(self) == _fields(other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"TableStats{_fields(self)!r}"
+
+
+def _fields(stats: FunctionStats) -> tuple[object, ...]:
+    return (
+        stats.key,
+        stats.qualname,
+        stats.self_time,
+        stats.total_time,
+        stats.calls,
+        stats.line_times,
+        stats.callers,
+        stats.callees,
+    )
