@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 
 from perfpilot.tools.config import PROFILES_DIR, Settings, within_workspace
+from perfpilot.tools.free_memory import release_free_memory
 from perfpilot.tools.hotspots import HotFunction, hot_functions
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.mapping import MappingResult, map_profile
@@ -120,6 +121,9 @@ class ProfileSession:
         gc.unfreeze()  # let what the previous profile left in cycles be collected
         gc.collect()
         gc.freeze()
+        # The raw records are gone (see `build`): hand their pages back (~6 MiB of RSS for
+        # bench_lsp's 50,000-function profile) instead of keeping the load's high-water mark.
+        release_free_memory()
         return loaded
 
     def load_key(self) -> tuple[object, ...]:
