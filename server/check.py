@@ -29,8 +29,7 @@ from perfpilot.tools.config import (
 )
 from perfpilot.tools.hotspots import under_any
 from perfpilot.tools.model import Profile
-from perfpilot.tools.profiles.remote import RemoteSpec, is_remote_spec, parse_remote
-from perfpilot.tools.profiling import run_profiled
+from perfpilot.tools.profiles.remote.spec import RemoteSpec, is_remote_spec
 from perfpilot.tools.user_config import user_includes_unproven
 
 
@@ -189,6 +188,8 @@ def _explicit_profiles(
     if args.run:
         command = shlex.split(args.run)
         # The program's output goes to stderr: stdout carries the findings (maybe JSON/SARIF).
+        from perfpilot.tools.profiling import run_profiled  # --run only: asyncio and the rest
+
         run = run_profiled(command, cwd, args.sampler, stdout=sys.stderr, root=home)
         if run.returncode != 0:
             kept = f" (kept as {display_path(str(run.output), cwd)})" if run.set_aside else ""
@@ -198,12 +199,20 @@ def _explicit_profiles(
         return [str(run.output)]
     if args.profile:
         now = datetime.now(timezone.utc)  # one `now` for all specs: their windows line up
+        # The remote client (http.client, ssl) loads only when a spec names a server.
+        parse_remote = _remote_parser() if any(map(is_remote_spec, args.profile)) else None
         return [
-            parse_remote(pattern, now) if is_remote_spec(pattern) else path
+            parse_remote(pattern, now) if parse_remote and is_remote_spec(pattern) else path
             for pattern in args.profile
             for path in ([pattern] if is_remote_spec(pattern) else _expand(pattern, cwd, True))
         ]
     return None
+
+
+def _remote_parser() -> Callable[[str, datetime], RemoteSpec]:
+    from perfpilot.tools.profiles.remote import parse_remote
+
+    return parse_remote
 
 
 def _configured_profiles(configured: list[str], root: Path, cwd: Path) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perfpilot.server.offense import OffenseRun, run_offense
 from perfpilot.server.render import Summary, display_path
@@ -19,7 +20,9 @@ from perfpilot.tools.profiles import load_profile
 from perfpilot.tools.profiles.merge import merge_profiles
 from perfpilot.tools.profiles.remote.spec import RemoteSpec
 from perfpilot.tools.source_index import WorkspaceIndex
-from perfpilot.tools.verify.verify_fix import VerifySettings
+
+if TYPE_CHECKING:  # --verify only
+    from perfpilot.tools.verify.verify_fix import VerifySettings
 
 
 @dataclass(frozen=True, slots=True)

@@ -74,12 +74,22 @@ REGISTERED_ELSEWHERE = [
 ]
 
 
+class _VersionAction(argparse.Action):
+    """`--version` anywhere on the line: the version is read (importlib.metadata) only then."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: object) -> None:
+        super().__init__(option_strings, dest, nargs=0, help="show the version and exit")
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        parser.exit(message=f"{parser.prog} {package_version()}\n")
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """Return the argument parser; with `command`, only that subcommand's module is imported."""
     parser = argparse.ArgumentParser(
         prog="perfpilot", description="A performance copilot for Python."
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {package_version()}")
+    parser.add_argument("--version", action=_VersionAction)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     check = commands.add_parser("check", help="report hot functions from profiles")

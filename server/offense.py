@@ -7,20 +7,22 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from perfpilot.server.offense_pool import reports_in_pool, worker_count
 from perfpilot.server.render import FixSummary, display_path
 from perfpilot.skills import verdicts
 from perfpilot.skills.fixing import Evidence, FileReport, process_file
 from perfpilot.skills.registry import Skill, discover
-from perfpilot.skills.verifying import Verifier, verified_opportunities, verifier
 from perfpilot.tools.code_selection import CodeSelection
 from perfpilot.tools.hotspots import under_any
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.source_index import WorkspaceIndex
 from perfpilot.tools.validate.syntax import project_python
-from perfpilot.tools.verify.verify_fix import VerifySettings
+
+if TYPE_CHECKING:  # --verify only: its modules (asyncio, the capture store) load with it
+    from perfpilot.skills.verifying import Verifier
+    from perfpilot.tools.verify.verify_fix import VerifySettings
 
 
 class OffenseOptions(Protocol):
@@ -77,10 +79,12 @@ def run_offense(
     else:
         files = sorted(hot_by_file)
     files = [p for p in files if paths is None or under_any(p, paths)]
+    check: Verifier | None = None
     if verify is not None:
-        check: Verifier | None = verifier(str(root), verify)
+        from perfpilot.skills.verifying import verifier
+
+        check = verifier(str(root), verify)
     else:
-        check = None
         problem = verdicts.load(str(root))  # `perfpilot verify` earlier: rank and offer by it
         if problem:
             print(f"perfpilot: warning: {problem}", file=sys.stderr)
@@ -135,6 +139,8 @@ def _verified_report(
         text = Path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         return FileReport(path, [], error=f"{path}: cannot read: {exc}")
+    from perfpilot.skills.verifying import verified_opportunities
+
     found = verified_opportunities(
         text, path, hot, skills, check, root=root, python=python, include_unproven=include_unproven
     )

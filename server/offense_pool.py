@@ -9,10 +9,8 @@ pay for the start of the workers.
 
 from __future__ import annotations
 
-import multiprocessing
 import sys
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from typing import Any
 
 from perfpilot.skills.fixing import FileReport
@@ -25,10 +23,12 @@ _work: Callable[[str], FileReport] | None = None
 
 def worker_count(files: int, jobs: int) -> int:
     """How many processes to use for `files` files with at most `jobs` (1: no pool)."""
-    forkable = sys.platform != "win32" and "fork" in multiprocessing.get_all_start_methods()
-    if jobs <= 1 or not forkable:
-        return 1
-    return max(1, min(jobs, files // MIN_FILES_PER_WORKER))
+    wanted = min(jobs, files // MIN_FILES_PER_WORKER)
+    if wanted <= 1 or sys.platform == "win32":
+        return 1  # a check of a few hot files never imports multiprocessing
+    import multiprocessing
+
+    return wanted if "fork" in multiprocessing.get_all_start_methods() else 1
 
 
 def _run_one(index: int, path: str) -> tuple[int, FileReport]:
@@ -43,6 +43,9 @@ def reports_in_pool(
     progress: Callable[[int, int, str], None] | None,
 ) -> Iterator[FileReport]:
     """`work(path)` for every file on `workers` forked processes, yielded in file order."""
+    import multiprocessing
+    from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
+
     global _work
     _work = work
     results: dict[int, FileReport] = {}
