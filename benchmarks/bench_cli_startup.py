@@ -1,6 +1,6 @@
 """What the CLI costs on top of Python's own start-up and the libraries a command needs.
 
-Run: .venv/bin/python benchmarks/bench_cli_startup.py [--repeats N] [--importtime]
+Run: .venv/bin/python benchmarks/bench_cli_startup.py [--repeats N] [--importtime] [--before PY]
 
 Each command runs as a subprocess (what a user types); all of them interleaved, N times, medians.
 Two figures per command: wall time, and CPU time (user + system, from the kernel's accounting
@@ -14,6 +14,12 @@ of the finished child), which a machine loaded by other work inflates far less t
 
 The goal (issue 15): each command under 150 ms above its floor. `--importtime` then prints the
 slowest imports of each perfpilot command (`-X importtime`, cumulative microseconds).
+`--before PY` adds the perfpilot commands of another checkout's venv Python, interleaved in the
+same rounds, each against the same floor.
+
+Every command runs with bytecode caching on (PYTHONDONTWRITEBYTECODE removed from the
+environment), so the warm-up run leaves .pyc files as a user's first run or a wheel install
+does: otherwise every run compiles perfpilot's ~100 modules from source.
 """
 
 from __future__ import annotations
@@ -32,30 +38,38 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
 GOAL_MS = 150.0
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def commands(profile: Path, example: Path) -> dict[str, tuple[list[str], str | None]]:
+def commands(
+    profile: Path, example: Path, before: str | None = None
+) -> dict[str, tuple[list[str], str | None]]:
     """label -> (command line, label of its floor)."""
-    perfpilot = [PYTHON, "-m", "perfpilot.server"]
     version = "from importlib.metadata import version; version('perfpilot')"
     needs = "import libcst, tree_sitter, tree_sitter_python"
-    return {
+    table: dict[str, tuple[list[str], str | None]] = {
         "python -c pass": ([PYTHON, "-c", "pass"], None),
         "python + importlib.metadata": ([PYTHON, "-c", version], None),
         "python + libcst, tree-sitter": ([PYTHON, "-c", needs], None),
-        "perfpilot --version": ([*perfpilot, "--version"], "python + importlib.metadata"),
-        "perfpilot check --profile P": (
+    }
+    for python, suffix in [(PYTHON, "")] + ([(before, " (before)")] if before else []):
+        perfpilot = [python, "-m", "perfpilot.server"]
+        table[f"perfpilot --version{suffix}"] = (
+            [*perfpilot, "--version"],
+            "python + importlib.metadata",
+        )
+        table[f"perfpilot check --profile P{suffix}"] = (
             [*perfpilot, "check", "--exit-zero", "--profile", str(profile), str(example)],
             "python + libcst, tree-sitter",
-        ),
-    }
+        )
+    return table
 
 
 def run_once(command: list[str], cwd: Path) -> tuple[float, float]:
     """(wall ms, CPU ms) of one run; exits on a failure."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
-    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, env=ENV)
     wall = (time.perf_counter() - started) * 1000
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode not in (0, 1):
@@ -67,7 +81,11 @@ def run_once(command: list[str], cwd: Path) -> tuple[float, float]:
 def slowest_imports(command: list[str], cwd: Path, count: int = 12) -> list[tuple[int, str]]:
     """The `count` imports with the largest cumulative time under -X importtime (us, name)."""
     done = subprocess.run(
-        [command[0], "-X", "importtime", *command[1:]], cwd=cwd, capture_output=True, text=True
+        [command[0], "-X", "importtime", *command[1:]],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env=ENV,
     )
     rows = []
     for line in done.stderr.splitlines():
@@ -83,6 +101,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument("--importtime", action="store_true", help="list the slowest imports")
+    parser.add_argument("--before", metavar="PY", help="also time this Python's perfpilot")
     args = parser.parse_args()
     scratch = Path(tempfile.mkdtemp(prefix="perfpilot-bench-cli-"))
     try:
@@ -98,7 +117,7 @@ def main() -> None:
         )
         if done.returncode != 0:
             raise SystemExit(f"profiling the example failed:\n{done.stderr}")
-        table = commands(profile, example)
+        table = commands(profile, example, args.before)
         walls: dict[str, list[float]] = {label: [] for label in table}
         cpus: dict[str, list[float]] = {label: [] for label in table}
         for command, _ in table.values():  # warm the OS caches once

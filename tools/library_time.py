@@ -8,6 +8,8 @@ from perfpilot.tools.model import FunctionKey, FunctionStats
 from perfpilot.tools.paths import PathKind, ResolvedPath
 
 _NOT_OURS = frozenset({PathKind.LIBRARY, PathKind.PSEUDO})
+# (self time, total time, [(library callee, inclusive time)]) of one function
+_Figures = tuple[float, float, list[tuple[FunctionKey, float]]]
 
 
 def is_library(resolved: ResolvedPath) -> bool:
@@ -32,6 +34,9 @@ class LibraryFractions:
         self.functions = functions
         self.is_library = is_library
         self.fractions: dict[FunctionKey, float] = {}
+        # A library function's figures, read once: the rounds read them again, and a cProfile
+        # table (profiles/call_table.py) builds a function's callees on each read.
+        self._figures: dict[FunctionKey, _Figures] = {}
 
     def __call__(self, key: FunctionKey) -> float:
         fraction = self.fractions.get(key)
@@ -45,9 +50,8 @@ class LibraryFractions:
         self.fractions[start] = self._self_fraction(start)
         pending = [start]
         while pending:
-            stats = self.functions.get(pending.pop())
-            for callee in stats.callees if stats else ():
-                if callee not in self.fractions and self.is_library(callee.file):
+            for callee, _ in self._read(pending.pop())[2]:
+                if callee not in self.fractions:
                     self.fractions[callee] = self._self_fraction(callee)
                     component.append(callee)
                     pending.append(callee)
@@ -56,17 +60,29 @@ class LibraryFractions:
                 self.fractions[key] = self._fraction(key)
 
     def _self_fraction(self, key: FunctionKey) -> float:
-        stats = self.functions.get(key)
-        if stats is None or stats.total_time <= 0:
+        self_time, total_time, _ = self._read(key)
+        if total_time <= 0:
             return 1.0
-        return min(1.0, stats.self_time / stats.total_time)
+        return min(1.0, self_time / total_time)
 
     def _fraction(self, key: FunctionKey) -> float:
-        stats = self.functions.get(key)
-        if stats is None or stats.total_time <= 0:
+        library, total_time, callees = self._read(key)
+        if total_time <= 0:
             return 1.0
-        library = stats.self_time
-        for callee, time in stats.callees.items():
-            if callee != key and self.is_library(callee.file):
+        for callee, time in callees:
+            if callee != key:
                 library += time * self.fractions.get(callee, 1.0)
-        return max(0.0, min(1.0, library / stats.total_time))
+        return max(0.0, min(1.0, library / total_time))
+
+    def _read(self, key: FunctionKey) -> _Figures:
+        """(self time, total time, library callees with their times) of `key`, read once."""
+        found = self._figures.get(key)
+        if found is None:
+            stats = self.functions.get(key)
+            if stats is None:
+                found = (0.0, 0.0, [])
+            else:
+                library = [(c, t) for c, t in stats.callees.items() if self.is_library(c.file)]
+                found = (stats.self_time, stats.total_time, library)
+            self._figures[key] = found
+        return found

@@ -11,7 +11,9 @@ gives a `TableStats`, a FunctionStats whose `callers`/`callees` dicts are built 
 from __future__ import annotations
 
 from array import array
+from collections import Counter
 from collections.abc import Iterator, Mapping
+from itertools import accumulate
 
 from perfpilot.tools.model import FunctionKey, FunctionStats
 
@@ -63,7 +65,10 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         return row
 
     def __getitem__(self, key: FunctionKey) -> FunctionStats:
-        return TableStats(self, self.index[key])
+        row = self.index[key]
+        stats = _new_stats(TableStats)  # not TableStats(...): its __new__ serves replace()
+        stats._table, stats._row = self, row
+        return stats
 
     def __contains__(self, key: object) -> bool:
         return key in self.index
@@ -90,18 +95,17 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         return {keys[callees[e]]: times[e] for e in order[offsets[row] : offsets[row + 1]]}
 
     def _order_by_caller(self) -> tuple[array[int], array[int]]:
-        """Edge numbers grouped by caller, in file order within a group (a counting sort)."""
-        offsets = array("i", bytes(4 * (len(self.keys_) + 1)))
-        for caller in self.edge_caller:
-            offsets[caller + 1] += 1
-        for row in range(len(self.keys_)):
-            offsets[row + 1] += offsets[row]
-        order = array("i", bytes(4 * len(self.edge_caller)))
-        filled = offsets[:-1]
-        for edge, caller in enumerate(self.edge_caller):
-            order[filled[caller]] = edge
-            filled[caller] += 1
+        """Edge numbers grouped by caller, in file order within a group (a stable sort)."""
+        callers = self.edge_caller
+        order = array("i", sorted(range(len(callers)), key=callers.__getitem__))
+        counts = Counter(callers)
+        offsets = array(
+            "i", accumulate((counts.get(row, 0) for row in range(len(self.keys_))), initial=0)
+        )
         return offsets, order
+
+
+_new_stats = object.__new__
 
 
 class TableStats(FunctionStats):
