@@ -65,20 +65,22 @@ def run_offense(
     With `verify` (--verify), every fix is measured on recorded calls: findings carry the
     verdict, and --fix/--diff apply only fixes verified faster.
     """
-    skills = discover(root)
-    for problem in skills.problems:
-        print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
-    active = [s for s in skills.with_transforms() if args.codes.wants(s.code)]
     mode = "fix" if args.fix and not args.diff else "diff" if args.diff else "report"
     unsafe = args.unsafe_fixes or (args.unsafe_setting and mode != "report")
     minimum = Applicability.UNSAFE if unsafe else Applicability.SAFE
-    python = project_python(str(root))
     run = OffenseRun(summary=FixSummary(mode=mode, unsafe=unsafe))
     if args.all_functions:
         files = [os.path.join(index.root, rel) for rel in index.python_files()]
     else:
         files = sorted(hot_by_file)
     files = [p for p in files if paths is None or under_any(p, paths)]
+    if not files:
+        return run  # no hot function here: the skills (and libcst with them) are not loaded
+    skills = discover(root)
+    for problem in skills.problems:
+        print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
+    active = [s for s in skills.with_transforms() if args.codes.wants(s.code)]
+    python = project_python(str(root))
     check: Verifier | None = None
     if verify is not None:
         from perfpilot.skills.verifying import verifier

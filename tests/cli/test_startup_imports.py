@@ -83,6 +83,18 @@ def test_a_whole_check_imports_no_defense_llm_or_mcp(tmp_path: Path) -> None:
     )
     assert "perfpilot.server.check" in modules  # it did run
     assert not [m for m in NOT_FOR_CHECK if m in modules]
+    assert "libcst" in modules  # the skills ran on spin
+
+    # The same check of a folder holding no hot function loads no skill, hence no libcst.
+    (tmp_path / "cold").mkdir()
+    (tmp_path / "cold" / "idle.py").write_text("def idle():\n    return 0\n")
+    modules = imported_after(
+        "import os\n"
+        f"os.chdir({str(tmp_path)!r})\n"
+        "from perfpilot.server.cli import main\n"
+        f"assert main(['check', '--profile', {str(profile)!r}, 'cold']) == 0"
+    )
+    assert "perfpilot.server.check" in modules and "libcst" not in modules
 
 
 def test_every_command_is_listed_with_its_own_help_line() -> None:
