@@ -14,7 +14,8 @@ VS Code's capabilities minus pull diagnostics (so ruff pushes, as perfpilot does
 Each round starts a fresh session of each server, interleaved, so load on the machine hits all
 alike; a table gives medians over rounds (per-session figures are medians of M repeats first).
 A second, smaller part times fix-all on bench_code_action's 50 PP105 fixes (one session each).
-`--rss-50k` adds the peak RSS with bench_lsp's 50,000-function profile loaded. `--before
+`--rss-50k` adds the peak RSS with bench_lsp's 50,000-function profile loaded (`--rss-only`:
+only that, `--rss-repeats N` sessions per server, interleaved). `--before
 PYTHON` adds the perfpilot that PYTHON runs (another checkout's venv) as a fourth server in the
 same interleaved rounds, for before/after tables measured under the same load.
 """
@@ -428,8 +429,13 @@ async def fix_all_fifty(root: Path, target: Path, server: str, repeats: int) -> 
         await session.close()
 
 
-async def peak_rss_50k(root: Path, target: Path, server: str) -> float:
-    """Peak RSS after opening the big file of bench_lsp's 50,000-function workspace."""
+async def peak_rss_50k(root: Path, target: Path, server: str) -> tuple[float, float]:
+    """Peak RSS (MiB) once the big file's first diagnostics arrived, and once PP1xx did too.
+
+    perfpilot's first publish (PP001) comes after the profile loaded: the first figure is the
+    load's peak. The skills' pass (PP1xx) follows in the background; the bench waits until the
+    server is idle (a fixed pause missed it on a loaded machine, where it takes seconds).
+    """
     session = Client(server, root)
     session.settings["threshold"] = 0.05
     try:
@@ -442,10 +448,27 @@ async def peak_rss_50k(root: Path, target: Path, server: str) -> float:
             )
         )
         await within(first, "diagnostics", TIMEOUT)
-        await asyncio.sleep(1.0)  # background work (PP1xx) finishes too
-        return session.peak_rss_mib()
+        loaded = session.peak_rss_mib()
+        # The skills' pass publishes only when it finds something: wait until the server has
+        # used no CPU for a second (its background work is done), at most TIMEOUT.
+        deadline = time.perf_counter() + TIMEOUT
+        used = cpu_seconds(session.process.pid)
+        while time.perf_counter() < deadline:
+            await asyncio.sleep(1.0)
+            now = cpu_seconds(session.process.pid)
+            if now - used < 0.02:
+                break
+            used = now
+        return loaded, session.peak_rss_mib()
     finally:
         await session.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 ROWS = [
@@ -495,6 +518,37 @@ def print_table(results: dict[str, list[dict[str, Any]]], rounds: int) -> None:
 
 
 async def run(args: argparse.Namespace, scratch: Path) -> None:
+    """The session table and fix-all (unless --rss-only), then the 50,000-function RSS."""
+    ours = [PERFPILOT, BEFORE] if OTHER_PYTHON else [PERFPILOT]
+    if not args.rss_only:
+        await sessions_and_fix_all(args, scratch, ours)
+    if args.rss_50k or args.rss_only:
+        from bench_lsp import build_workspace as build_50k
+
+        workspace = build_50k(scratch / "fiftyk")
+        print(f"\npeak RSS with a {workspace.functions:,}-function profile loaded:")
+        values: dict[str, list[tuple[float, float]]] = {server: [] for server in [*ours, RUFF]}
+        for number in range(args.rss_repeats):  # interleaved; RSS barely moves with load
+            order = [*ours, RUFF] if number % 2 == 0 else [*ours, RUFF][::-1]
+            for server in order:
+                values[server].append(
+                    await peak_rss_50k(workspace.root, workspace.big_file, server)
+                )
+        print("| | peak RSS at PP001 (load) | × ruff | peak RSS after PP1xx | × ruff |")
+        print("|---|---|---|---|---|")
+        ruff = statistics.median(after for _, after in values[RUFF])
+        for server, samples in values.items():
+            load = statistics.median(at for at, _ in samples)
+            after = statistics.median(a for _, a in samples)
+            print(
+                f"| {server} | {load:.1f} MiB | {load / ruff:.2f}x | {after:.1f} MiB"
+                f" | {after / ruff:.2f}x |"
+            )
+        print(f"(median of {args.rss_repeats} sessions each)")
+
+
+async def sessions_and_fix_all(args: argparse.Namespace, scratch: Path, ours: list[str]) -> None:
+    """The issue's table over fresh sessions, then fix-all on 50 fixes."""
     root = scratch / "decimal"
     root.mkdir()
     target = build_decimal_workspace(root)
@@ -514,25 +568,12 @@ async def run(args: argparse.Namespace, scratch: Path) -> None:
     fifty_root.mkdir()
     big = build_fifty(fifty_root)
     print(f"\nfix-all on {big.name} ({big.read_text().count(chr(10)):,} lines), one session each:")
-    ours = [PERFPILOT, BEFORE] if OTHER_PYTHON else [PERFPILOT]
     for server in [*ours, RUFF]:
         figures = await fix_all_fifty(fifty_root, big, server, 3)
         print(
             f"  {server:<16} {figures['fix_all']:>9.1f} ms (median of 3), {figures['edits']} edits"
             + (f", {figures['fixes']} PP105 fixes offered" if server in ours else "")
         )
-
-    if args.rss_50k:
-        from bench_lsp import build_workspace as build_50k
-
-        workspace = build_50k(scratch / "fiftyk")
-        print(f"\npeak RSS with a {workspace.functions:,}-function profile loaded:")
-        values = {}
-        for server in [*ours, RUFF]:
-            values[server] = await peak_rss_50k(workspace.root, workspace.big_file, server)
-            print(f"  {server:<16} {values[server]:>7.1f} MiB")
-        for server in ours:
-            print(f"  {server} / ruff: {values[server] / values[RUFF]:.2f}x")
 
 
 def main() -> None:
@@ -541,6 +582,8 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=8, help="fresh sessions per server")
     parser.add_argument("--repeats", type=int, default=9, help="repeats per figure in a session")
     parser.add_argument("--rss-50k", action="store_true", help="peak RSS, 50,000 functions")
+    parser.add_argument("--rss-only", action="store_true", help="only the 50,000-function RSS")
+    parser.add_argument("--rss-repeats", type=int, default=1, help="sessions per server for RSS")
     parser.add_argument(
         "--before",
         metavar="PYTHON",
