@@ -57,7 +57,9 @@ def class_facts(module_text: str, class_name: str) -> ClassFacts | None:
     return _facts(module_text).get(class_name)
 
 
-@lru_cache(maxsize=16)
+# Keyed by the whole text, so every edit of a file adds an entry: a few are enough for the
+# methods of the version being scanned, and memory stays bounded by them.
+@lru_cache(maxsize=4)
 def _facts(module_text: str) -> dict[str, ClassFacts]:
     """Facts of every top-level class of a module (cached: one parse per module text)."""
     try:

@@ -80,7 +80,9 @@ def _normalized(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-@lru_cache(maxsize=32)
+# A parsed module is large (9 MiB for a 6,000-line file): keep only the file being scanned
+# (its methods ask one after another) and one more, not a history of them.
+@lru_cache(maxsize=2)
 def _module_facts(
     path: str, _mtime_ns: int, _size: int
 ) -> tuple[str, ast.Module, frozenset[str], bool] | None:
