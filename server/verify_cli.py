@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shlex
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,17 +59,33 @@ def register_verify(commands: argparse._SubParsersAction) -> None:  # type: igno
         action="store_true",
         help="also run the project's tests that call each function, against the fix",
     )
+    verify.add_argument(
+        "--run",
+        metavar="CMD",
+        help="the program to run when calls cannot be pickled: the fix is then verified"
+        " in-process on its live calls (runs your code)",
+    )
     verify.add_argument("--output-format", choices=("text", "json"), default="text")
 
 
 def verify_settings(args: argparse.Namespace, settings: Settings) -> VerifySettings:
     """The verification budget (--budget, else the default) and whether tests run (--tests)."""
+    from perfpilot.tools.verify.live import LiveRun
     from perfpilot.tools.verify.verify_fix import DEFAULT_BUDGET, VerifySettings
 
     budget = args.budget if args.budget is not None else DEFAULT_BUDGET
     if budget <= 0:
         raise VerifyUsageError("--budget must be a positive number of seconds")
-    return VerifySettings(budget=budget, tests=bool(getattr(args, "tests", False)))
+    live = None
+    if getattr(args, "run", None):
+        try:
+            command = tuple(shlex.split(args.run))
+        except ValueError as exc:
+            raise VerifyUsageError(f"--run: {exc}") from None
+        if not command:
+            raise VerifyUsageError("--run needs a command, e.g. --run 'python workload.py'")
+        live = LiveRun(command, str(Path.cwd()))
+    return VerifySettings(budget=budget, tests=bool(getattr(args, "tests", False)), live=live)
 
 
 def run_capture_command(args: argparse.Namespace) -> int:

@@ -31,7 +31,7 @@ from apply_step import Patched, keep_tests_green, time_interleaved
 from corpus_config import Library, load_libraries, work_dir
 from suite import run_tests
 from tables import TOP, LibraryReport, change, render_libraries, render_skills, skill_figures
-from verify_step import choose, fix_functions, measure
+from verify_step import choose, fix_functions, measure, with_live_calls
 
 from perfpilot.tools.verify.verify_fix import VerifySettings
 
@@ -148,6 +148,7 @@ def measure_library(library: Library, args: argparse.Namespace) -> LibraryReport
             f"{library.name}: capture {measured.capture_seconds:.0f} s,"
             f" verification {measured.verify_seconds:.0f} s"
         )
+        settings = with_live_calls(library, settings, args.calls)
         texts = {} if args.no_apply else choose(library, measured.fixes, settings, sys.stderr)
         if texts:
             patched = Patched(library, texts)

@@ -10,6 +10,7 @@ and a function with several of them is verified again with all of them together.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
 import subprocess
@@ -27,6 +28,7 @@ from perfpilot.tools.model import TextEdit
 from perfpilot.tools.profiling import ProfilingError
 from perfpilot.tools.validate.syntax import project_python
 from perfpilot.tools.verify.capture import CaptureTarget, run_capture
+from perfpilot.tools.verify.live import LiveRun
 from perfpilot.tools.verify.model import Verdict, VerdictKind
 from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
 
@@ -57,6 +59,7 @@ class FixResult:
     rounds: int = 0
     calls: int = 0
     applied: bool = False
+    in_process: bool = False  # verified on live calls (the recorded ones could not be pickled)
     note: str = ""  # why a verified-faster fix was not applied, or was reverted
     edits: tuple[TextEdit, ...] = field(default=(), repr=False)
 
@@ -97,6 +100,7 @@ def measure(
     import time
 
     root = library.root
+    settings = with_live_calls(library, settings, calls)
     inside = [key for key in functions if _in_package(library, key[0])]
     targets = [CaptureTarget(str(root / path), qualname) for path, qualname in inside]
     problems: dict[str, str] = {}
@@ -171,10 +175,20 @@ def measure(
     return Measured(results, capture_seconds, time.perf_counter() - started, problems)
 
 
+def with_live_calls(library: Library, settings: VerifySettings, calls: int) -> VerifySettings:
+    """`settings` where calls that cannot be pickled are verified in-process on the workload's
+    live calls (`perfpilot verify --run CMD`)."""
+    live = LiveRun((str(library.python), str(library.workload)), str(library.root), calls=calls)
+    return dataclasses.replace(settings, live=live)
+
+
 def classify(result: FixResult, verdict: Verdict) -> None:
     """Fill the outcome, reason and figures of `result` from a verdict."""
     result.summary = verdict.summary
     result.calls = verdict.calls
+    result.in_process = "in-process" in verdict.summary or any(
+        "in-process" in note for note in verdict.notes
+    )
     if verdict.speed is not None:
         speed = verdict.speed
         result.speedup, result.low, result.high = speed.speedup, speed.low, speed.high
@@ -203,6 +217,10 @@ def unverified_reason(summary: str) -> str:
         error = re.sub(r"<[^>]*>|0x[0-9a-f]+", "...", pickled.group(2))
         return f"unpicklable ({error[:70]})"
     for needle, reason in (
+        ("independent copies", "in-process: shared state changed"),
+        ("could be copied", "in-process: arguments not copyable"),
+        ("never called", "not called in-process"),
+        ("in-process", "in-process run failed"),
         ("none recorded", "calls not recordable (too large)"),
         ("async function", "async function"),
         ("did not finish", "replay timed out"),

@@ -12,8 +12,6 @@ the items the program consumed (and whether it ran to the end, raised, or was cl
 from __future__ import annotations
 
 import functools
-import importlib
-import importlib.abc
 import inspect
 import io
 import json
@@ -32,18 +30,19 @@ PROTOCOL = pickle.HIGHEST_PROTOCOL
 PICKLING_BUDGET = 2.0  # seconds of pickling per function before the reservoir stops sampling
 
 
-def _load_pickling() -> types.ModuleType:
-    """The sibling _pickling module, loaded by path so no user module can shadow it."""
+def _load_hook() -> types.ModuleType:
+    """The sibling _hook module, loaded by path so no user module can shadow it."""
     import importlib.util
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_pickling.py")
-    spec = importlib.util.spec_from_file_location("_perfpilot_pickling", path)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_hook.py")
+    spec = importlib.util.spec_from_file_location("_perfpilot_hook", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-_pickling = _load_pickling()
+_hook = _load_hook()
+_pickling = _hook.load_sibling("_pickling")
 Tap, Tapped, TapPickler, dumps = (
     _pickling.Tap,
     _pickling.Tapped,
@@ -404,47 +403,6 @@ def install(recorder: Recorder, module: types.ModuleType) -> None:
     recorder.module = module.__name__
 
 
-class Loader(importlib.abc.Loader):
-    """Runs the real loader, then installs the wrappers on the fresh module."""
-
-    def __init__(self, loader: Any, recorders: list[Recorder]) -> None:
-        self._loader = loader
-        self._recorders = recorders
-
-    def create_module(self, spec: Any) -> Any:
-        return self._loader.create_module(spec)
-
-    def exec_module(self, module: types.ModuleType) -> None:
-        self._loader.exec_module(module)
-        for recorder in self._recorders:
-            install(recorder, module)
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._loader, name)
-
-
-class Finder(importlib.abc.MetaPathFinder):
-    """Finds modules like the next finders do, and wraps the loader of the chosen files."""
-
-    def __init__(self, by_file: dict[str, list[Recorder]]) -> None:
-        self._by_file = by_file
-
-    def find_spec(self, name: str, path: Any, target: Any = None) -> Any:
-        for finder in sys.meta_path:
-            if finder is self or not hasattr(finder, "find_spec"):
-                continue
-            spec = finder.find_spec(name, path, target)
-            if spec is not None:
-                break
-        else:
-            return None
-        origin = spec.origin and os.path.realpath(spec.origin)
-        recorders = self._by_file.get(origin)
-        if recorders and spec.loader is not None and hasattr(spec.loader, "exec_module"):
-            spec.loader = Loader(spec.loader, recorders)
-        return spec
-
-
 def write(output: str, recorders: list[Recorder]) -> None:
     """The capture: one JSON line (counts and sizes), then the pickled records' bytes."""
     entries, blobs = [], []
@@ -494,7 +452,11 @@ def main() -> None:
     by_file = {}
     for recorder in recorders:
         by_file.setdefault(os.path.realpath(recorder.path), []).append(recorder)
-    sys.meta_path.insert(0, Finder(by_file))
+    installers = {
+        path: [functools.partial(install, recorder) for recorder in group]
+        for path, group in by_file.items()
+    }
+    sys.meta_path.insert(0, _hook.Finder(installers))
     if mode == "script" and not os.path.isfile(target):
         # What the interpreter itself says and does for a missing script.
         sys.stderr.write(

@@ -11,7 +11,6 @@ A recorded generator call is replayed by consuming as many items as the program 
 
 from __future__ import annotations
 
-import gc
 import importlib
 import inspect
 import io
@@ -21,26 +20,31 @@ import pickle
 import sys
 import time
 import types
-from collections import deque
 from collections.abc import Callable
-from itertools import islice
 from typing import Any
 
 
-def _load_compare() -> types.ModuleType:
-    """The sibling _compare module, loaded by path so no user module can shadow it."""
+def _load_sibling(name: str) -> types.ModuleType:
+    """A sibling module (`_compare`...), loaded by path so no user module can shadow it."""
     import importlib.util
 
-    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_compare.py")
-    spec = importlib.util.spec_from_file_location("_perfpilot_compare", path)
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), f"{name}.py")
+    spec = importlib.util.spec_from_file_location(f"_perfpilot{name}", path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
 
 
-_compare = _load_compare()
+def _load_compare() -> types.ModuleType:
+    """The sibling _compare module."""
+    return _load_sibling("_compare")
 
-MAX_ROUNDS = 60
+
+_compare = _load_compare()
+_timing = _load_sibling("_timing")
+time_rounds, _Sink = _timing.time_rounds, _timing.Sink
+
+ALL_ITEMS = 100_000  # a live generator call is consumed to its end, up to this many items
 TAPPED = "perfpilot-tapped-inputs-1"  # the same marker as _bootstrap.TAPPED
 
 
@@ -130,13 +134,17 @@ def plan(recorded: bytes) -> int | None:
     return consumed if saved["kind"] == "closed" else consumed + 1
 
 
-def build(module: types.ModuleType, source: str, filename: str, qualname: str) -> Any:
-    """A fresh copy of `module` run from `source`; returns the function named `qualname`."""
+def build(
+    module: types.ModuleType, source: str | types.CodeType, filename: str, qualname: str
+) -> Any:
+    """A fresh copy of `module` run from `source` (or its compiled code); returns the function
+    named `qualname`."""
     fresh = types.ModuleType(module.__name__)
     for name in ("__file__", "__package__", "__spec__", "__loader__", "__path__"):
         if hasattr(module, name):
             setattr(fresh, name, getattr(module, name))
-    exec(compile(source, filename, "exec"), fresh.__dict__)
+    code = source if isinstance(source, types.CodeType) else compile(source, filename, "exec")
+    exec(code, fresh.__dict__)
     owner = fresh
     parts = qualname.split(".")
     for part in parts[:-1]:
@@ -153,6 +161,19 @@ def build(module: types.ModuleType, source: str, filename: str, qualname: str) -
 def call(function: Callable[..., Any], inputs: bytes, limit: int | None = None) -> Outcome:
     """Run one recorded call on fresh copies of its arguments (`limit`: a generator call's)."""
     args, kwargs = load_inputs(inputs, function)
+    return run_call(function, args, kwargs, limit)
+
+
+def run_call(
+    function: Callable[..., Any],
+    args: tuple[Any, ...],
+    kwargs: dict[str, Any],
+    limit: int | None = None,
+) -> Outcome:
+    """Run one call: what it returned or raised, its arguments afterwards, what it printed.
+
+    `limit`: consume up to that many items of the generator the call returns.
+    """
     out, err = io.StringIO(), io.StringIO()
     saved = sys.stdout, sys.stderr
     sys.stdout, sys.stderr = out, err
@@ -316,14 +337,6 @@ def _example(
     }
 
 
-class _Sink:
-    def write(self, text: str) -> int:
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-
 def timing(
     module: types.ModuleType,
     job: dict[str, Any],
@@ -334,61 +347,23 @@ def timing(
 ) -> dict[str, Any] | None:
     """Per-call minimum times of original (A), fixed (B) and original again (A2), interleaved.
 
-    `estimate` is what one round should cost (the replay took about that long); a warm-up
-    round is run only when it and a timed round fit before `deadline`, and no round starts
-    that would end past it once one round is timed.
+    Each version is compiled once (its own code objects, so the interpreter's specialisation
+    warms up in the warm-up round and stays warm) and its module run again every round (so
+    module-level caches start empty and a memoization cannot win on the repeated inputs).
     """
-    names = ("A", "B", "A2")
     sources = {"A": job["original"], "B": job["fixed"], "A2": job["original"]}
-    orders = [names[i:] + names[:i] for i in range(3)]  # who goes first rotates every round
-    best = {name: [float("inf")] * len(records) for name in names}
-    warm_up = time.perf_counter() + 2 * estimate < deadline
-    rounds = 0
-    round_cost = estimate
-    saved = sys.stdout, sys.stderr
-    for round_number in range(MAX_ROUNDS + 1):
-        started = time.perf_counter()
-        if rounds >= 1 and started + round_cost > deadline:
-            break
-        timed = round_number > 0 or not warm_up
+    codes = {name: compile(text, job["filename"], "exec") for name, text in sources.items()}
+
+    def prepare(indices: list[int]) -> tuple[dict[str, Any], dict[str, list[Any]]]:
         functions = {
-            name: build(module, sources[name], job["filename"], job["qualname"]) for name in names
+            name: build(module, codes[name], job["filename"], job["qualname"]) for name in codes
         }
         arguments = {
-            name: [load_inputs(inputs, functions[name]) for inputs, _ in records] for name in names
+            name: [load_inputs(records[i][0], functions[name]) for i in indices] for name in codes
         }
-        order = orders[round_number % 3]
-        gc.collect()
-        gc.disable()
-        sys.stdout = sys.stderr = _Sink()
-        clock = time.perf_counter_ns
-        try:
-            for i in range(len(records)):
-                for name in order:
-                    function = functions[name]
-                    args, kwargs = arguments[name][i]
-                    limit = limits[i]
-                    begin = clock()
-                    try:
-                        value = function(*args, **kwargs)
-                        if limit is not None:  # a generator call: timed until consumed
-                            deque(islice(value, limit), maxlen=0)
-                            value.close()
-                    except Exception:
-                        pass
-                    elapsed = clock() - begin
-                    if timed and elapsed < best[name][i]:
-                        best[name][i] = elapsed
-        finally:
-            sys.stdout, sys.stderr = saved
-            gc.enable()
-        round_cost = time.perf_counter() - started
-        rounds += 1 if timed else 0
-        if rounds >= MAX_ROUNDS:
-            break
-    if rounds < 1:
-        return None
-    return {"rounds": rounds, "A": best["A"], "B": best["B"], "A2": best["A2"]}
+        return functions, arguments
+
+    return time_rounds(prepare, limits, deadline, estimate)
 
 
 def main() -> None:

@@ -22,10 +22,17 @@ def speed_text(speed: Speed) -> str:
     return f"{speed.speedup:.2f}x [{speed.low:.2f}-{speed.high:.2f}]"
 
 
-def decide(result: dict[str, Any], header: FunctionCapture, notes: list[str]) -> Verdict:
-    """The verdict on a worker's result (behaviour first, then speed)."""
+def decide(
+    result: dict[str, Any], header: FunctionCapture, notes: list[str], live: bool = False
+) -> Verdict:
+    """The verdict on a worker's result (behaviour first, then speed).
+
+    `live`: the calls were the running program's own, replayed in-process (see live.py).
+    """
     calls = int(result["calls"])
-    on = f"on {calls} recorded call{_s(calls)}"
+    on = f"on {calls} {'live' if live else 'recorded'} call{_s(calls)}"
+    if live:
+        on += " in-process"
     if result.get("irreproducible"):
         notes.append(
             f"{result['irreproducible']} of {calls} calls did not reproduce the recorded result"

@@ -12,6 +12,7 @@ from perfpilot.tools.source_index import index_source
 from perfpilot.tools.verify import store
 from perfpilot.tools.verify.capture import function_hash, uncapturable
 from perfpilot.tools.verify.covering import Span, TestsError, check_tests, project_python
+from perfpilot.tools.verify.live import LiveRun, verify_live
 from perfpilot.tools.verify.model import Verdict, VerdictKind
 from perfpilot.tools.verify.replay import DEFAULT_MEMORY_MB, ReplayError, ReplayJob, run_worker
 from perfpilot.tools.verify.verdict import decide, unverified, with_tests
@@ -28,6 +29,9 @@ class VerifySettings:
     memory_mb: int = DEFAULT_MEMORY_MB
     tests: bool = False  # also run the project's tests that call the function
     test_timeout: float = DEFAULT_TEST_TIMEOUT
+    # The program to run when the calls cannot be pickled (verify in-process on its live
+    # calls); None: such a function stays unverified.
+    live: LiveRun | None = None
 
 
 def verify_change(
@@ -71,6 +75,8 @@ def _replayed(
         reason = uncapturable(path, qualname, original)
         if reason is not None:
             return unverified(f"`{qualname}` cannot be replayed: {reason}"), None
+        if settings.live is not None:
+            return _in_process(path, qualname, original, fixed, settings, cancel), None
         return unverified(
             f"no recorded calls of `{qualname}`: run `perfpilot capture --functions"
             f" {display}::{qualname} -- CMD` (or `perfpilot profile --capture -- CMD`) first"
@@ -84,6 +90,8 @@ def _replayed(
         )
     if header.source_hash and header.source_hash != function_hash(path, qualname, original):
         notes.append("the capture was made with an older version of the function")
+    if not records and settings.live is not None and header.skipped_unpicklable:
+        return _in_process(path, qualname, original, fixed, settings, cancel), header.python
     if not records:
         return unverified(
             f"{header.calls_seen} call{'s' if header.calls_seen != 1 else ''} seen, none recorded"
@@ -98,6 +106,21 @@ def _replayed(
     except ReplayError as exc:
         return unverified(str(exc), notes), header.python
     return decide(result, header, notes), header.python
+
+
+def _in_process(
+    path: str,
+    qualname: str,
+    original: str,
+    fixed: str,
+    settings: VerifySettings,
+    cancel: threading.Event | None,
+) -> Verdict:
+    """The verdict from the live calls of the user's program (settings.live), in-process."""
+    assert settings.live is not None
+    return verify_live(
+        path, qualname, original, fixed, settings.live, settings.budget, settings.memory_mb, cancel
+    )
 
 
 def _tested(

@@ -1,0 +1,147 @@
+"""In-process verification: a method whose `self` cannot be pickled is judged on live calls."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from perfpilot.tools.verify.capture import CaptureTarget, run_capture
+from perfpilot.tools.verify.live import LiveRun
+from perfpilot.tools.verify.model import VerdictKind
+from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
+
+LOOKUP = "lookup/store.py"
+STORE = '''"""A store whose instances hold a lambda: they cannot be pickled."""
+
+MISSING = None
+
+
+class Counter:
+    """Something the store counts into; it refuses deepcopy, like a lock."""
+
+    def __init__(self) -> None:
+        self.hits = []
+
+    def __deepcopy__(self, memo):
+        raise TypeError("cannot copy a Counter")
+
+
+class Store:
+    """Looks names up in objects, as a template engine does."""
+
+    def __init__(self) -> None:
+        self.key = lambda name: name.strip()
+        self.counter = Counter()
+
+    def lookup(self, obj, name):
+        """An attribute of `obj`, else its item, else None."""
+        try:
+            return getattr(obj, self.key(name))
+        except AttributeError:
+            pass
+        try:
+            return obj[name]
+        except (TypeError, LookupError):
+            return None
+
+    def count(self, name):
+        """Count a lookup of `name` (into the shared, uncopyable counter)."""
+        self.counter.hits.append(name)
+        return len(self.counter.hits)
+'''
+FAST_LOOKUP = '''    def lookup(self, obj, name):
+        """An attribute of `obj`, else its item, else None."""
+        found = getattr(obj, self.key(name), _MISSING)
+        if found is not _MISSING:
+            return found
+        try:
+            return obj[name]
+        except (TypeError, LookupError):
+            return None
+'''
+WRONG_LOOKUP = '''    def lookup(self, obj, name):
+        """An attribute of `obj`, else its item, else None."""
+        try:
+            return obj[name]
+        except (TypeError, LookupError):
+            return None
+'''
+MAIN = """from lookup.store import Store
+
+store = Store()
+rows = [{"name": f"n{i}", "size": i} for i in range(300)]
+total = 0
+for _ in range(40):
+    for row in rows:
+        total += len(store.lookup(row, "name")) + len(store.lookup("text", "upper")())
+        store.count(row["name"])
+print(total)
+"""
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A project whose hot method's `self` holds a lambda, and its workload."""
+    (tmp_path / "lookup").mkdir()
+    (tmp_path / "lookup" / "__init__.py").write_text("")
+    (tmp_path / LOOKUP).write_text(STORE)
+    (tmp_path / "main.py").write_text(MAIN)
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'lookup'\n")
+    return tmp_path
+
+
+def with_method(text: str, method: str) -> str:
+    """`text` with Store.lookup replaced by `method` (and the sentinel the fast one needs)."""
+    start = text.index("    def lookup(")
+    end = text.index("    def count(")
+    fixed = text[:start] + method + "\n" + text[end:]
+    return fixed.replace("MISSING = None\n", "MISSING = None\n_MISSING = object()\n")
+
+
+def settings(root: Path) -> VerifySettings:
+    return VerifySettings(budget=3.0, live=LiveRun((sys.executable, "main.py"), str(root)))
+
+
+def test_unpicklable_self_is_verified_on_live_calls(workspace: Path) -> None:
+    path = str(workspace / LOOKUP)
+    run = run_capture(
+        workspace, [sys.executable, "main.py"], [CaptureTarget(path, "Store.lookup")], workspace
+    )
+    capture = run.captures[0]
+    assert capture.recorded == 0 and capture.skipped_unpicklable > 0  # the lambda in `self`
+    fixed = with_method(STORE, FAST_LOOKUP)
+    without = verify_change(workspace, path, "Store.lookup", STORE, fixed, VerifySettings(3.0))
+    assert without.kind is VerdictKind.UNVERIFIED and "pickl" in without.summary
+
+    verdict = verify_change(workspace, path, "Store.lookup", STORE, fixed, settings(workspace))
+
+    assert verdict.kind in (VerdictKind.FASTER, VerdictKind.NOT_FASTER), verdict.summary
+    assert "live calls in-process" in verdict.summary
+    assert verdict.speed is not None and verdict.speed.rounds >= 3
+    assert 8 <= verdict.calls <= 32  # the replay may stop early within the budget
+    assert any("in-process" in note for note in verdict.notes)
+
+
+def test_in_process_refuses_a_fix_that_changes_behaviour(workspace: Path) -> None:
+    path = str(workspace / LOOKUP)
+    fixed = with_method(STORE, WRONG_LOOKUP)
+
+    verdict = verify_change(workspace, path, "Store.lookup", STORE, fixed, settings(workspace))
+
+    assert verdict.kind is VerdictKind.DIFFERS, verdict.summary
+    assert verdict.difference is not None and verdict.difference.aspect == "return value"
+    assert "'text'" in verdict.difference.input  # str.upper, which the fix no longer finds
+
+
+def test_in_process_says_when_arguments_cannot_be_copied(workspace: Path) -> None:
+    path = str(workspace / LOOKUP)
+    fixed = STORE.replace(
+        "self.counter.hits.append(name)", "self.counter.hits.append(name)  # same"
+    )
+
+    verdict = verify_change(workspace, path, "Store.count", STORE, fixed, settings(workspace))
+
+    assert verdict.kind is VerdictKind.UNVERIFIED, verdict.summary
+    assert "Counter" in verdict.summary and "independent copies" in verdict.summary
