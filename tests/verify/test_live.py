@@ -11,6 +11,7 @@ from perfpilot.tools.verify.capture import CaptureTarget, run_capture
 from perfpilot.tools.verify.live import LiveRun
 from perfpilot.tools.verify.model import VerdictKind
 from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
+from tests.cli.test_check import perfpilot
 
 LOOKUP = "lookup/store.py"
 STORE = '''"""A store whose instances hold a lambda: they cannot be pickled."""
@@ -38,7 +39,7 @@ class Store:
     def lookup(self, obj, name):
         """An attribute of `obj`, else its item, else None."""
         try:
-            return getattr(obj, self.key(name))
+            return getattr(obj, name)
         except AttributeError:
             pass
         try:
@@ -53,7 +54,7 @@ class Store:
 '''
 FAST_LOOKUP = '''    def lookup(self, obj, name):
         """An attribute of `obj`, else its item, else None."""
-        found = getattr(obj, self.key(name), _MISSING)
+        found = getattr(obj, name, _MISSING)
         if found is not _MISSING:
             return found
         try:
@@ -145,3 +146,19 @@ def test_in_process_says_when_arguments_cannot_be_copied(workspace: Path) -> Non
 
     assert verdict.kind is VerdictKind.UNVERIFIED, verdict.summary
     assert "Counter" in verdict.summary and "independent copies" in verdict.summary
+
+
+def test_cli_verify_run_judges_in_process(workspace: Path) -> None:
+    (workspace / LOOKUP).write_text(STORE)
+    program = f"{sys.executable} main.py"
+    args = ("verify", f"{LOOKUP}::Store.lookup", "--budget", "2")
+
+    without = perfpilot(*args, cwd=workspace)
+    done = perfpilot(*args, "--run", program, cwd=workspace)
+
+    assert "PP116" in without.stdout and "unverified: no recorded calls" in without.stdout
+    assert done.returncode == 0, done.stderr
+    assert "PP116" in done.stdout and "live calls in-process" in done.stdout, done.stdout
+    assert "verified in-process (there were no recorded calls)" in done.stdout
+    bad = perfpilot(*args, "--run", "'unclosed", cwd=workspace)
+    assert bad.returncode == 2 and "--run" in bad.stderr and "Traceback" not in bad.stderr

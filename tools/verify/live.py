@@ -51,6 +51,7 @@ def verify_live(
     run: LiveRun,
     budget: float,
     memory_mb: int,
+    why: str = "the calls could not be pickled",
     cancel: threading.Event | None = None,
 ) -> Verdict:
     """The verdict on `fixed` (module text) from the live calls of `run`'s program.
@@ -105,10 +106,10 @@ def verify_live(
         result = json.loads(Path(result_path).read_text(encoding="utf-8"))
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
-    return judged(result, path, qualname)
+    return judged(result, path, qualname, why)
 
 
-def judged(result: dict[str, object], path: str, qualname: str) -> Verdict:
+def judged(result: dict[str, object], path: str, qualname: str, why: str) -> Verdict:
     """The verdict on what _live.py reported."""
     seen = int(result.get("seen") or 0)
     calls = f"{seen} call{'s' if seen != 1 else ''} of `{qualname}` seen"
@@ -131,9 +132,8 @@ def judged(result: dict[str, object], path: str, qualname: str) -> Verdict:
             f" {result.get('uncopyable_reason')}"
         )
     notes = [
-        "verified in-process: the calls' arguments could not be pickled, so the program ran"
-        " again with both versions loaded; original and fix ran on their own deep copies of"
-        " each kept call's arguments"
+        f"verified in-process ({why}): the program ran again with both versions loaded;"
+        " original and fix ran on their own deep copies of each kept call's arguments"
     ]
     if result.get("shared"):
         notes.append(

@@ -76,7 +76,8 @@ def _replayed(
         if reason is not None:
             return unverified(f"`{qualname}` cannot be replayed: {reason}"), None
         if settings.live is not None:
-            return _in_process(path, qualname, original, fixed, settings, cancel), None
+            why = "there were no recorded calls"
+            return _in_process(path, qualname, original, fixed, settings, why, cancel), None
         return unverified(
             f"no recorded calls of `{qualname}`: run `perfpilot capture --functions"
             f" {display}::{qualname} -- CMD` (or `perfpilot profile --capture -- CMD`) first"
@@ -91,7 +92,8 @@ def _replayed(
     if header.source_hash and header.source_hash != function_hash(path, qualname, original):
         notes.append("the capture was made with an older version of the function")
     if not records and settings.live is not None and header.skipped_unpicklable:
-        return _in_process(path, qualname, original, fixed, settings, cancel), header.python
+        why = "the recorded calls' arguments could not be pickled"
+        return _in_process(path, qualname, original, fixed, settings, why, cancel), header.python
     if not records:
         return unverified(
             f"{header.calls_seen} call{'s' if header.calls_seen != 1 else ''} seen, none recorded"
@@ -114,12 +116,14 @@ def _in_process(
     original: str,
     fixed: str,
     settings: VerifySettings,
+    why: str,
     cancel: threading.Event | None,
 ) -> Verdict:
     """The verdict from the live calls of the user's program (settings.live), in-process."""
     assert settings.live is not None
+    live = settings.live
     return verify_live(
-        path, qualname, original, fixed, settings.live, settings.budget, settings.memory_mb, cancel
+        path, qualname, original, fixed, live, settings.budget, settings.memory_mb, why, cancel
     )
 
 
