@@ -15,7 +15,9 @@ from itertools import islice
 from typing import Any
 
 MAX_ROUNDS = 60
-MIN_ROUNDS = 3  # timed rounds at least: each version once in each position of the rotation
+MIN_ROUNDS = 3  # timed rounds wanted: each version once in each position of the rotation
+OVERRUN = 5.0  # seconds past the deadline allowed to reach MIN_ROUNDS (the worker has 15)
+MIN_CALLS = 8  # ... but never fewer timed calls than this for them: one call has no interval
 
 
 class Sink:
@@ -37,42 +39,45 @@ def time_rounds(
     """Interleaved rounds of A, B and A2 on the calls; per-call minimum times (ns).
 
     `prepare(indices)` gives each version's function and its own arguments for those calls,
-    fresh for every round. Round 0 is a warm-up, never timed (first calls pay for imports,
-    caches and the interpreter's specialisation: timed, they made A and its copy A2 disagree
-    by up to 200x). Then at least MIN_ROUNDS timed rounds, so that every version runs once in
-    every position of the rotation: when they do not fit in the budget, an evenly spread
-    subset of the calls (in recorded order) is timed instead of fewer rounds. `estimate` is
-    what one round should cost.
+    fresh for every round. Who runs first rotates from call to call and from round to round
+    (the first of the three to run a call pays for cold caches). Round 0 is a warm-up, never
+    timed: first calls pay for imports, caches, regexes compiled on first use and the
+    interpreter's specialisation, and a single timed round made A and its copy A2 disagree
+    by 2x to 150x on the corpus. Then at least MIN_ROUNDS timed rounds, so that the per-call
+    minimum is over warm runs and each version ran each call in every position: when the
+    warm-up and those rounds do not fit before `deadline`, an evenly spread subset of the
+    calls (in recorded order, at least MIN_CALLS) is timed instead. Past `deadline` no round
+    starts once MIN_ROUNDS were timed; the caller refuses a timing of fewer rounds.
+    `estimate` is what one round over all the calls should cost.
     """
     names = ("A", "B", "A2")
-    orders = [names[i:] + names[:i] for i in range(3)]  # who goes first rotates every round
+    orders = [names[i:] + names[:i] for i in range(3)]
     indices = list(range(len(limits)))
-    best: dict[str, list[float]] = {}
-    rounds = 0
     round_cost = max(estimate, 1e-6)
+    fit = (deadline - time.perf_counter()) / round_cost
+    if fit < MIN_ROUNDS + 1 and len(indices) > MIN_CALLS:
+        keep = max(MIN_CALLS, int(len(indices) * fit / (MIN_ROUNDS + 1)))
+        indices = [indices[(j * len(indices)) // keep] for j in range(keep)]
+        round_cost *= keep / len(limits)
+    best = {name: [float("inf")] * len(indices) for name in names}
+    rounds = 0
     saved = sys.stdout, sys.stderr
     for round_number in range(MAX_ROUNDS + 1):
         started = time.perf_counter()
-        if round_number == 1:
-            fit = (deadline - started) / round_cost
-            if fit < MIN_ROUNDS:  # time fewer calls, not fewer rounds
-                keep = max(1, int(len(indices) * fit / MIN_ROUNDS))
-                indices = [indices[(j * len(indices)) // keep] for j in range(keep)]
-                round_cost *= keep / len(limits)
-            best = {name: [float("inf")] * len(indices) for name in names}
-        elif round_number > MIN_ROUNDS and started + round_cost > deadline:
+        if rounds >= MIN_ROUNDS and started + round_cost > deadline:
             break
+        if started + 1.5 * round_cost > deadline + OVERRUN:
+            break  # the caller says the timing did not fit (fewer than MIN_ROUNDS rounds)
+        timed = round_number > 0
         functions, arguments = prepare(indices)
-        order = orders[round_number % 3]
         gc.collect()
         gc.disable()
         sys.stdout = sys.stderr = Sink()
         clock = time.perf_counter_ns
-        timed = round_number > 0
         try:
             for position, i in enumerate(indices):
                 limit = limits[i]
-                for name in order:
+                for name in orders[(round_number + position) % 3]:
                     function = functions[name]
                     args, kwargs = arguments[name][position]
                     begin = clock()

@@ -363,7 +363,7 @@ def timing(
         }
         return functions, arguments
 
-    return time_rounds(prepare, limits, deadline, estimate)
+    return time_rounds(prepare, limits[: len(records)], deadline, estimate)
 
 
 def main() -> None:

@@ -16,6 +16,8 @@ from perfpilot.tools.verify.model import (
 )
 from perfpilot.tools.verify.stats import speed_of
 
+MIN_ROUNDS = 3  # as _timing.MIN_ROUNDS: fewer timed rounds give no speed verdict
+
 
 def speed_text(speed: Speed) -> str:
     """'1.80x [1.71-1.90]' with the noise floor it had to clear."""
@@ -74,11 +76,13 @@ def decide(
         summary = f"unverified: same behaviour {on}, but timing did not fit in the budget"
         return Verdict(VerdictKind.UNVERIFIED, summary, calls, notes=tuple(notes))
     figure = speed_text(speed)
-    if speed.rounds < 3:
-        notes.append(
-            f"timed in {speed.rounds} round{_s(speed.rounds)} only: the calls are slow for the"
-            " budget (raise --budget for a tighter interval)"
+    if speed.rounds < MIN_ROUNDS:
+        summary = (
+            f"unverified: same behaviour {on}, but only {speed.rounds} timing round"
+            f"{_s(speed.rounds)} fit in the budget ({figure}); {MIN_ROUNDS} warm rounds are"
+            " needed for a figure that is not first-call noise (raise --budget)"
         )
+        return Verdict(VerdictKind.UNVERIFIED, summary, calls, notes=tuple(notes))
     if calls < 5:
         notes.append(
             f"only {calls} recorded call{_s(calls)}: the interval shows timing noise, not how"
