@@ -71,7 +71,7 @@ def main() -> None:
         for target in targets:
             text = Path(target.path).read_text(encoding="utf-8")
             counts: collections.Counter[str] = collections.Counter()
-            noises, rounds, calls = [], [], 0
+            noises, rounds, calls, other = [], [], 0, ""
             for _ in range(args.trials):
                 verdict = verify_change(
                     library.root,
@@ -82,18 +82,20 @@ def main() -> None:
                     VerifySettings(args.budget),
                 )
                 counts[verdict.label] += 1
+                if verdict.label not in ("faster", "not faster"):
+                    other = other or verdict.summary[:140]
                 if verdict.speed is not None:
                     noises.append(verdict.speed.noise)
                     rounds.append(verdict.speed.rounds)
                     calls = verdict.speed.calls
-            rows.append((library.name, target.qualname, counts, noises, rounds, calls))
+            rows.append((library.name, target.qualname, counts, noises, rounds, calls, other))
     seconds = time.perf_counter() - started
     print(
         "| library | function | trials | faster | not faster | other | timed calls |"
         " rounds (median) | A/A noise median | A/A noise max |"
     )
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for name, qualname, counts, noises, rounds, calls in rows:
+    for name, qualname, counts, noises, rounds, calls, _ in rows:
         other = sum(counts.values()) - counts["faster"] - counts["not faster"]
         noise = (
             f"{100 * statistics.median(noises):.1f}% | {100 * max(noises):.1f}%"
@@ -105,6 +107,9 @@ def main() -> None:
             f" {counts['not faster']} | {other} | {calls} |"
             f" {statistics.median(rounds) if rounds else '-'} | {noise} |"
         )
+    for name, qualname, *_, other in rows:
+        if other:
+            print(f"  {name} {qualname}, e.g.: {other}")
     trials = sum(sum(r[2].values()) for r in rows)
     faster = sum(r[2]["faster"] for r in rows)
     print(
