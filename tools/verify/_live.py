@@ -152,9 +152,8 @@ def compile_function(definition: str, qualname: str) -> types.CodeType:
     the function's name does not rebind a global."""
     parts = qualname.split(".")
     text = textwrap.dedent(definition)
-    for depth, owner in enumerate(reversed(parts[:-1])):
+    for owner in reversed(parts[:-1]):
         text = f"class {owner}:\n" + textwrap.indent(text, "    ")
-        del depth
     return compile(text, f"<perfpilot verify {qualname}>", "exec")
 
 
@@ -175,14 +174,14 @@ def define(code: types.CodeType, recorder: LiveRecorder, qualname: str) -> Calla
         raw = holder
     if isinstance(raw, (staticmethod, classmethod)):
         raw = raw.__func__  # recorded arguments hold the class (or nothing) already
-    function = getattr(raw, "__wrapped__", None) if not isinstance(raw, types.FunctionType) else raw
     if isinstance(raw, types.FunctionType) and "__class__" in raw.__code__.co_freevars:
         cells = list(raw.__closure__ or ())
         cells[raw.__code__.co_freevars.index("__class__")] = types.CellType(recorder.owner)
-        raw = types.FunctionType(
+        rebound = types.FunctionType(
             raw.__code__, raw.__globals__, raw.__name__, raw.__defaults__, tuple(cells)
         )
-        raw.__kwdefaults__ = getattr(function, "__kwdefaults__", None)
+        rebound.__kwdefaults__ = raw.__kwdefaults__
+        return rebound
     return raw
 
 
@@ -201,8 +200,8 @@ def add_missing_globals(recorder: LiveRecorder, fixed_module: str, filename: str
             module.__dict__[name] = value
 
 
-def run_call(function: Callable[..., Any], arguments: Any, generator: bool) -> tuple[Any, Any]:
-    """One call on its own arguments: the Outcome (a generator call is consumed)."""
+def run_call(function: Callable[..., Any], arguments: Any, generator: bool) -> Any:
+    """One call on its own arguments: its _worker.Outcome (a generator call is consumed)."""
     args, kwargs = arguments
     return _worker.run_call(function, args, kwargs, _worker.ALL_ITEMS if generator else None)
 

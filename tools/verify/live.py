@@ -24,7 +24,7 @@ from perfpilot.tools.profiling import ProfilingError, bootstrap_command
 from perfpilot.tools.source_index import index_source
 from perfpilot.tools.verify.model import FunctionCapture, Verdict
 from perfpilot.tools.verify.process import Stopped, run_process
-from perfpilot.tools.verify.replay import _limits
+from perfpilot.tools.verify.replay import resource_limits
 from perfpilot.tools.verify.verdict import decide, unverified
 
 LIVE = Path(__file__).with_name("_live.py")
@@ -89,7 +89,7 @@ def verify_live(
                 timeout=limit,
                 cancel=cancel,
                 cwd=run.cwd,
-                preexec_fn=_limits(memory_mb, limit),
+                preexec_fn=resource_limits(memory_mb, limit),
             )
         except Stopped as exc:
             if not exc.timed_out:

@@ -70,7 +70,7 @@ def run_worker(
                 input=payload,
                 timeout=limit,
                 cancel=cancel,
-                preexec_fn=_limits(job.memory_mb, limit),
+                preexec_fn=resource_limits(job.memory_mb, limit),
             )
         except Stopped as exc:
             if not exc.timed_out:
@@ -88,7 +88,7 @@ def run_worker(
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _limits(memory_mb: int, seconds: float) -> Any:
+def resource_limits(memory_mb: int, seconds: float) -> Any:
     """A preexec function: address-space and CPU-time limits for the worker (POSIX)."""
 
     def apply() -> None:
