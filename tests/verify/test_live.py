@@ -162,3 +162,42 @@ def test_cli_verify_run_judges_in_process(workspace: Path) -> None:
     assert "verified in-process (there were no recorded calls)" in done.stdout
     bad = perfpilot(*args, "--run", "'unclosed", cwd=workspace)
     assert bad.returncode == 2 and "--run" in bad.stderr and "Traceback" not in bad.stderr
+
+
+BASE = '''"""A method that uses super() and a private name, on a `self` holding a lambda."""
+
+
+class Base:
+    def size(self, items):
+        return len(items)
+
+
+class Sized(Base):
+    def __init__(self):
+        self.__scale = 2
+        self.key = lambda item: item
+
+    def size(self, items):
+        """Twice the base size."""
+        return super().size(items) * self.__scale
+'''
+
+
+def test_in_process_method_keeps_super_and_private_names(tmp_path: Path) -> None:
+    (tmp_path / "sized").mkdir()
+    (tmp_path / "sized" / "__init__.py").write_text("")
+    (tmp_path / "sized" / "core.py").write_text(BASE)
+    (tmp_path / "main.py").write_text(
+        "from sized.core import Sized\nprint(sum(Sized().size([1] * n) for n in range(200)))\n"
+    )
+    fixed = BASE.replace("* self.__scale", "* (self.__scale + 0)")
+    live = LiveRun((sys.executable, "main.py"), str(tmp_path))
+    path = str(tmp_path / "sized" / "core.py")
+
+    verdict = verify_change(
+        tmp_path, path, "Sized.size", BASE, fixed, VerifySettings(budget=1.0, live=live)
+    )
+
+    # Compiled again outside its class, `super()` or `self.__scale` would fail: refused.
+    assert verdict.kind in (VerdictKind.FASTER, VerdictKind.NOT_FASTER), verdict.summary
+    assert "in-process" in verdict.summary

@@ -64,6 +64,7 @@ class LiveRecorder:
         self.owner: Any = None
         self.problem = ""
         self.generator = False
+        self.original: Callable[..., Any] | None = None  # the program's own function, unwrapped
 
     def slot(self, index: int) -> int | None:
         """The reservoir slot call `index` goes to, or None (Algorithm R)."""
@@ -134,6 +135,7 @@ class LiveRecorder:
             self.problem = "async functions cannot be verified"
             return
         self.generator = bool(function.__code__.co_flags & 0x20)
+        self.original = function
         wrapped = self.wrap(function)
         setattr(owner, name, method(wrapped) if method else wrapped)
         self.module, self.owner = module, owner
@@ -228,12 +230,13 @@ def judge(
         "difference": None,
         "unstable_example": None,
         "shared_changed": None,
+        "recompiled_differs": None,  # the original compiled again did not behave as its own
     }
     kept = []
     replay_started = time.perf_counter()
     for i, snapshot in enumerate(calls):
         outcomes = []
-        for function in (first, again, fixed):
+        for function in (first, again, fixed, recorder.original):
             arguments, shared = copier.copy(snapshot)
             before = _copying.fingerprint(shared)
             outcomes.append(run_call(function, arguments, recorder.generator))
@@ -242,7 +245,11 @@ def judge(
                 return result
         kept.append(snapshot)
         result["calls"] = len(kept)
-        a, a2, b = outcomes
+        a, a2, b, own = outcomes
+        if not _worker.compare(a, a2) and _worker.compare(own, a):
+            aspect, detail = _worker.compare(own, a)
+            result["recompiled_differs"] = _example(i, snapshot, own, a, aspect, detail)
+            return result
         unstable = _worker.compare(a, a2)
         if unstable:
             result["unstable"] += 1
@@ -354,6 +361,8 @@ def main() -> None:
         except _copying.CopyError as exc:
             report["uncopyable"] += 1
             report["uncopyable_reason"] = str(exc)
+        except Exception as exc:  # stderr is silenced here: say what failed in the result
+            report["error"] = f"{type(exc).__name__}: {exc}"[:300]
     report["seconds"] = time.perf_counter() - started
     with open(spec["result"], "w", encoding="utf-8") as handle:
         json.dump(report, handle)

@@ -126,6 +126,16 @@ def judged(result: dict[str, object], path: str, qualname: str, why: str) -> Ver
         )
     if result.get("shared_changed"):
         return unverified(f"{calls}; {result['shared_changed']}")
+    if result.get("error"):
+        return unverified(f"{calls}, but the in-process comparison failed: {result['error']}")
+    recompiled = result.get("recompiled_differs")
+    if isinstance(recompiled, dict):
+        return unverified(
+            f"{calls}, but the function compiled again from its source did not behave like the"
+            f" program's own on call {recompiled['call'] + 1} ({recompiled['aspect']}: the"
+            f" program's {recompiled['original']}, recompiled {recompiled['fixed']}); it cannot"
+            " be compared in-process"
+        )
     if "calls" not in result:
         return unverified(
             f"{calls}, but their arguments could not be copied again for the comparison:"
