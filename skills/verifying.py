@@ -15,6 +15,7 @@ from perfpilot.skills.verdicts import any_verdicts, cached_verdict, remember
 from perfpilot.tools.edits import apply_edits
 from perfpilot.tools.model import Finding, Fix
 from perfpilot.tools.registry import to_data
+from perfpilot.tools.verify.model import VerdictKind
 from perfpilot.tools.verify.verdict import with_verdict
 from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
 
@@ -49,7 +50,9 @@ def verifier(
             return fix
         # A fix verified once is not re-run in the same process (skills/verdicts.py).
         verdict = cached_verdict(text, found, fix)
-        if verdict is None:
+        # "unverified" says what could not be checked yet (no capture, no --run, a budget too
+        # short): it is measured again, not kept as the answer.
+        if verdict is None or verdict.kind is VerdictKind.UNVERIFIED:
             fixed = apply_edits(text, fix.edits)
             verdict = verify_change(
                 root, found.function.path, found.function.qualname, text, fixed, settings, cancel
