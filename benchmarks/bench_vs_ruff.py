@@ -49,6 +49,9 @@ TIMEOUT = 120.0
 FLOOR, RUFF, PERFPILOT = "pygls floor", "ruff server", "perfpilot"
 BEFORE = "perfpilot before"  # --before PYTHON: another checkout's perfpilot, same run
 OTHER_PYTHON: list[str] = []
+# As installed for a user, with bytecode caching on: this machine sets PYTHONDONTWRITEBYTECODE,
+# which made every session compile perfpilot's (and pygls') modules from source.
+SERVER_ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 WORKLOAD = """\
 import pydecimal as D
@@ -178,7 +181,7 @@ class Client:
     async def start(self) -> float:
         """Spawn and initialize; return ms from spawning to the initialize result."""
         started = time.perf_counter()
-        await self.client.start_io(*command_of(self.server), cwd=str(self.root))
+        await self.client.start_io(*command_of(self.server), cwd=str(self.root), env=SERVER_ENV)
         self.process = self.client._server  # pygls keeps the Process; no public accessor
         root = self.root.as_uri()
         await within(
