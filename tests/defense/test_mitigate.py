@@ -75,3 +75,25 @@ def test_an_interrupted_branch_commit_leaves_no_branch_and_a_finished_one_stays(
         with branch_worktree(repo, "perfpilot/regression-y", head):
             pass
     assert branch_exists(repo, "perfpilot/regression-y")
+
+
+def test_a_cancel_while_git_adds_the_worktree_leaves_none(
+    repo: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The editor's cancel lands while `git worktree add` runs (git lists the worktree before
+    its checkout is done); the interrupt surfaces when git returns: nothing may stay."""
+    from perfpilot.tools.defense import repo as repo_module
+
+    real_git = repo_module.git
+
+    def interrupted_add(root: Path, *args: str, **kwargs: object) -> str:
+        out = real_git(root, *args, **kwargs)  # type: ignore[arg-type]
+        if args[:2] == ("worktree", "add"):
+            raise KeyboardInterrupt
+        return out
+
+    monkeypatch.setattr(repo_module, "git", interrupted_add)
+    with pytest.raises(KeyboardInterrupt):
+        with repo_module.temporary_worktree(repo, "HEAD"):
+            pass
+    assert git(repo, "worktree", "list").count("\n") == 1

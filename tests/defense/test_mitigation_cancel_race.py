@@ -104,7 +104,9 @@ def test_a_job_that_answered_without_cancel_keeps_its_branch(tmp_path: Path) -> 
     make_repo(root)
     job = tmp_path / "job.py"
     job.write_text(ANSWERED_THEN_LINGERS.replace("time.sleep(60)", "pass"))
-    answer = asyncio.run(run_child({"root": str(root)}, asyncio.Event(), (sys.executable, str(job))))
+    answer = asyncio.run(
+        run_child({"root": str(root)}, asyncio.Event(), (sys.executable, str(job)))
+    )
     assert answer["ok"] is True
     assert json.loads(json.dumps(answer))["branch"] == "perfpilot/regression-parse"
     assert "perfpilot/regression-parse" in git(root, "branch", "--list")

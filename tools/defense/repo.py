@@ -125,8 +125,10 @@ def temporary_worktree(root: Path, ref: str) -> Iterator[Path]:
     """
     parent = Path(tempfile.mkdtemp(prefix="perfpilot-wt-"))
     target = parent / "tree"
-    git(root, "worktree", "add", "--detach", "--force", str(target), ref)
     try:
+        # Inside the try: a cancel (SIGINT) lands while `git worktree add` runs as often as
+        # not (git lists the worktree before its checkout is done), and must not leave it.
+        git(root, "worktree", "add", "--detach", "--force", str(target), ref)
         yield target
     finally:
         git(root, "worktree", "remove", "--force", str(target), check=False)
