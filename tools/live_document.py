@@ -8,7 +8,8 @@ from bisect import bisect_right
 from tree_sitter import Parser, Point, Tree
 
 from perfpilot.tools import source_walk
-from perfpilot.tools.source_index import ModuleIndex, RowChange, index_tree
+from perfpilot.tools.module_index import ModuleIndex
+from perfpilot.tools.source_reindex import RowChange, index_tree
 
 __all__ = ["POSITION_ENCODINGS", "LiveDocument"]
 
