@@ -11,7 +11,7 @@ from perfpilot.tools import source_walk
 from perfpilot.tools.module_index import ModuleIndex
 from perfpilot.tools.source_walk import SourceFunction
 
-__all__ = ["RowChange", "index_tree"]
+__all__ = ["RowChange", "index_tree", "row_change"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +27,18 @@ class RowChange:
     old_stop: int
     new_stop: int
     syntax_rows: tuple[tuple[int, int], ...] = ()
+
+
+def row_change(old: list[bytes], new: list[bytes], syntax_rows: list[tuple[int, int]]) -> RowChange:
+    """The rows that differ between two versions of a text (common head and tail removed)."""
+    limit = min(len(old), len(new))
+    first = 0
+    while first < limit and old[first] == new[first]:
+        first += 1
+    tail = 0
+    while tail < limit - first and old[-1 - tail] == new[-1 - tail]:
+        tail += 1
+    return RowChange(first, len(old) - tail, len(new) - tail, tuple(syntax_rows))
 
 
 def index_tree(
