@@ -1,11 +1,18 @@
-"""Small libcst queries the transforms share: traversals, parents, bindings, literals, names."""
+"""Small libcst queries the transforms share: traversals, parents, bindings, literals, names.
+
+Shadowing: `shadowed_builtins` says whether a builtin call is the builtin in a function.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import libcst as cst
+
+if TYPE_CHECKING:
+    from perfpilot.tools.module_facts import ModuleFacts
 
 SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 LOOPS = (cst.For, cst.While)
@@ -296,6 +303,48 @@ def binding_sites(function: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
         elif isinstance(node, cst.MatchMapping) and node.rest is not None:
             add({node.rest.value}, node)
     return found
+
+
+def deleted_names(root: cst.CSTNode) -> set[str]:
+    """Names a `del` in `root`'s own scope unbinds (in a function, `del` makes a name local)."""
+    return {
+        name
+        for node in own_nodes(root)
+        if isinstance(node, cst.Del)
+        for name in target_names(node.target)
+    }
+
+
+def local_names(function: cst.FunctionDef) -> set[str]:
+    """Every name the function's own scope binds or declares, as Python decides at compile time.
+
+    Parameters and every binding of its own scope: assignments, loops, with/except, imports,
+    defs, walrus, `del`, match captures, and names it declares global/nonlocal. Comprehension
+    targets are the comprehension's own (Python 3), not the function's.
+    """
+    names = set(parameter_names(function)) | bound_names(function.body)
+    for name, sites in binding_sites(function).items():
+        if any(not isinstance(site, cst.CompFor) for site in sites):
+            names.add(name)
+    return names
+
+
+def shadowed_builtins(
+    function: cst.FunctionDef,
+    facts: ModuleFacts,
+    names: Iterable[str],
+    local: Collection[str] | None = None,
+) -> set[str]:
+    """The builtin `names` that may be something else inside `function`.
+
+    The one shadowing check for skills: before treating a call such as `any(...)` or `sorted(...)`
+    as the builtin, ask which of its names the function (`local`, default `local_names`) or the
+    module (`facts`: rebound at module level, or imported) binds. An empty result means every
+    name is the builtin.
+    """
+    if local is None:
+        local = local_names(function)
+    return {n for n in names if n in local or n in facts.rebound or n in facts.imports}
 
 
 def is_constant(node: cst.CSTNode) -> bool:

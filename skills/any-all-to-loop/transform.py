@@ -19,11 +19,11 @@ from perfpilot.skills.cst_helpers import (
     SCOPES,
     all_nodes,
     body_nodes,
-    bound_names,
     children,
     declared_names,
     has_comment,
     parameter_names,
+    shadowed_builtins,
     target_names,
 )
 from perfpilot.tools.model import Applicability
@@ -107,7 +107,7 @@ class AnyAllToLoop(Transform):
         loops = sum(isinstance(n, cst.For) for n in body_nodes(after.function))
         if loops != sum(isinstance(n, cst.For) for n in body_nodes(before.function)) + 1:
             return "the rewritten function does not have one for loop more"
-        if _shadowed(after):
+        if shadowed_builtins(after.function, after.source.module, _BUILTINS):
             return "any or all is not the builtin in the rewritten function"
         return None
 
@@ -190,7 +190,7 @@ def _flat(parsed: Parsed, node: cst.CSTNode, wrap: bool = False) -> str:
 def _uses(parsed: Parsed) -> list[_Use]:
     """The rewritable `return any/all(<genexp>)` and `if any(<genexp>):` statements."""
     function = parsed.function
-    if _shadowed(parsed):
+    if shadowed_builtins(function, parsed.source.module, _BUILTINS):
         return []
     elifs = {id(n.orelse) for n in body_nodes(function) if isinstance(n, cst.If)}
     uses = []
@@ -301,14 +301,6 @@ def _generator_calls(parsed: Parsed) -> int:
         and node.args
         and isinstance(node.args[0].value, cst.GeneratorExp)
     )
-
-
-def _shadowed(parsed: Parsed) -> bool:
-    """Whether any/all may not be the builtins here (a module or function binding)."""
-    facts = parsed.source.module
-    function = parsed.function
-    local = set(parameter_names(function)) | bound_names(function.body)
-    return any(n in facts.rebound or n in facts.imports or n in local for n in _BUILTINS)
 
 
 TRANSFORM = AnyAllToLoop()

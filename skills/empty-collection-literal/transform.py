@@ -14,7 +14,7 @@ import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
 from perfpilot.skills.cst_edits import replace_nodes
-from perfpilot.skills.cst_helpers import body_nodes, bound_names, has_comment, parameter_names
+from perfpilot.skills.cst_helpers import body_nodes, has_comment, shadowed_builtins
 from perfpilot.tools.model import Applicability
 
 _EMPTY = {"dict": "{}", "list": "[]", "tuple": "()"}
@@ -111,9 +111,7 @@ def _short(code: str) -> str:
 
 def _shadowed(parsed: Parsed) -> set[str]:
     """The names of `_EMPTY` that may not be the builtins here."""
-    facts = parsed.source.module
-    local = set(parameter_names(parsed.function)) | bound_names(parsed.function.body)
-    return {n for n in _EMPTY if n in facts.rebound or n in facts.imports or n in local}
+    return shadowed_builtins(parsed.function, parsed.source.module, _EMPTY)
 
 
 TRANSFORM = EmptyCollectionLiteral()

@@ -16,11 +16,10 @@ from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
 from perfpilot.skills.cst_edits import replace_nodes
 from perfpilot.skills.cst_helpers import (
     body_nodes,
-    bound_names,
     dotted_name,
     has_comment,
     names_in,
-    parameter_names,
+    shadowed_builtins,
 )
 from perfpilot.tools.model import Applicability
 
@@ -194,10 +193,9 @@ def _simple_generator(
 
 def _shadowed(parsed: Parsed, name: str) -> bool:
     """`name` may not be the builtin here: bound in the module or the function."""
-    facts = parsed.source.module
-    function = parsed.function
-    local = bound_names(function.body) | set(parameter_names(function))
-    return name in facts.rebound or name in facts.imports or name in local or name not in _BUILTINS
+    return name not in _BUILTINS or bool(
+        shadowed_builtins(parsed.function, parsed.source.module, (name,))
+    )
 
 
 TRANSFORM = GeneratorToMap()

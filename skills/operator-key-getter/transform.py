@@ -20,6 +20,7 @@ from perfpilot.skills.cst_helpers import (
     dotted_name,
     has_comment,
     parameter_names,
+    shadowed_builtins,
 )
 from perfpilot.tools.model import Applicability
 
@@ -116,7 +117,7 @@ def _known_caller(call: cst.Call, parsed: Parsed) -> bool:
     if isinstance(func, cst.Name):
         name = func.value
         if name in ("sorted", "min", "max"):
-            return name not in local and name not in facts.rebound and name not in facts.imports
+            return not shadowed_builtins(parsed.function, facts, (name,))
         target = facts.imports.get(name)  # `from heapq import nlargest`
         return target in _KNOWN_CALLERS and name not in facts.rebound and name not in local
     if isinstance(func, cst.Attribute):

@@ -11,11 +11,10 @@ from perfpilot.skills.cst_edits import replace_nodes
 from perfpilot.skills.cst_helpers import (
     Parents,
     body_nodes,
-    bound_names,
     children,
     names_in,
-    parameter_names,
     parent_map,
+    shadowed_builtins,
 )
 from perfpilot.tools.model import Applicability
 
@@ -128,7 +127,7 @@ class SortedToMinMax(Transform):
             return "the rewritten function does not have one sorted()[i] fewer"
         if _extreme_calls(after) != _extreme_calls(before) + 1:
             return "the rewritten function does not have one min()/max() call more"
-        if _shadowed(after):
+        if shadowed_builtins(after.function, after.source.module, _NAMES):
             return "min, max or sorted is not the builtin in the rewritten function"
         return None
 
@@ -164,9 +163,9 @@ def _without(args: list[cst.Arg], removed: cst.Arg) -> list[cst.Arg]:
 
 def _uses(parsed: Parsed) -> list[_Use]:
     """The function's `sorted(x, key=..., reverse=<literal>)[0 or -1]`, where it can be proved."""
-    if _shadowed(parsed):
-        return []
     function = parsed.function
+    if shadowed_builtins(function, parsed.source.module, _NAMES):
+        return []
     parents = parent_map(function.body, nested=False)
     targets = _target_nodes(function)
     uses = []
@@ -225,17 +224,6 @@ def _is_minus_one(node: cst.BaseExpression) -> bool:
         and isinstance(node.operator, cst.Minus)
         and _is_int(node.expression, 1)
     )
-
-
-def _shadowed(parsed: Parsed) -> bool:
-    """Whether sorted, min or max may not be the builtins here (module or function binding)."""
-    facts = parsed.source.module
-    function = parsed.function
-    local = set(parameter_names(function)) | bound_names(function.body)
-    for node in body_nodes(function):
-        if isinstance(node, cst.Del):
-            local |= names_in(node.target)
-    return any(n in facts.rebound or n in facts.imports or n in local for n in _NAMES)
 
 
 def _extreme_calls(parsed: Parsed) -> int:
