@@ -33,41 +33,13 @@ LEXER = """\
             return nextchar.isdigit()
     """
 
-CASES = [
-    Case(
-        "classmethod wrappers of a private class: safe",
-        before=LEXER,
-        after=LEXER.replace("if self.isword(c):", "if c.isalpha():").replace(
-            "elif self.isnum(c):", "elif c.isdigit():"
-        ),
-        applicability=Applicability.SAFE,
-        call="_Lexer('ab1 c2').words()",
-    ),
-    Case(
-        "setattr on an unrelated class's self, or with names a local proves (dateutil)",
-        before=LEXER
-        + """\
+# LEXER with both classmethod calls inlined.
+INLINED = LEXER.replace("if self.isword(c):", "if c.isalpha():").replace(
+    "elif self.isnum(c):", "elif c.isdigit():"
+)
 
-
-    class _Result:
-        __slots__ = ("hour", "stdoffset", "dstoffset")
-
-        def __init__(self):
-            for attr in self.__slots__:
-                setattr(self, attr, None)
-
-
-    def offset(res, dst):
-        name = "stdoffset"
-        if dst:
-            name = "dstoffset"
-        setattr(res, name, 3600)
-    """,
-        after=(
-            LEXER.replace("if self.isword(c):", "if c.isalpha():").replace(
-                "elif self.isnum(c):", "elif c.isdigit():"
-            )
-            + """\
+# setattr calls that cannot patch _Lexer's methods (dateutil's parser has both kinds).
+SETATTRS = """\
 
 
     class _Result:
@@ -84,7 +56,19 @@ CASES = [
             name = "dstoffset"
         setattr(res, name, 3600)
     """
-        ),
+
+CASES = [
+    Case(
+        "classmethod wrappers of a private class: safe",
+        before=LEXER,
+        after=INLINED,
+        applicability=Applicability.SAFE,
+        call="_Lexer('ab1 c2').words()",
+    ),
+    Case(
+        "setattr on an unrelated class's self, or with names a local proves (dateutil)",
+        before=LEXER + SETATTRS,
+        after=INLINED + SETATTRS,
         applicability=Applicability.SAFE,
     ),
     Case(
