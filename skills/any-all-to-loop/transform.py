@@ -82,10 +82,9 @@ class AnyAllToLoop(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Replace the statement with the loop (and `return False`/`True` after it)."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the any()/all() call is no longer there")
-        use = uses[index]
         loop = _loop(parsed, use)
         if use.returns:
             line = use.statement

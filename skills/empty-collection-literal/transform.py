@@ -52,10 +52,9 @@ class EmptyCollectionLiteral(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the call for the display, keeping its parentheses."""
         calls = _calls(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(calls):
+        call = opportunity.numbered(calls)
+        if call is None:
             return Rewrite.failed("the call is no longer there")
-        call = calls[index]
         display = cst.parse_expression(
             _display(parsed, call), config=parsed.module.config_for_parsing
         )

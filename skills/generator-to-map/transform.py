@@ -88,10 +88,9 @@ class GeneratorToMap(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the generator argument for `map(f, xs)`."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the generator is no longer there")
-        use = uses[index]
         call = cst.Call(
             func=cst.Name("map"),
             args=[

@@ -89,10 +89,9 @@ class GetattrDefault(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """The lookup with a default, then the handler's code when the sentinel came back."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the try statement is no longer there")
-        use = uses[index]
         config = parsed.module.config_for_parsing
         obj, attribute = parsed.code(use.obj), parsed.code(use.attribute)
         leading = use.statement.leading_lines

@@ -69,10 +69,9 @@ class HasattrGetattr(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the guarded read (and the `return D` after it) for one getattr() call."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the hasattr() guard is no longer there")
-        use = uses[index]
         call = f"getattr({use.obj}, {use.attribute}, {parsed.code(use.default)})"
         config = parsed.module.config_for_parsing
         if isinstance(use.node, cst.IfExp):

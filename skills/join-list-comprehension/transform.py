@@ -54,10 +54,10 @@ class JoinListComprehension(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Put square brackets around the generator expression (its own parentheses go)."""
         joins = _joins(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(joins):
+        item = opportunity.numbered(joins)
+        if item is None:
             return Rewrite.failed("the join() call is no longer there")
-        _call, generator = joins[index]
+        _call, generator = item
         listcomp = cst.ListComp(elt=generator.elt, for_in=generator.for_in)
         module = replace_nodes(parsed.module, {generator: listcomp})
         return Rewrite(function_text=parsed.render(module))

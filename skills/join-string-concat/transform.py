@@ -80,11 +80,9 @@ class JoinStringConcat(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """`parts = [...]`, `parts.append(x)` for each `+=`, `name = "".join(parts)` after."""
         concats = _concats(parsed.function)
-        _, _, number = opportunity.key.partition("#")
-        index = int(number) if number.isdigit() else -1
-        if not 0 <= index < len(concats):
+        concat = opportunity.numbered(concats)
+        if concat is None:
             return Rewrite.failed("the string concatenation is no longer in the function")
-        concat = concats[index]
         parts = local_name(f"{concat.name}_parts", parsed.function, parsed.source.module)
         assign = concat.init.body[0]
         assert isinstance(assign, cst.Assign)

@@ -90,11 +90,9 @@ class ListComprehension(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Put the comprehension in the `name = []` line and delete the loop."""
         loops = _loops(parsed.function)
-        _, _, number = opportunity.key.partition("#")
-        index = int(number) if number.isdigit() else -1
-        if not 0 <= index < len(loops):
+        loop = opportunity.numbered(loops)
+        if loop is None:
             return Rewrite.failed("the append loop is no longer in the function")
-        loop = loops[index]
         assign = loop.init.body[0]
         assert isinstance(assign, cst.Assign)
         indent = indentation(parsed, loop.init)
@@ -117,11 +115,10 @@ class ListComprehension(Transform):
         old = _loops(before.function)
         if len(_loops(after.function)) != len(old) - 1:
             return "the rewritten function still has the append loop"
-        _, _, number = opportunity.key.partition("#")
-        index = int(number) if number.isdigit() else -1
-        if not 0 <= index < len(old):
+        loop = opportunity.numbered(old)
+        if loop is None:
             return "the append loop is not in the original function"
-        wanted = _signature(before, old[index])
+        wanted = _signature(before, loop)
         added = _comprehensions(after) - _comprehensions(before)
         if added != Counter([wanted]):
             return "the new comprehension does not compute what the loop appended"

@@ -75,10 +75,9 @@ class OperatorKeyGetter(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the lambda for the getter; import it unless the module already has it."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the key lambda is no longer there")
-        use = uses[index]
         prefix, imports = _getter_name(parsed, use.getter)
         if prefix is None:
             return Rewrite.failed(f"`{use.getter}` or `operator` names something else here")

@@ -77,10 +77,9 @@ class PrecompileRegex(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Add the module constant and call its methods at every use of that pattern."""
         groups = list(self._groups(parsed).values())
-        index = int(opportunity.key.partition("#")[2])
-        if index >= len(groups):
+        uses = opportunity.numbered(groups)
+        if uses is None:
             return Rewrite.failed("the pattern is no longer in the function")
-        uses = groups[index]
         alias = parsed.source.module.binding_for("re")
         assert alias is not None
         constant = module_name(_constant_name(parsed.source.qualname), parsed.source.module)

@@ -94,11 +94,9 @@ class SetMembership(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Turn the literal into a set display, or hoist `name_set = set(name)` before the loop."""
         groups = _groups(parsed)
-        kind, _, number = opportunity.key.partition("#")
-        index = int(number) if number.isdigit() else -1
-        if not 0 <= index < len(groups) or groups[index].kind != kind:
+        group = opportunity.numbered(groups)
+        if group is None or group.kind != opportunity.key.partition("#")[0]:
             return Rewrite.failed("the membership test is no longer in the function")
-        group = groups[index]
         edits: dict[cst.CSTNode, Edit] = {}
         if group.kind == "literal":
             target = group.targets[0]

@@ -100,10 +100,9 @@ class SortedToMinMax(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the subscript for a min/max call with the same arguments, minus `reverse=`."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the subscripted sorted() call is no longer there")
-        use = uses[index]
         call = use.call
         args = list(call.args)
         if use.reverse_arg is not None:
