@@ -256,17 +256,7 @@ def _workspace_edit(
                 description="unsafe: it may change behaviour; review the diff",
             )
         }
-    return types.WorkspaceEdit(
-        document_changes=[
-            types.TextDocumentEdit(
-                text_document=types.OptionalVersionedTextDocumentIdentifier(
-                    uri=uri, version=document.version
-                ),
-                edits=edits,
-            )
-        ],
-        change_annotations=annotations,
-    )
+    return convert.versioned_edit(uri, document.version, edits, annotations)
 
 
 def _fix_all_action(ls: PerfpilotServer, uri: str, document: LiveDocument) -> types.CodeAction:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from lsprotocol import types
 
+from perfpilot.server.lsp import convert
 from perfpilot.skills.runner import Found
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.suppression import with_suppression
@@ -25,16 +26,7 @@ def ignore_action(
         title=f"perfpilot ({code}): Ignore for this line",
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[diagnostic],
-        edit=types.WorkspaceEdit(
-            document_changes=[
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=uri, version=document.version
-                    ),
-                    edits=[edit],
-                )
-            ]
-        ),
+        edit=convert.versioned_edit(uri, document.version, [edit]),
     )
 
 
