@@ -130,6 +130,11 @@ def body_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
     return own_nodes(function.body)
 
 
+def own_loops(function: cst.FunctionDef) -> list[cst.For | cst.While]:
+    """The function's own for/while loops in source order: how skills number loops in keys."""
+    return [n for n in body_nodes(function) if isinstance(n, LOOPS)]
+
+
 def names_in(node: cst.CSTNode) -> set[str]:
     """Every Name read or written anywhere under `node` (nested scopes included)."""
     found: set[str] = set()
