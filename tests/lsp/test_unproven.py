@@ -162,18 +162,10 @@ def verified_shop(shop: Path) -> Path:
     config=ClientServerConfig(server_command=[sys.executable, "-m", "perfpilot.server", "serve"]),
 )
 async def client_after_verify(lsp_client: LanguageClient, verified_shop: Path):
-    answer_editor_requests(lsp_client)
     settings = {"debounce": 50}
-    lsp_client.set_configuration({"perfpilot": settings})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code@v1.65.2"),
-            root_uri=verified_shop.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=verified_shop.as_uri(), name="shop")],
-            initialization_options={"perfpilot": settings},
-        )
+    await start_session(
+        lsp_client, "visual-studio-code@v1.65.2", verified_shop, settings, folder_name="shop"
     )
-    lsp_client.workspace_root = verified_shop  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 
