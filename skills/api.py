@@ -110,6 +110,22 @@ class Parsed:
             code_range.end.column + 1,
         )
 
+    def opportunity(
+        self,
+        node: cst.CSTNode,
+        *,
+        key: str,
+        title: str,
+        evidence: str,
+        applicability: Applicability,
+        effect: float | None = None,
+    ) -> Opportunity:
+        """An opportunity located where `node` stands in the file (see `Opportunity`)."""
+        line, column, end_line, end_column = self.location(node)
+        return Opportunity(
+            key, title, evidence, line, column, end_line, end_column, applicability, effect
+        )
+
     def code(self, node: cst.CSTNode) -> str:
         """The source text of `node` as libcst renders it."""
         return self.module.code_for_node(node)

@@ -28,10 +28,10 @@ class EmptyCollectionLiteral(Transform):
         """One opportunity per call, in source order."""
         found = []
         for index, call in enumerate(_calls(parsed)):
-            line, column, end_line, end_column = parsed.location(call)
             old, new = parsed.code(call), _display(parsed, call)
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    call,
                     key=f"call#{index}",
                     title=f"Write `{_short(new)}` instead of `{_short(old)}` in"
                     f" `{parsed.source.name}`",
@@ -40,10 +40,6 @@ class EmptyCollectionLiteral(Transform):
                         f" on every pass; `{_short(new)}` is one instruction (~30-40 ns less on"
                         " CPython 3.11)"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE,
                 )
             )

@@ -55,7 +55,6 @@ class GeneratorToMap(Transform):
         """One opportunity per consumer of a `f(x) for x in xs` generator."""
         found = []
         for index, use in enumerate(_uses(parsed)):
-            line, column, end_line, end_column = parsed.location(use.generator)
             callee = parsed.code(use.function)
             consumer = parsed.code(use.consumer.func)
             caveat = (
@@ -68,7 +67,8 @@ class GeneratorToMap(Transform):
                 )
             )
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    use.generator,
                     key=f"map#{index}",
                     title=f"Use `{consumer}(map({callee}, ...))` in `{parsed.source.name}`",
                     evidence=(
@@ -76,10 +76,6 @@ class GeneratorToMap(Transform):
                         " each element: the generator's frame is resumed once per element,"
                         f" while `map` calls `{callee}` from C{caveat}"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE if use.safe else Applicability.UNSAFE,
                 )
             )

@@ -57,9 +57,9 @@ class JoinStringConcat(Transform):
         often = f" ({calls:,} call{'s' if calls != 1 else ''} in the profile)" if calls else ""
         found = []
         for index, concat in enumerate(_concats(parsed.function)):
-            line, column, end_line, end_column = parsed.location(concat.appends[0])
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    concat.appends[0],
                     key=f"concat#{index}",
                     title=f"Build `{concat.name}` with str.join in `{parsed.source.name}`",
                     evidence=(
@@ -68,10 +68,6 @@ class JoinStringConcat(Transform):
                         " the string cannot be resized in place); appending the parts to a"
                         " list and joining once copies each part once"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.UNSAFE,
                 )
             )

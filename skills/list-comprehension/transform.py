@@ -60,7 +60,6 @@ class ListComprehension(Transform):
         often = f" ({calls:,} call{'s' if calls != 1 else ''} in the profile)" if calls else ""
         found = []
         for index, loop in enumerate(_loops(parsed.function)):
-            line, column, end_line, end_column = parsed.location(loop.loop)
             caveat = (
                 "; inside a try/with, where an exception caught mid-loop would no longer"
                 " leave a partial list behind"
@@ -68,7 +67,8 @@ class ListComprehension(Transform):
                 else ""
             )
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    loop.loop,
                     key=f"append#{index}",
                     title=(
                         f"Build `{loop.name}` with a list comprehension in `{parsed.source.name}`"
@@ -78,10 +78,6 @@ class ListComprehension(Transform):
                         " the method on every pass; a list comprehension appends with a single"
                         f" bytecode instruction{caveat}"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.UNSAFE if loop.caught else Applicability.SAFE,
                 )
             )

@@ -50,10 +50,10 @@ class OperatorKeyGetter(Transform):
         """One opportunity per `key=lambda` of the getter shape."""
         found = []
         for index, use in enumerate(_uses(parsed)):
-            line, column, end_line, end_column = parsed.location(use.arg.value)
             new = f"{use.getter}({', '.join(use.operands)})"
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    use.arg.value,
                     key=f"key#{index}",
                     title=f"Use `key={new}` in `{parsed.source.name}`",
                     evidence=(
@@ -61,10 +61,6 @@ class OperatorKeyGetter(Transform):
                         f" each time, `operator.{use.getter}` does the same lookup in C and"
                         " returns the same value"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=(
                         Applicability.SAFE if use.known_caller else Applicability.UNSAFE
                     ),

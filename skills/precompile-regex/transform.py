@@ -52,10 +52,10 @@ class PrecompileRegex(Transform):
         often = f" ({calls:,} call{'s' if calls != 1 else ''} in the profile)" if calls else ""
         for index, (_, uses) in enumerate(groups.items()):
             first = uses[0]
-            line, column, end_line, end_column = parsed.location(first.call)
             how = "compiles it" if first.function == "compile" else "looks it up"
             opportunities.append(
-                Opportunity(
+                parsed.opportunity(
+                    first.call,
                     key=f"pattern#{index}",
                     title=(
                         f"Precompile the `re.{first.function}` pattern of"
@@ -65,10 +65,6 @@ class PrecompileRegex(Transform):
                         f"`re.{first.function}` with a constant pattern {how} on every"
                         f" call{often}; a module-level compiled pattern does it once"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE,
                 )
             )

@@ -59,7 +59,6 @@ class SetMembership(Transform):
         )
         found = []
         for index, group in enumerate(_groups(parsed)):
-            line, column, end_line, end_column = parsed.location(group.targets[0].comparator)
             tested = shorten(parsed.code(group.left))
             if group.kind == "literal":
                 comparator = group.targets[0].comparator
@@ -78,14 +77,11 @@ class SetMembership(Transform):
                     f" loop{often}; a set built once before the loop answers in one hash lookup"
                 )
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    group.targets[0].comparator,
                     key=f"{group.kind}#{index}",
                     title=title,
                     evidence=evidence,
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE if group.safe else Applicability.UNSAFE,
                 )
             )

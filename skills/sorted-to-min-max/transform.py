@@ -60,7 +60,6 @@ class SortedToMinMax(Transform):
             else ""
         )
         for index, use in enumerate(_uses(parsed)):
-            line, column, end_line, end_column = parsed.location(use.subscript)
             old = f"sorted(...{', reverse=True' if use.reverse else ''})[{0 if use.first else -1}]"
             new = f"{use.replacement}(...)"
             if use.exact:
@@ -77,7 +76,8 @@ class SortedToMinMax(Transform):
                     " — review before applying; an empty input raises ValueError, not IndexError"
                 )
             opportunities.append(
-                Opportunity(
+                parsed.opportunity(
+                    use.subscript,
                     key=f"sorted#{index}",
                     title=f"Replace `{old}` with `{new}` in `{parsed.source.name}`",
                     evidence=(
@@ -86,10 +86,6 @@ class SortedToMinMax(Transform):
                         " already sorted, sorting is linear and type-specialized and can beat"
                         f" `{use.replacement}()`: measure with real inputs"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=(
                         Applicability.UNSAFE if use.exact else Applicability.DISPLAY_ONLY
                     ),
