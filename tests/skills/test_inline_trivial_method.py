@@ -57,6 +57,22 @@ SETATTRS = """\
         setattr(res, name, 3600)
     """
 
+# A private class whose parse() calls clean(); PARSER adds a trivial clean() that the cases
+# below must leave alone, for the reason each names.
+PARSE_CALLS_CLEAN = """\
+            class _Parser:
+                def parse(self, text):
+                    return self.clean(text)
+
+"""
+PARSER = (
+    PARSE_CALLS_CLEAN
+    + """\
+                def clean(self, text):
+                    return text.strip()
+"""
+)
+
 CASES = [
     Case(
         "classmethod wrappers of a private class: safe",
@@ -182,13 +198,8 @@ CASES = [
     ),
     Case(
         "replaced on an instance somewhere in the module",
-        before="""\
-            class _Parser:
-                def parse(self, text):
-                    return self.clean(text)
-
-                def clean(self, text):
-                    return text.strip()
+        before=PARSER
+        + """\
 
 
             def install(parser, hook):
@@ -197,13 +208,8 @@ CASES = [
     ),
     Case(
         "a setattr with a computed name may replace it",
-        before="""\
-            class _Parser:
-                def parse(self, text):
-                    return self.clean(text)
-
-                def clean(self, text):
-                    return text.strip()
+        before=PARSER
+        + """\
 
 
             def install(parser, name, hook):
@@ -212,11 +218,8 @@ CASES = [
     ),
     Case(
         "two statements in the method",
-        before="""\
-            class _Parser:
-                def parse(self, text):
-                    return self.clean(text)
-
+        before=PARSE_CALLS_CLEAN
+        + """\
                 def clean(self, text):
                     text = text.strip()
                     return text.lower()
@@ -269,13 +272,8 @@ CASES = [
     ),
     Case(
         "a class with __getattr__",
-        before="""\
-            class _Parser:
-                def parse(self, text):
-                    return self.clean(text)
-
-                def clean(self, text):
-                    return text.strip()
+        before=PARSER
+        + """\
 
                 def __getattr__(self, name):
                     return name
