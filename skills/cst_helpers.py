@@ -242,29 +242,40 @@ _BINDING_TYPES = frozenset(
 )
 
 
+# What else makes a name local to a function: `del x`, and match captures (`case x:`).
+_LOCAL_TYPES = _BINDING_TYPES | {cst.Del, cst.MatchAs, cst.MatchStar, cst.MatchMapping}
+
+
 def bound_names(root: cst.CSTNode) -> set[str]:
     """Names bound in `root`'s own scope: assignments, loops, with/except/import, defs, walrus."""
     bound: set[str] = set()
     for node in own_nodes(root):
-        if type(node) not in _BINDING_TYPES:
-            continue  # most nodes: one set lookup instead of eight ABC isinstance checks
-        if isinstance(node, cst.AssignTarget):
-            bound |= target_names(node.target)
-        elif isinstance(node, cst.AnnAssign | cst.AugAssign):
-            bound |= target_names(node.target)
-        elif isinstance(node, cst.For):
-            bound |= target_names(node.target)
-        elif isinstance(node, cst.AsName):
-            bound |= target_names(node.name)
-        elif isinstance(node, cst.NamedExpr):
-            bound |= target_names(node.target)
-        elif isinstance(node, cst.FunctionDef | cst.ClassDef):
-            bound.add(node.name.value)
-        elif isinstance(node, cst.ImportAlias) and node.asname is None:
-            bound.add(dotted_name(node.name).split(".")[0] if dotted_name(node.name) else "")
-        elif isinstance(node, cst.Global | cst.Nonlocal):
-            bound |= {item.name.value for item in node.names}
+        if type(node) in _BINDING_TYPES:  # most nodes: one set lookup, no isinstance checks
+            bound |= _names_bound_by(node)
     return bound
+
+
+def _names_bound_by(node: cst.CSTNode) -> set[str]:
+    """The names one node of `_LOCAL_TYPES` binds (or, for `del`, unbinds)."""
+    if isinstance(node, cst.AssignTarget | cst.AnnAssign | cst.AugAssign | cst.For):
+        return target_names(node.target)
+    if isinstance(node, cst.AsName):
+        return target_names(node.name)
+    if isinstance(node, cst.NamedExpr | cst.Del):
+        return target_names(node.target)
+    if isinstance(node, cst.FunctionDef | cst.ClassDef):
+        return {node.name.value}
+    if isinstance(node, cst.ImportAlias):
+        if node.asname is not None:
+            return set()  # its AsName binds
+        return {dotted_name(node.name).split(".")[0] if dotted_name(node.name) else ""}
+    if isinstance(node, cst.Global | cst.Nonlocal):
+        return {item.name.value for item in node.names}
+    if isinstance(node, cst.MatchAs | cst.MatchStar):
+        return {node.name.value} if node.name is not None else set()
+    if isinstance(node, cst.MatchMapping):
+        return {node.rest.value} if node.rest is not None else set()
+    return set()
 
 
 def declared_names(root: cst.CSTNode) -> set[str]:
@@ -327,10 +338,10 @@ def local_names(function: cst.FunctionDef) -> set[str]:
     defs, walrus, `del`, match captures, and names it declares global/nonlocal. Comprehension
     targets are the comprehension's own (Python 3), not the function's.
     """
-    names = set(parameter_names(function)) | bound_names(function.body)
-    for name, sites in binding_sites(function).items():
-        if any(not isinstance(site, cst.CompFor) for site in sites):
-            names.add(name)
+    names = set(parameter_names(function))
+    for node in own_nodes(function.body):
+        if type(node) in _LOCAL_TYPES:  # one walk, one set lookup a node
+            names |= _names_bound_by(node)
     return names
 
 
