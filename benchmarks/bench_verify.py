@@ -12,16 +12,13 @@ the median seconds per fix, and the verdict of the last repeat.
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from verify_rounds import Change, private_example, run_perfpilot, verify_in_rotation
 
 
 def main() -> None:
@@ -31,31 +28,11 @@ def main() -> None:
     parser.add_argument("--budget", type=float, default=10.0)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as folder:
-        os.environ["XDG_CACHE_HOME"] = os.path.join(folder, "cache")
-        os.environ["XDG_CONFIG_HOME"] = os.path.join(folder, "config")
-        root = Path(folder) / "example"
-        shutil.copytree(REPO / "examples", root, ignore=shutil.ignore_patterns("__pycache__"))
-        (root / "pyproject.toml").write_text("[project]\nname = 'loganalyzer'\n")
+        root = private_example(Path(folder))
         started = time.perf_counter()
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "perfpilot.server",
-                "profile",
-                "--capture",
-                "--top",
-                "8",
-                "--",
-                sys.executable,
-                "workload.py",
-            ],
-            cwd=root,
-            capture_output=True,
-            text=True,
+        run_perfpilot(
+            root, ["profile", "--capture", "--top", "8", "--", sys.executable, "workload.py"]
         )
-        if done.returncode != 0:
-            raise SystemExit(done.stderr)
         print(f"profile + capture: {time.perf_counter() - started:.2f} s")
         rows = measure(root, args.repeats, args.budget)
     print(f"\n{'fix':64} {'median s':>9} {'max s':>7}  verdict")
@@ -71,31 +48,28 @@ def measure(root: Path, repeats: int, budget: float) -> list[tuple[str, list[flo
     from perfpilot.tools.config import load_settings
     from perfpilot.tools.edits import apply_edits
     from perfpilot.tools.profile_session import ProfileSession
-    from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
 
     settings = load_settings(root)
     loaded = ProfileSession(str(root), settings).reload()
     assert loaded is not None
     skills = discover(root).with_transforms()
-    jobs = []
+    changes = []
     for path, hot in hot_evidence(loaded.result, settings.threshold).items():
         text = Path(path).read_text()
         for found in scan_text(text, path, hot, skills):
             fix = build_fix(text, found, root=str(root))
             if fix.applicable:
                 title = f"{found.skill.code} {found.function.qualname}: {fix.title}"
-                jobs.append(
-                    (title, path, found.function.qualname, text, apply_edits(text, fix.edits))
-                )
-    times: dict[str, list[float]] = {title: [] for title, *_ in jobs}
+                fixed = apply_edits(text, fix.edits)
+                changes.append(Change(title, path, found.function.qualname, text, fixed))
+    times: dict[str, list[float]] = {change.title: [] for change in changes}
     verdicts: dict[str, str] = {}
-    for _ in range(repeats):
-        for title, path, qualname, text, fixed in jobs:
-            started = time.perf_counter()
-            verdict = verify_change(root, path, qualname, text, fixed, VerifySettings(budget))
-            times[title].append(time.perf_counter() - started)
-            verdicts[title] = verdict.summary
-    return [(title, times[title], verdicts[title]) for title, *_ in jobs]
+    for change, seconds, verdict in verify_in_rotation(
+        root, changes, repeats * len(changes), budget
+    ):
+        times[change.title].append(seconds)
+        verdicts[change.title] = verdict.summary
+    return [(change.title, times[change.title], verdicts[change.title]) for change in changes]
 
 
 if __name__ == "__main__":

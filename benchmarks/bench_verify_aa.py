@@ -12,15 +12,13 @@ from __future__ import annotations
 
 import argparse
 import collections
-import os
-import shutil
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from verify_rounds import Change, private_example, run_perfpilot, verify_in_rotation
+
 FUNCTIONS = (
     ("loganalyzer/enrich.py", "edit_distance"),
     ("loganalyzer/parsing.py", "parse_line"),
@@ -35,45 +33,22 @@ def main() -> None:
     parser.add_argument("--trials", type=int, default=100)
     parser.add_argument("--budget", type=float, default=10.0)
     args = parser.parse_args()
-    from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
-
     with tempfile.TemporaryDirectory() as folder:
-        os.environ["XDG_CACHE_HOME"] = os.path.join(folder, "cache")
-        os.environ["XDG_CONFIG_HOME"] = os.path.join(folder, "config")
-        root = Path(folder) / "example"
-        shutil.copytree(REPO / "examples", root, ignore=shutil.ignore_patterns("__pycache__"))
-        (root / "pyproject.toml").write_text("[project]\nname = 'loganalyzer'\n")
+        root = private_example(Path(folder))
         names = ",".join(f"{path}::{name}" for path, name in FUNCTIONS)
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "perfpilot.server",
-                "capture",
-                "--functions",
-                names,
-                "--",
-                sys.executable,
-                "workload.py",
-                "--lines",
-                "8000",
-            ],
-            cwd=root,
-            capture_output=True,
-            text=True,
-        )
-        if done.returncode != 0:
-            raise SystemExit(done.stderr)
+        workload = [sys.executable, "workload.py", "--lines", "8000"]
+        run_perfpilot(root, ["capture", "--functions", names, "--", *workload])
+        # A/A: each function's source "fixed" into the very same source.
+        changes = []
+        for path, name in FUNCTIONS:
+            text = (root / path).read_text()
+            changes.append(Change(name, str(root / path), name, text, text))
         counts: dict[str, collections.Counter[str]] = collections.defaultdict(collections.Counter)
         speedups: dict[str, list[float]] = collections.defaultdict(list)
         others: dict[str, str] = {}
         started = time.perf_counter()
-        for trial in range(args.trials):
-            path, name = FUNCTIONS[trial % len(FUNCTIONS)]
-            text = (root / path).read_text()
-            verdict = verify_change(
-                root, str(root / path), name, text, text, VerifySettings(args.budget)
-            )
+        for change, _, verdict in verify_in_rotation(root, changes, args.trials, args.budget):
+            name = change.qualname
             counts[name][verdict.label] += 1
             if verdict.label not in ("faster", "not faster"):
                 others.setdefault(verdict.label, verdict.summary)

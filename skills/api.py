@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 if TYPE_CHECKING:  # libcst costs ~0.2 s to import: only when a skill parses a function
     import libcst as cst
@@ -20,6 +20,7 @@ from perfpilot.tools.module_facts import ModuleFacts
 
 # An indented function (a method, a nested def) parses under this line; it is stripped again.
 _WRAPPER = "if 1:\n"
+T = TypeVar("T")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +56,16 @@ class Opportunity:
     end_column: int
     applicability: Applicability  # the most this instance can claim (<= the skill's)
     effect: float | None = None  # expected fraction of the function's time saved, if not default
+
+    def numbered(self, items: Sequence[T]) -> T | None:
+        """The item of `items` that the key numbers (`...#N`); None if it is no longer there.
+
+        `find` numbers what it reports (`key=f"re.match#{index}"`); `rewrite` and `guard` find
+        the same item again, in their own parse, with this.
+        """
+        _, _, number = self.key.partition("#")
+        index = int(number) if number.isdigit() else -1
+        return items[index] if 0 <= index < len(items) else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,6 +108,22 @@ class Parsed:
             code_range.start.column + 1,
             code_range.end.line + offset,
             code_range.end.column + 1,
+        )
+
+    def opportunity(
+        self,
+        node: cst.CSTNode,
+        *,
+        key: str,
+        title: str,
+        evidence: str,
+        applicability: Applicability,
+        effect: float | None = None,
+    ) -> Opportunity:
+        """An opportunity located where `node` stands in the file (see `Opportunity`)."""
+        line, column, end_line, end_column = self.location(node)
+        return Opportunity(
+            key, title, evidence, line, column, end_line, end_column, applicability, effect
         )
 
     def code(self, node: cst.CSTNode) -> str:

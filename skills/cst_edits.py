@@ -83,6 +83,16 @@ def parent_block(root: cst.CSTNode, statement: cst.CSTNode) -> cst.IndentedBlock
     return None
 
 
+def statement_before(root: cst.CSTNode, statement: cst.CSTNode) -> cst.CSTNode | None:
+    """The statement right before `statement` in its indented block under `root` (None if it
+    is the block's first, or in no block)."""
+    block = parent_block(root, statement)
+    if block is None:
+        return None
+    position = statement_index(block, statement)
+    return block.body[position - 1] if position else None
+
+
 def block_statement(
     node: cst.CSTNode, parents: Parents, stop: cst.CSTNode
 ) -> cst.BaseStatement | None:

@@ -1,11 +1,18 @@
-"""Small libcst queries the transforms share: traversals, parents, bindings, literals, names."""
+"""Small libcst queries the transforms share: traversals, parents, bindings, literals, names.
+
+Shadowing: `shadowed_builtins` says whether a builtin call is the builtin in a function.
+"""
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
+from collections.abc import Collection, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 import libcst as cst
+
+if TYPE_CHECKING:
+    from perfpilot.tools.module_facts import ModuleFacts
 
 SCOPES = (cst.FunctionDef, cst.Lambda, cst.ClassDef)
 LOOPS = (cst.For, cst.While)
@@ -123,6 +130,11 @@ def body_nodes(function: cst.FunctionDef) -> Iterator[cst.CSTNode]:
     return own_nodes(function.body)
 
 
+def own_loops(function: cst.FunctionDef) -> list[cst.For | cst.While]:
+    """The function's own for/while loops in source order: how skills number loops in keys."""
+    return [n for n in body_nodes(function) if isinstance(n, LOOPS)]
+
+
 def names_in(node: cst.CSTNode) -> set[str]:
     """Every Name read or written anywhere under `node` (nested scopes included)."""
     found: set[str] = set()
@@ -230,29 +242,40 @@ _BINDING_TYPES = frozenset(
 )
 
 
+# What else makes a name local to a function: `del x`, and match captures (`case x:`).
+_LOCAL_TYPES = _BINDING_TYPES | {cst.Del, cst.MatchAs, cst.MatchStar, cst.MatchMapping}
+
+
 def bound_names(root: cst.CSTNode) -> set[str]:
     """Names bound in `root`'s own scope: assignments, loops, with/except/import, defs, walrus."""
     bound: set[str] = set()
     for node in own_nodes(root):
-        if type(node) not in _BINDING_TYPES:
-            continue  # most nodes: one set lookup instead of eight ABC isinstance checks
-        if isinstance(node, cst.AssignTarget):
-            bound |= target_names(node.target)
-        elif isinstance(node, cst.AnnAssign | cst.AugAssign):
-            bound |= target_names(node.target)
-        elif isinstance(node, cst.For):
-            bound |= target_names(node.target)
-        elif isinstance(node, cst.AsName):
-            bound |= target_names(node.name)
-        elif isinstance(node, cst.NamedExpr):
-            bound |= target_names(node.target)
-        elif isinstance(node, cst.FunctionDef | cst.ClassDef):
-            bound.add(node.name.value)
-        elif isinstance(node, cst.ImportAlias) and node.asname is None:
-            bound.add(dotted_name(node.name).split(".")[0] if dotted_name(node.name) else "")
-        elif isinstance(node, cst.Global | cst.Nonlocal):
-            bound |= {item.name.value for item in node.names}
+        if type(node) in _BINDING_TYPES:  # most nodes: one set lookup, no isinstance checks
+            bound |= _names_bound_by(node)
     return bound
+
+
+def _names_bound_by(node: cst.CSTNode) -> set[str]:
+    """The names one node of `_LOCAL_TYPES` binds (or, for `del`, unbinds)."""
+    if isinstance(node, cst.AssignTarget | cst.AnnAssign | cst.AugAssign | cst.For):
+        return target_names(node.target)
+    if isinstance(node, cst.AsName):
+        return target_names(node.name)
+    if isinstance(node, cst.NamedExpr | cst.Del):
+        return target_names(node.target)
+    if isinstance(node, cst.FunctionDef | cst.ClassDef):
+        return {node.name.value}
+    if isinstance(node, cst.ImportAlias):
+        if node.asname is not None:
+            return set()  # its AsName binds
+        return {dotted_name(node.name).split(".")[0] if dotted_name(node.name) else ""}
+    if isinstance(node, cst.Global | cst.Nonlocal):
+        return {item.name.value for item in node.names}
+    if isinstance(node, cst.MatchAs | cst.MatchStar):
+        return {node.name.value} if node.name is not None else set()
+    if isinstance(node, cst.MatchMapping):
+        return {node.rest.value} if node.rest is not None else set()
+    return set()
 
 
 def declared_names(root: cst.CSTNode) -> set[str]:
@@ -296,6 +319,48 @@ def binding_sites(function: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
         elif isinstance(node, cst.MatchMapping) and node.rest is not None:
             add({node.rest.value}, node)
     return found
+
+
+def deleted_names(root: cst.CSTNode) -> set[str]:
+    """Names a `del` in `root`'s own scope unbinds (in a function, `del` makes a name local)."""
+    return {
+        name
+        for node in own_nodes(root)
+        if isinstance(node, cst.Del)
+        for name in target_names(node.target)
+    }
+
+
+def local_names(function: cst.FunctionDef) -> set[str]:
+    """Every name the function's own scope binds or declares, as Python decides at compile time.
+
+    Parameters and every binding of its own scope: assignments, loops, with/except, imports,
+    defs, walrus, `del`, match captures, and names it declares global/nonlocal. Comprehension
+    targets are the comprehension's own (Python 3), not the function's.
+    """
+    names = set(parameter_names(function))
+    for node in own_nodes(function.body):
+        if type(node) in _LOCAL_TYPES:  # one walk, one set lookup a node
+            names |= _names_bound_by(node)
+    return names
+
+
+def shadowed_builtins(
+    function: cst.FunctionDef,
+    facts: ModuleFacts,
+    names: Iterable[str],
+    local: Collection[str] | None = None,
+) -> set[str]:
+    """The builtin `names` that may be something else inside `function`.
+
+    The one shadowing check for skills: before treating a call such as `any(...)` or `sorted(...)`
+    as the builtin, ask which of its names the function (`local`, default `local_names`) or the
+    module (`facts`: rebound at module level, or imported) binds. An empty result means every
+    name is the builtin.
+    """
+    if local is None:
+        local = local_names(function)
+    return {n for n in names if n in local or n in facts.rebound or n in facts.imports}
 
 
 def is_constant(node: cst.CSTNode) -> bool:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from perfpilot.tools.hotspots import HotFunction, hot_finding
 from perfpilot.tools.model import Finding, Profile
-from perfpilot.tools.source_index import ModuleIndex, SourceFunction
+from perfpilot.tools.module_index import ModuleIndex, SourceFunction
 
 # Lines below this share of the profile get no inlay hint: noise, not signal.
 MIN_LINE_SHARE = 0.5

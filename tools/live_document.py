@@ -8,7 +8,8 @@ from bisect import bisect_right
 from tree_sitter import Parser, Point, Tree
 
 from perfpilot.tools import source_walk
-from perfpilot.tools.source_index import ModuleIndex, RowChange, index_tree
+from perfpilot.tools.module_index import ModuleIndex
+from perfpilot.tools.source_reindex import index_tree, row_change
 
 __all__ = ["POSITION_ENCODINGS", "LiveDocument"]
 
@@ -190,7 +191,7 @@ class LiveDocument:
             rows = self._data.split(b"\n")
             change = None
             if self._indexed is not None:
-                change = _row_change(self._indexed[0], rows, self._syntax_rows)
+                change = row_change(self._indexed[0], rows, self._syntax_rows)
             self._module = index_tree(
                 tree,
                 self._data,
@@ -343,20 +344,6 @@ class LiveDocument:
         if b"\r" not in self._data:
             return Point(line, byte - self._bstarts[line])
         return _point_in(self._data, byte)
-
-
-def _row_change(
-    old: list[bytes], new: list[bytes], syntax_rows: list[tuple[int, int]]
-) -> RowChange:
-    """The rows that differ between two versions of a text (common head and tail removed)."""
-    limit = min(len(old), len(new))
-    first = 0
-    while first < limit and old[first] == new[first]:
-        first += 1
-    tail = 0
-    while tail < limit - first and old[-1 - tail] == new[-1 - tail]:
-        tail += 1
-    return RowChange(first, len(old) - tail, len(new) - tail, tuple(syntax_rows))
 
 
 def _point_in(data: bytes, byte: int) -> Point:

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from perfpilot.tools.config import PathMapping
 from perfpilot.tools.library_time import LibraryFractions, is_library
 from perfpilot.tools.model import Frame, FunctionKey, FunctionStats, Profile
+from perfpilot.tools.module_index import ModuleIndex, SourceFunction
 from perfpilot.tools.paths import PathKind, PathResolver, ResolvedPath
-from perfpilot.tools.source_index import ModuleIndex, SourceFunction, WorkspaceIndex
+from perfpilot.tools.source_index import WorkspaceIndex
 
 # CPython < 3.12 runs comprehensions as their own code objects; their time is their
 # enclosing function's own work, as it is on 3.12+ where they are inlined.

@@ -14,21 +14,20 @@ from pygls.uris import to_fs_path
 
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.initial_load import InitialLoad
-from perfpilot.server.lsp.settings import client_settings, debounce_seconds, include_unproven
+from perfpilot.server.lsp.settings import client_settings, debounce_seconds
 from perfpilot.server.lsp.skill_findings import SkillWorker
+from perfpilot.server.lsp.skill_opportunities import SkillOpportunities
 from perfpilot.server.render import package_version
 from perfpilot.skills import verdicts
 from perfpilot.skills.offering import offered_only
-from perfpilot.skills.registry import SkillSet, discover
-from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities, finding_of
-from perfpilot.tools import source_walk
+from perfpilot.skills.registry import SkillSet
+from perfpilot.skills.runner import FindCache, Found, finding_of
 from perfpilot.tools.annotate import FunctionAnnotation, annotate
 from perfpilot.tools.code_selection import CodeSelection
 from perfpilot.tools.config import OUTSIDE, ConfigError, Settings
-from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Fix, ProfileError
-from perfpilot.tools.module_facts import ModuleFacts, facts_of_tree
+from perfpilot.tools.module_facts import ModuleFacts
 from perfpilot.tools.profile_quality import no_checked_time
 from perfpilot.tools.profile_session import ProfileSession
 from perfpilot.tools.workspace_root import find_workspace_root
@@ -36,7 +35,7 @@ from perfpilot.tools.workspace_root import find_workspace_root
 log = logging.getLogger(__name__)
 
 
-class PerfpilotServer(InitialLoad, LanguageServer):
+class PerfpilotServer(InitialLoad, SkillOpportunities, LanguageServer):
     """A pygls server that keeps live documents and the workspace's profile session."""
 
     def __init__(self) -> None:
@@ -214,127 +213,6 @@ class PerfpilotServer(InitialLoad, LanguageServer):
         result = annotate(document.module(), hot, loaded.profile) if hot else []
         self._annotations[uri] = (document.version, self.generation, result)
         return result
-
-    def skill_set(self) -> SkillSet:
-        """The skills of this workspace (built-in, installed, workspace words), found once."""
-        if self.skills is None:
-            self._adopt_skills(self._discover_once())
-        assert self.skills is not None
-        return self.skills
-
-    def preload_skills(self) -> asyncio.Future[SkillSet]:
-        """Find the skills (and import libcst) on the worker's thread, once; PP001 never waits."""
-        if self._skills_loading is None:
-            loop = asyncio.get_running_loop()
-            future = loop.run_in_executor(self.skill_worker.executor, self._discover_once)
-            future.add_done_callback(
-                lambda done: done.exception() or self._adopt_skills(done.result())
-            )
-            self._skills_loading = future
-        return self._skills_loading
-
-    def _discover_once(self) -> SkillSet:
-        """The workspace's skills, discovered once whichever thread asks first."""
-        with self._discovering:
-            if self._discovered is None:
-                self._discovered = discover(self.root())
-            return self._discovered
-
-    def _adopt_skills(self, skills: SkillSet) -> None:
-        if self.skills is not None:
-            return
-        self.skills = skills
-        for problem in skills.problems:
-            self.show(types.MessageType.Warning, f"perfpilot: skill {problem}")
-
-    @property
-    def include_unproven(self) -> bool:
-        """The user's `perfpilot.skills.includeUnproven` (a project may turn it off)."""
-        return include_unproven(self.raw_settings, self.settings)
-
-    def offered(self, uri: str) -> list[Found]:
-        """The opportunities to show and fix: unproven skills held back (skills/offering.py)."""
-        return offered_only(self.opportunities(uri), self.include_unproven)
-
-    def opportunities(self, uri: str) -> list[Found]:
-        """Every fix opportunity in the hot functions, offered or not (cached per version)."""
-        document = self.documents.get(uri)
-        if document is None:
-            return []
-        cached = self._opportunities.get(uri)
-        if cached and cached[0] == document.version and cached[1] == self.generation:
-            return cached[2]
-        work = self._finding_work(uri, document)
-        found = self.skill_worker.locked(work)() if work is not None else []
-        self._opportunities[uri] = (document.version, self.generation, found)
-        return found
-
-    def _finding_work(self, uri: str, document: LiveDocument) -> Callable[[], list[Found]] | None:
-        """The skills' pass over the document's hot functions, ready to run on any thread.
-
-        What needs the live document (annotations) is taken here, on the event loop's thread;
-        the returned work touches only immutable inputs, the facts cache and the find cache
-        (which the caller guards with the worker's lock), and parses the module facts itself.
-        """
-        annotations = self.annotations(uri)
-        if not annotations or (not self.settings.include_generated and is_generated(document.text)):
-            return None
-        targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in annotations]
-        text, path = document.text, document.path
-        facts_of = self._facts_of(uri, text)
-        wanted = CodeSelection(self.settings.select, self.settings.ignore)
-        skills = [s for s in self.skill_set().with_transforms() if wanted.wants(s.code)]
-        cache = self.find_cache
-        return lambda: find_opportunities(text, path, targets, skills, facts_of(), cache=cache)
-
-    async def _find_in_background(self, uri: str, version: int, generation: int) -> None:
-        """Compute PP1xx of one version in the worker, then publish them (if still current)."""
-        worker = self.skill_worker
-        loop = asyncio.get_running_loop()
-        try:
-            if uri in self._opportunities:
-                # An edit: while typing goes on, the PP001 publishes keep the loop to themselves
-                # (the shown PP1xx follow the text meanwhile); the skills run once it pauses.
-                await asyncio.sleep(self.debounce)
-                document = self.documents.get(uri)
-                if document is None or document.version != version:
-                    return
-            if self.skills is None:
-                self._adopt_skills(await self.preload_skills())
-            document = self.documents.get(uri)
-            if document is None or document.version != version or generation != self.generation:
-                return
-            work = self._finding_work(uri, document)
-            found = await loop.run_in_executor(worker.executor, worker.locked(work)) if work else []
-        except Exception:  # noqa: BLE001 - PP1xx failing must not take PP001 or the server down
-            log.exception("skills failed on %s", uri)
-            found = []
-        finally:
-            if worker.running.get(uri) == (version, generation):
-                worker.running.pop(uri, None)
-        document = self.documents.get(uri)
-        if document is None or document.version != version or generation != self.generation:
-            return  # edited meanwhile: the newer version's publish starts its own run
-        self._opportunities[uri] = (version, generation, found)
-        self.publish(uri)
-
-    def _facts_of(self, uri: str, text: str) -> Callable[[], ModuleFacts]:
-        """The module facts of `text`, as a call for the worker (a reopened file: cached)."""
-        cached = self._facts.get(uri)
-        if cached is not None and cached[0] == text:
-            known = cached[1]
-            return lambda: known
-        facts_cache = self._facts
-
-        def compute() -> ModuleFacts:
-            # A fresh parse on the worker's thread: the document's own tree is the loop's.
-            facts = facts_of_tree(source_walk.parse(text.encode("utf-8", "replace")), text)
-            if len(facts_cache) > 256:  # kept across close/reopen, not for every file ever seen
-                facts_cache.clear()
-            facts_cache[uri] = (text, facts)
-            return facts
-
-        return compute
 
     def publish(self, uri: str) -> None:
         """Publish diagnostics computed for the document's current version."""

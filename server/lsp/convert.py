@@ -65,6 +65,27 @@ def text_edit(document: LiveDocument, edit: TextEdit) -> types.TextEdit:
     return types.TextEdit(types.Range(start, end), edit.new_text)
 
 
+def versioned_edit(
+    uri: str,
+    version: int,
+    edits: list[types.TextEdit | types.AnnotatedTextEdit | types.SnippetTextEdit],
+    annotations: dict[str, types.ChangeAnnotation] | None = None,
+) -> types.WorkspaceEdit:
+    """Edits of one document against the version they were computed for (a client refuses
+    them once the document has changed)."""
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(
+                    uri=uri, version=version
+                ),
+                edits=edits,
+            )
+        ],
+        change_annotations=annotations,
+    )
+
+
 def _newline(document: LiveDocument) -> str:
     text = document.text
     return "\r\n" if "\r\n" in text else "\r" if "\r" in text and "\n" not in text else "\n"

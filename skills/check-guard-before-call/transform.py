@@ -49,10 +49,10 @@ class CheckGuardBeforeCall(Transform):
         opportunities = []
         for name, uses in found.items():
             first = uses[0]
-            line, column, end_line, end_column = parsed.location(first.use.call)
             test = _code(first.test)
             opportunities.append(
-                Opportunity(
+                parsed.opportunity(
+                    first.use.call,
                     key=f"guard:{name}",
                     title=f"Test `{test}` before calling `{name}` in `{parsed.source.name}`",
                     evidence=(
@@ -60,10 +60,6 @@ class CheckGuardBeforeCall(Transform):
                         " method lookup and a Python frame each time"
                         + (f" ({parsed.source.calls:,} calls)" if parsed.source.calls else "")
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=(Applicability.SAFE if caller.private else Applicability.UNSAFE),
                 )
             )

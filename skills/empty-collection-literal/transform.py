@@ -14,7 +14,7 @@ import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
 from perfpilot.skills.cst_edits import replace_nodes
-from perfpilot.skills.cst_helpers import body_nodes, bound_names, has_comment, parameter_names
+from perfpilot.skills.cst_helpers import body_nodes, has_comment, shadowed_builtins
 from perfpilot.tools.model import Applicability
 
 _EMPTY = {"dict": "{}", "list": "[]", "tuple": "()"}
@@ -28,10 +28,10 @@ class EmptyCollectionLiteral(Transform):
         """One opportunity per call, in source order."""
         found = []
         for index, call in enumerate(_calls(parsed)):
-            line, column, end_line, end_column = parsed.location(call)
             old, new = parsed.code(call), _display(parsed, call)
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    call,
                     key=f"call#{index}",
                     title=f"Write `{_short(new)}` instead of `{_short(old)}` in"
                     f" `{parsed.source.name}`",
@@ -40,10 +40,6 @@ class EmptyCollectionLiteral(Transform):
                         f" on every pass; `{_short(new)}` is one instruction (~30-40 ns less on"
                         " CPython 3.11)"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE,
                 )
             )
@@ -52,10 +48,9 @@ class EmptyCollectionLiteral(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the call for the display, keeping its parentheses."""
         calls = _calls(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(calls):
+        call = opportunity.numbered(calls)
+        if call is None:
             return Rewrite.failed("the call is no longer there")
-        call = calls[index]
         display = cst.parse_expression(
             _display(parsed, call), config=parsed.module.config_for_parsing
         )
@@ -111,9 +106,7 @@ def _short(code: str) -> str:
 
 def _shadowed(parsed: Parsed) -> set[str]:
     """The names of `_EMPTY` that may not be the builtins here."""
-    facts = parsed.source.module
-    local = set(parameter_names(parsed.function)) | bound_names(parsed.function.body)
-    return {n for n in _EMPTY if n in facts.rebound or n in facts.imports or n in local}
+    return shadowed_builtins(parsed.function, parsed.source.module, _EMPTY)
 
 
 TRANSFORM = EmptyCollectionLiteral()

@@ -16,11 +16,10 @@ from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
 from perfpilot.skills.cst_edits import replace_nodes
 from perfpilot.skills.cst_helpers import (
     body_nodes,
-    bound_names,
     dotted_name,
     has_comment,
     names_in,
-    parameter_names,
+    shadowed_builtins,
 )
 from perfpilot.tools.model import Applicability
 
@@ -56,7 +55,6 @@ class GeneratorToMap(Transform):
         """One opportunity per consumer of a `f(x) for x in xs` generator."""
         found = []
         for index, use in enumerate(_uses(parsed)):
-            line, column, end_line, end_column = parsed.location(use.generator)
             callee = parsed.code(use.function)
             consumer = parsed.code(use.consumer.func)
             caveat = (
@@ -69,7 +67,8 @@ class GeneratorToMap(Transform):
                 )
             )
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    use.generator,
                     key=f"map#{index}",
                     title=f"Use `{consumer}(map({callee}, ...))` in `{parsed.source.name}`",
                     evidence=(
@@ -77,10 +76,6 @@ class GeneratorToMap(Transform):
                         " each element: the generator's frame is resumed once per element,"
                         f" while `map` calls `{callee}` from C{caveat}"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE if use.safe else Applicability.UNSAFE,
                 )
             )
@@ -89,10 +84,9 @@ class GeneratorToMap(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the generator argument for `map(f, xs)`."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the generator is no longer there")
-        use = uses[index]
         call = cst.Call(
             func=cst.Name("map"),
             args=[
@@ -194,10 +188,9 @@ def _simple_generator(
 
 def _shadowed(parsed: Parsed, name: str) -> bool:
     """`name` may not be the builtin here: bound in the module or the function."""
-    facts = parsed.source.module
-    function = parsed.function
-    local = bound_names(function.body) | set(parameter_names(function))
-    return name in facts.rebound or name in facts.imports or name in local or name not in _BUILTINS
+    return name not in _BUILTINS or bool(
+        shadowed_builtins(parsed.function, parsed.source.module, (name,))
+    )
 
 
 TRANSFORM = GeneratorToMap()

@@ -17,12 +17,12 @@ from perfpilot.skills.cst_edits import apply_edits
 from perfpilot.skills.cst_helpers import (
     all_nodes,
     body_nodes,
-    bound_names,
+    deleted_names,
     has_comment,
     is_constant,
     names_in,
     parameter_names,
-    target_names,
+    shadowed_builtins,
 )
 from perfpilot.skills.naming import local_name, module_name
 from perfpilot.tools.model import Applicability
@@ -89,10 +89,9 @@ class GetattrDefault(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """The lookup with a default, then the handler's code when the sentinel came back."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the try statement is no longer there")
-        use = uses[index]
         config = parsed.module.config_for_parsing
         obj, attribute = parsed.code(use.obj), parsed.code(use.attribute)
         leading = use.statement.leading_lines
@@ -143,7 +142,7 @@ def _uses(parsed: Parsed) -> list[_Use]:
     function = parsed.function
     # Parameters are bound from the first line on, unless deleted: then a default read
     # eagerly could raise where the original did not.
-    params = set(parameter_names(function)) - _deleted(function)
+    params = set(parameter_names(function)) - deleted_names(function)
     uses = []
     for node in body_nodes(function):
         if not isinstance(node, cst.Try) or node.orelse or node.finalbody:
@@ -280,21 +279,8 @@ def _defaulted(parsed: Parsed) -> int:
 
 def _shadowed(parsed: Parsed) -> bool:
     """Whether getattr may not be the builtin here, or AttributeError not the exception."""
-    facts = parsed.source.module
-    function = parsed.function
-    local = set(parameter_names(function)) | bound_names(function.body)
     names = ("getattr", "AttributeError", "object")
-    return any(n in facts.rebound or n in facts.imports or n in local for n in names)
-
-
-def _deleted(function: cst.FunctionDef) -> set[str]:
-    """Names a `del` statement of the function unbinds."""
-    return {
-        name
-        for node in body_nodes(function)
-        if isinstance(node, cst.Del)
-        for name in target_names(node.target)
-    }
+    return bool(shadowed_builtins(parsed.function, parsed.source.module, names))
 
 
 TRANSFORM = GetattrDefault()

@@ -16,11 +16,11 @@ from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
 from perfpilot.skills.cst_edits import apply_edits
 from perfpilot.skills.cst_helpers import (
     body_nodes,
-    bound_names,
+    deleted_names,
     has_comment,
     is_constant,
     parameter_names,
-    target_names,
+    shadowed_builtins,
 )
 from perfpilot.tools.model import Applicability
 
@@ -69,10 +69,9 @@ class HasattrGetattr(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the guarded read (and the `return D` after it) for one getattr() call."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the hasattr() guard is no longer there")
-        use = uses[index]
         call = f"getattr({use.obj}, {use.attribute}, {parsed.code(use.default)})"
         config = parsed.module.config_for_parsing
         if isinstance(use.node, cst.IfExp):
@@ -108,7 +107,7 @@ def _uses(parsed: Parsed) -> list[_Use]:
     function = parsed.function
     # Parameters are bound from the first line on, unless deleted: then a default read
     # eagerly could raise where the original did not.
-    params = set(parameter_names(function)) - _deleted(function)
+    params = set(parameter_names(function)) - deleted_names(function)
     elifs = {id(n.orelse) for n in body_nodes(function) if isinstance(n, cst.If)}
     uses = []
     for node in body_nodes(function):
@@ -251,21 +250,9 @@ def _calls(parsed: Parsed, name: str) -> int:
 
 
 def _shadowed(parsed: Parsed) -> bool:
-    facts = parsed.source.module
-    local = set(parameter_names(parsed.function)) | bound_names(parsed.function.body)
-    return any(
-        n in facts.rebound or n in facts.imports or n in local for n in ("getattr", "hasattr")
-    )
-
-
-def _deleted(function: cst.FunctionDef) -> set[str]:
-    """Names a `del` statement of the function unbinds."""
-    return {
-        name
-        for node in body_nodes(function)
-        if isinstance(node, cst.Del)
-        for name in target_names(node.target)
-    }
+    """Whether getattr or hasattr may not be the builtin here."""
+    names = ("getattr", "hasattr")
+    return bool(shadowed_builtins(parsed.function, parsed.source.module, names))
 
 
 TRANSFORM = HasattrGetattr()

@@ -92,10 +92,9 @@ class HoistClassConstant(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Assign a local per constant right before the loop; read the locals in the loop."""
         hoists = _hoists(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(hoists):
+        hoist = opportunity.numbered(hoists)
+        if hoist is None:
             return Rewrite.failed("the loop no longer reads class constants")
-        hoist = hoists[index]
         function, facts = parsed.function, parsed.source.module
         edits: dict[cst.CSTNode, Edit] = {}
         statements: list[cst.BaseStatement] = []
@@ -122,10 +121,9 @@ class HoistClassConstant(Transform):
     def guard(self, before: Parsed, after: Parsed, opportunity: Opportunity) -> str | None:
         """The loop reads no hoisted constant through `self`; each local is bound once, before."""
         indexed = _indexed(before)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(indexed):
+        hoist = opportunity.numbered(indexed)
+        if hoist is None:
             return "the loop no longer reads provable class constants (has the module changed?)"
-        hoist = indexed[index]
         loops = _outer_loops(after.function)
         if hoist.loop_index >= len(loops):
             return "the loop is gone from the rewritten function"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from perfpilot.skills.cst_helpers import binding_sites, parameter_names
+from perfpilot.skills.cst_helpers import binding_sites, parameter_names, shadowed_builtins
 from perfpilot.tools.module_facts import ModuleFacts
 
 # Operators whose result is an int when both operands are ints (never a float).
@@ -35,8 +35,10 @@ _BUILTINS_USED = _INT_CALLS | {"range"}
 def int_names(function: cst.FunctionDef, facts: ModuleFacts) -> frozenset[str]:
     """The function's locals that are ints wherever they are bound."""
     sites = binding_sites(function)
+    # Comprehension targets count too (binding_sites has them): `len` bound in one may be
+    # called there.
     local = set(sites) | set(parameter_names(function))
-    shadowed = {n for n in _BUILTINS_USED if n in local or n in facts.rebound or n in facts.imports}
+    shadowed = shadowed_builtins(function, facts, _BUILTINS_USED, local)
     candidates = {
         name for name in sites if name not in parameter_names(function) and _simple(sites[name])
     }

@@ -20,6 +20,7 @@ from perfpilot.skills.cst_edits import (
     insert_before,
     runs_before,
     single_assign,
+    statement_before,
     swap,
 )
 from perfpilot.skills.cst_helpers import (
@@ -30,6 +31,7 @@ from perfpilot.skills.cst_helpers import (
     body_nodes,
     declared_names,
     names_in,
+    own_loops,
     own_nodes,
     parameter_names,
     parent_map,
@@ -112,15 +114,11 @@ class HoistIntArithmetic(Transform):
     def guard(self, before: Parsed, after: Parsed, opportunity: Opportunity) -> str | None:
         """The loop is preceded by `name = <expression>`, an int bound once, never in the loop."""
         code, _, index = opportunity.key.rpartition("@")
-        loops = [n for n in body_nodes(after.function) if isinstance(n, LOOPS)]
+        loops = own_loops(after.function)
         if not index.isdigit() or int(index) >= len(loops):
             return "the loop is gone from the rewritten function"
         loop = loops[int(index)]
-        parents = parent_map(after.function.body, nested=False)
-        block = parents.get(loop)
-        body = list(getattr(block, "body", ()))
-        position = next((i for i, s in enumerate(body) if s is loop), 0)
-        assigned = single_assign(body[position - 1]) if position > 0 else None
+        assigned = single_assign(statement_before(after.function.body, loop))
         if assigned is None or after.code(assigned[1]) != code:
             return f"no `name = {code}` right before the loop"
         name = assigned[0]
@@ -152,7 +150,7 @@ def _hoists(parsed: Parsed) -> list[_Hoist]:
         return []
     sites = binding_sites(function)
     parents = parent_map(function.body, nested=False)
-    loops = [n for n in body_nodes(function) if isinstance(n, LOOPS)]
+    loops = own_loops(function)
     grouped: dict[tuple[str, int], list[cst.BaseExpression]] = {}
     selected: set[int] = set()
     for node in body_nodes(function):  # parents before children: the largest expression wins

@@ -7,15 +7,22 @@ from dataclasses import dataclass, field
 import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
-from perfpilot.skills.cst_edits import Edit, apply_edits, parent_block, single_assign, swap
+from perfpilot.skills.cst_edits import (
+    Edit,
+    apply_edits,
+    parent_block,
+    single_assign,
+    statement_before,
+    swap,
+)
 from perfpilot.skills.cst_helpers import (
     COMPREHENSIONS,
-    LOOPS,
     body_nodes,
     bound_names,
     children,
     dotted_name,
     is_constant,
+    own_loops,
     own_nodes,
     parameter_names,
     shorten,
@@ -129,16 +136,11 @@ class HoistLoopInvariant(Transform):
         group = _group_for(before, opportunity.key)
         if group is None:
             return "the opportunity is not found again in the original"
-        loops = [n for n in body_nodes(after.function) if isinstance(n, LOOPS)]
+        loops = own_loops(after.function)
         if group.loop_index >= len(loops):
             return "the loop is gone"
         loop = loops[group.loop_index]
-        block = parent_block(after.function.body, loop)
-        if block is None:
-            return "the loop is not in an indented block"
-        position = list(block.body).index(loop)
-        statement = block.body[position - 1] if position else None
-        assign = single_assign(statement)
+        assign = single_assign(statement_before(after.function.body, loop))
         if assign is None:
             return "no assignment of the hoisted value just before the loop"
         name, value = assign
@@ -226,7 +228,7 @@ class _LoopFacts:
 
 def _groups(parsed: Parsed) -> list[_Group]:
     """Invariant expressions per loop, outer loops first; a node is claimed by one loop only."""
-    loops = [n for n in body_nodes(parsed.function) if isinstance(n, LOOPS)]
+    loops = own_loops(parsed.function)
     claimed: set[int] = set()
     groups: list[_Group] = []
     for index, loop in enumerate(loops):

@@ -57,9 +57,9 @@ class JoinStringConcat(Transform):
         often = f" ({calls:,} call{'s' if calls != 1 else ''} in the profile)" if calls else ""
         found = []
         for index, concat in enumerate(_concats(parsed.function)):
-            line, column, end_line, end_column = parsed.location(concat.appends[0])
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    concat.appends[0],
                     key=f"concat#{index}",
                     title=f"Build `{concat.name}` with str.join in `{parsed.source.name}`",
                     evidence=(
@@ -68,10 +68,6 @@ class JoinStringConcat(Transform):
                         " the string cannot be resized in place); appending the parts to a"
                         " list and joining once copies each part once"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.UNSAFE,
                 )
             )
@@ -80,11 +76,9 @@ class JoinStringConcat(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """`parts = [...]`, `parts.append(x)` for each `+=`, `name = "".join(parts)` after."""
         concats = _concats(parsed.function)
-        _, _, number = opportunity.key.partition("#")
-        index = int(number) if number.isdigit() else -1
-        if not 0 <= index < len(concats):
+        concat = opportunity.numbered(concats)
+        if concat is None:
             return Rewrite.failed("the string concatenation is no longer in the function")
-        concat = concats[index]
         parts = local_name(f"{concat.name}_parts", parsed.function, parsed.source.module)
         assign = concat.init.body[0]
         assert isinstance(assign, cst.Assign)

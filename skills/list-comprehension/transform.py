@@ -60,7 +60,6 @@ class ListComprehension(Transform):
         often = f" ({calls:,} call{'s' if calls != 1 else ''} in the profile)" if calls else ""
         found = []
         for index, loop in enumerate(_loops(parsed.function)):
-            line, column, end_line, end_column = parsed.location(loop.loop)
             caveat = (
                 "; inside a try/with, where an exception caught mid-loop would no longer"
                 " leave a partial list behind"
@@ -68,7 +67,8 @@ class ListComprehension(Transform):
                 else ""
             )
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    loop.loop,
                     key=f"append#{index}",
                     title=(
                         f"Build `{loop.name}` with a list comprehension in `{parsed.source.name}`"
@@ -78,10 +78,6 @@ class ListComprehension(Transform):
                         " the method on every pass; a list comprehension appends with a single"
                         f" bytecode instruction{caveat}"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.UNSAFE if loop.caught else Applicability.SAFE,
                 )
             )
@@ -90,11 +86,9 @@ class ListComprehension(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Put the comprehension in the `name = []` line and delete the loop."""
         loops = _loops(parsed.function)
-        _, _, number = opportunity.key.partition("#")
-        index = int(number) if number.isdigit() else -1
-        if not 0 <= index < len(loops):
+        loop = opportunity.numbered(loops)
+        if loop is None:
             return Rewrite.failed("the append loop is no longer in the function")
-        loop = loops[index]
         assign = loop.init.body[0]
         assert isinstance(assign, cst.Assign)
         indent = indentation(parsed, loop.init)
@@ -117,11 +111,10 @@ class ListComprehension(Transform):
         old = _loops(before.function)
         if len(_loops(after.function)) != len(old) - 1:
             return "the rewritten function still has the append loop"
-        _, _, number = opportunity.key.partition("#")
-        index = int(number) if number.isdigit() else -1
-        if not 0 <= index < len(old):
+        loop = opportunity.numbered(old)
+        if loop is None:
             return "the append loop is not in the original function"
-        wanted = _signature(before, old[index])
+        wanted = _signature(before, loop)
         added = _comprehensions(after) - _comprehensions(before)
         if added != Counter([wanted]):
             return "the new comprehension does not compute what the loop appended"

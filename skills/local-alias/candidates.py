@@ -16,10 +16,12 @@ from perfpilot.skills.cst_helpers import (
     body_nodes,
     bound_names,
     declared_names,
+    deleted_names,
     dotted_name,
     own_nodes,
     parameter_names,
     parent_map,
+    shadowed_builtins,
     target_names,
 )
 
@@ -59,7 +61,9 @@ def candidates(parsed: Parsed) -> list[Candidate]:
         return []  # a generator: the alias lives across yields while the consumer runs
     if any(isinstance(n, cst.Name) and n.value in ("locals", "vars") for n in own):
         return []  # the new local would show in locals()
-    locals_ = set(parameter_names(function)) | bound_names(function.body) | _deleted(function.body)
+    locals_ = (
+        set(parameter_names(function)) | bound_names(function.body) | deleted_names(function.body)
+    )
     declared = declared_names(function)  # global/nonlocal anywhere, nested functions included
     parents = parent_map(function.body, nested=False)
     loops = [n for n in own if isinstance(n, Loop)]
@@ -99,8 +103,9 @@ def _kind(
     if base in declared or base in rebound:
         return None
     if len(parts) == 1:
-        module_level = base in facts.rebound or base in facts.imports
-        return "builtin" if base in _BUILTINS and base not in locals_ and not module_level else None
+        shadowed = shadowed_builtins(parsed.function, facts, (base,), locals_)
+        builtin = base in _BUILTINS and not shadowed
+        return "builtin" if builtin else None
     if _in_nested_scope(loop, base):
         return None
     references = [n for n in own_nodes(loop) if _refers(n, base, parents)]
@@ -146,17 +151,9 @@ def _quiet(loop: cst.For | cst.While) -> bool:
 
 def rebound_in(loop: cst.For | cst.While) -> set[str]:
     """Names the loop statement binds or deletes (its own target included)."""
-    names = bound_names(loop) | _deleted(loop)
+    names = bound_names(loop) | deleted_names(loop)
     if isinstance(loop, cst.For):
         names |= target_names(loop.target)
-    return names
-
-
-def _deleted(root: cst.CSTNode) -> set[str]:
-    names: set[str] = set()
-    for node in own_nodes(root):
-        if isinstance(node, cst.Del):
-            names |= target_names(node.target)
     return names
 
 

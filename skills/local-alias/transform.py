@@ -13,17 +13,24 @@ from dataclasses import dataclass
 import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
-from perfpilot.skills.cst_edits import Edit, apply_edits, insert_before, single_assign, swap
+from perfpilot.skills.cst_edits import (
+    Edit,
+    apply_edits,
+    insert_before,
+    single_assign,
+    statement_before,
+    swap,
+)
 from perfpilot.skills.cst_helpers import (
     body_nodes,
     dotted_name,
+    own_loops,
     parameter_names,
-    parent_map,
 )
 from perfpilot.skills.naming import local_name
 from perfpilot.tools.model import Applicability
 
-from .candidates import Candidate, Loop, binds, candidates, hot_calls, rebound_in
+from .candidates import Candidate, binds, candidates, hot_calls, rebound_in
 
 THRESHOLD = 0.05  # an alias under 5% faster in a loop doing nothing else is not worth an edit
 
@@ -141,15 +148,11 @@ class LocalAlias(Transform):
     def guard(self, before: Parsed, after: Parsed, opportunity: Opportunity) -> str | None:
         """The loop must be preceded by `alias = <lookup>`, call only the alias, never rebind it."""
         dotted, _, index = opportunity.key.rpartition("@loop")
-        loops = [n for n in body_nodes(after.function) if isinstance(n, Loop)]
+        loops = own_loops(after.function)
         if not index.isdigit() or int(index) >= len(loops):
             return "the loop is gone from the rewritten function"
         loop = loops[int(index)]
-        parents = parent_map(after.function.body, nested=False)
-        block = parents.get(loop)
-        body = list(getattr(block, "body", ()))
-        previous = body[body.index(loop) - 1] if loop in body and body.index(loop) > 0 else None
-        alias = _assigned_alias(previous, dotted)
+        alias = _assigned_alias(statement_before(after.function.body, loop), dotted)
         if alias is None:
             return f"no `alias = {dotted}` right before the loop"
         if any(dotted_name(call.func) == dotted for call in hot_calls(loop)):

@@ -49,17 +49,13 @@ class MemoizePureFunction(Transform):
                 f"`{name}` is pure and called often{often}: a cache answers repeated"
                 " arguments without recomputing"
             )
-        line, column, end_line, end_column = parsed.location(parsed.function.name)
         wanted = "cache" if verdict.small else "lru_cache"
         return [
-            Opportunity(
+            parsed.opportunity(
+                parsed.function.name,
                 key=f"memoize:{name}",
                 title=f"Memoize `{name}` with functools.{wanted}",
                 evidence=why,
-                line=line,
-                column=column,
-                end_line=end_line,
-                end_column=end_column,
                 applicability=Applicability.UNSAFE,
                 effect=0.8 if verdict.self_calls else 0.3,
             )

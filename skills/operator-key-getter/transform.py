@@ -20,6 +20,7 @@ from perfpilot.skills.cst_helpers import (
     dotted_name,
     has_comment,
     parameter_names,
+    shadowed_builtins,
 )
 from perfpilot.tools.model import Applicability
 
@@ -49,10 +50,10 @@ class OperatorKeyGetter(Transform):
         """One opportunity per `key=lambda` of the getter shape."""
         found = []
         for index, use in enumerate(_uses(parsed)):
-            line, column, end_line, end_column = parsed.location(use.arg.value)
             new = f"{use.getter}({', '.join(use.operands)})"
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    use.arg.value,
                     key=f"key#{index}",
                     title=f"Use `key={new}` in `{parsed.source.name}`",
                     evidence=(
@@ -60,10 +61,6 @@ class OperatorKeyGetter(Transform):
                         f" each time, `operator.{use.getter}` does the same lookup in C and"
                         " returns the same value"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=(
                         Applicability.SAFE if use.known_caller else Applicability.UNSAFE
                     ),
@@ -74,10 +71,9 @@ class OperatorKeyGetter(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the lambda for the getter; import it unless the module already has it."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the key lambda is no longer there")
-        use = uses[index]
         prefix, imports = _getter_name(parsed, use.getter)
         if prefix is None:
             return Rewrite.failed(f"`{use.getter}` or `operator` names something else here")
@@ -116,7 +112,7 @@ def _known_caller(call: cst.Call, parsed: Parsed) -> bool:
     if isinstance(func, cst.Name):
         name = func.value
         if name in ("sorted", "min", "max"):
-            return name not in local and name not in facts.rebound and name not in facts.imports
+            return not shadowed_builtins(parsed.function, facts, (name,))
         target = facts.imports.get(name)  # `from heapq import nlargest`
         return target in _KNOWN_CALLERS and name not in facts.rebound and name not in local
     if isinstance(func, cst.Attribute):

@@ -52,10 +52,10 @@ class PrecompileRegex(Transform):
         often = f" ({calls:,} call{'s' if calls != 1 else ''} in the profile)" if calls else ""
         for index, (_, uses) in enumerate(groups.items()):
             first = uses[0]
-            line, column, end_line, end_column = parsed.location(first.call)
             how = "compiles it" if first.function == "compile" else "looks it up"
             opportunities.append(
-                Opportunity(
+                parsed.opportunity(
+                    first.call,
                     key=f"pattern#{index}",
                     title=(
                         f"Precompile the `re.{first.function}` pattern of"
@@ -65,10 +65,6 @@ class PrecompileRegex(Transform):
                         f"`re.{first.function}` with a constant pattern {how} on every"
                         f" call{often}; a module-level compiled pattern does it once"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE,
                 )
             )
@@ -77,10 +73,9 @@ class PrecompileRegex(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Add the module constant and call its methods at every use of that pattern."""
         groups = list(self._groups(parsed).values())
-        index = int(opportunity.key.partition("#")[2])
-        if index >= len(groups):
+        uses = opportunity.numbered(groups)
+        if uses is None:
             return Rewrite.failed("the pattern is no longer in the function")
-        uses = groups[index]
         alias = parsed.source.module.binding_for("re")
         assert alias is not None
         constant = module_name(_constant_name(parsed.source.qualname), parsed.source.module)

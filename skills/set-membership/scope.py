@@ -16,6 +16,7 @@ from perfpilot.skills.cst_helpers import (
     is_constant,
     parameter_names,
     parent_map,
+    shadowed_builtins,
 )
 
 # Builtins whose result is an exact int/str/bool (never a subclass with its own __eq__).
@@ -34,15 +35,15 @@ class Scope:
         self.bindings = binding_sites(parsed.function)
         self.declared = declared_names(parsed.function.body)
         self.params = set(parameter_names(parsed.function))
+        self.locals = self.bindings.keys() | self.params | self.declared
 
     def local(self, name: str) -> bool:
         """Bound in the function, or declared global/nonlocal: not (only) the builtin."""
-        return name in self.bindings or name in self.params or name in self.declared
+        return name in self.locals
 
     def is_builtin(self, name: str) -> bool:
         """`name` can only be the builtin: bound neither here nor at module level."""
-        facts = self.facts
-        return not (self.local(name) or name in facts.rebound or name in facts.imports)
+        return not shadowed_builtins(self.function, self.facts, (name,), self.locals)
 
     def exact(self, node: cst.BaseExpression, depth: int = 0) -> bool:
         """The value is an exact str/bytes/int/float/bool/None: hashable, and equal only to

@@ -59,7 +59,6 @@ class SetMembership(Transform):
         )
         found = []
         for index, group in enumerate(_groups(parsed)):
-            line, column, end_line, end_column = parsed.location(group.targets[0].comparator)
             tested = shorten(parsed.code(group.left))
             if group.kind == "literal":
                 comparator = group.targets[0].comparator
@@ -78,14 +77,11 @@ class SetMembership(Transform):
                     f" loop{often}; a set built once before the loop answers in one hash lookup"
                 )
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    group.targets[0].comparator,
                     key=f"{group.kind}#{index}",
                     title=title,
                     evidence=evidence,
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE if group.safe else Applicability.UNSAFE,
                 )
             )
@@ -94,11 +90,9 @@ class SetMembership(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Turn the literal into a set display, or hoist `name_set = set(name)` before the loop."""
         groups = _groups(parsed)
-        kind, _, number = opportunity.key.partition("#")
-        index = int(number) if number.isdigit() else -1
-        if not 0 <= index < len(groups) or groups[index].kind != kind:
+        group = opportunity.numbered(groups)
+        if group is None or group.kind != opportunity.key.partition("#")[0]:
             return Rewrite.failed("the membership test is no longer in the function")
-        group = groups[index]
         edits: dict[cst.CSTNode, Edit] = {}
         if group.kind == "literal":
             target = group.targets[0]

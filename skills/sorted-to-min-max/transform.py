@@ -11,11 +11,10 @@ from perfpilot.skills.cst_edits import replace_nodes
 from perfpilot.skills.cst_helpers import (
     Parents,
     body_nodes,
-    bound_names,
     children,
     names_in,
-    parameter_names,
     parent_map,
+    shadowed_builtins,
 )
 from perfpilot.tools.model import Applicability
 
@@ -61,7 +60,6 @@ class SortedToMinMax(Transform):
             else ""
         )
         for index, use in enumerate(_uses(parsed)):
-            line, column, end_line, end_column = parsed.location(use.subscript)
             old = f"sorted(...{', reverse=True' if use.reverse else ''})[{0 if use.first else -1}]"
             new = f"{use.replacement}(...)"
             if use.exact:
@@ -78,7 +76,8 @@ class SortedToMinMax(Transform):
                     " — review before applying; an empty input raises ValueError, not IndexError"
                 )
             opportunities.append(
-                Opportunity(
+                parsed.opportunity(
+                    use.subscript,
                     key=f"sorted#{index}",
                     title=f"Replace `{old}` with `{new}` in `{parsed.source.name}`",
                     evidence=(
@@ -87,10 +86,6 @@ class SortedToMinMax(Transform):
                         " already sorted, sorting is linear and type-specialized and can beat"
                         f" `{use.replacement}()`: measure with real inputs"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=(
                         Applicability.UNSAFE if use.exact else Applicability.DISPLAY_ONLY
                     ),
@@ -101,10 +96,9 @@ class SortedToMinMax(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Swap the subscript for a min/max call with the same arguments, minus `reverse=`."""
         uses = _uses(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(uses):
+        use = opportunity.numbered(uses)
+        if use is None:
             return Rewrite.failed("the subscripted sorted() call is no longer there")
-        use = uses[index]
         call = use.call
         args = list(call.args)
         if use.reverse_arg is not None:
@@ -128,7 +122,7 @@ class SortedToMinMax(Transform):
             return "the rewritten function does not have one sorted()[i] fewer"
         if _extreme_calls(after) != _extreme_calls(before) + 1:
             return "the rewritten function does not have one min()/max() call more"
-        if _shadowed(after):
+        if shadowed_builtins(after.function, after.source.module, _NAMES):
             return "min, max or sorted is not the builtin in the rewritten function"
         return None
 
@@ -164,9 +158,9 @@ def _without(args: list[cst.Arg], removed: cst.Arg) -> list[cst.Arg]:
 
 def _uses(parsed: Parsed) -> list[_Use]:
     """The function's `sorted(x, key=..., reverse=<literal>)[0 or -1]`, where it can be proved."""
-    if _shadowed(parsed):
-        return []
     function = parsed.function
+    if shadowed_builtins(function, parsed.source.module, _NAMES):
+        return []
     parents = parent_map(function.body, nested=False)
     targets = _target_nodes(function)
     uses = []
@@ -225,17 +219,6 @@ def _is_minus_one(node: cst.BaseExpression) -> bool:
         and isinstance(node.operator, cst.Minus)
         and _is_int(node.expression, 1)
     )
-
-
-def _shadowed(parsed: Parsed) -> bool:
-    """Whether sorted, min or max may not be the builtins here (module or function binding)."""
-    facts = parsed.source.module
-    function = parsed.function
-    local = set(parameter_names(function)) | bound_names(function.body)
-    for node in body_nodes(function):
-        if isinstance(node, cst.Del):
-            local |= names_in(node.target)
-    return any(n in facts.rebound or n in facts.imports or n in local for n in _NAMES)
 
 
 def _extreme_calls(parsed: Parsed) -> int:

@@ -6,6 +6,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 import pytest_lsp
@@ -69,6 +70,31 @@ def answer_editor_requests(client: LanguageClient) -> None:
     @client.feature(types.WORKSPACE_INLAY_HINT_REFRESH)
     def inlay_hint_refresh(params: None) -> None:
         return None
+
+
+async def start_session(
+    client: LanguageClient,
+    editor: str,
+    root: Path,
+    settings: dict[str, Any],
+    folder_name: str = "example",
+) -> None:
+    """Initialize `client` as `editor` (its recorded capabilities) on the workspace `root`.
+
+    `settings` is the client's `perfpilot` configuration, given both as initialization options
+    and in answer to workspace/configuration, as VS Code and Neovim do.
+    """
+    answer_editor_requests(client)
+    client.set_configuration({"perfpilot": settings})
+    await client.initialize_session(
+        types.InitializeParams(
+            capabilities=client_capabilities(editor),
+            root_uri=root.as_uri(),
+            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name=folder_name)],
+            initialization_options={"perfpilot": settings},
+        )
+    )
+    client.workspace_root = root  # type: ignore[attr-defined]
 
 
 @pytest_lsp.fixture(

@@ -13,10 +13,10 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pygls.exceptions import JsonRpcException
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.agent.fake_api import FakeMessagesAPI, error, message, tool_use
-from tests.lsp.conftest import answer_editor_requests
+from tests.lsp.conftest import start_session
 from tests.lsp.test_annotations import (
     by_code,
     diagnostics_where,
@@ -85,18 +85,7 @@ async def client(
     api: FakeMessagesAPI,
 ):
     """An editor client on the profiled example, with the LLM enabled at the fake API."""
-    answer_editor_requests(lsp_client)
-    settings = llm_settings(api)
-    lsp_client.set_configuration({"perfpilot": settings})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(request.param),
-            root_uri=workspace.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="example")],
-            initialization_options={"perfpilot": settings},
-        )
-    )
-    lsp_client.workspace_root = workspace  # type: ignore[attr-defined]
+    await start_session(lsp_client, request.param, workspace, llm_settings(api))
     yield
     api.released.set()  # let a held reply go before the server shuts down
     await lsp_client.shutdown_session()

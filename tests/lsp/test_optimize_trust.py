@@ -21,10 +21,10 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.agent.fake_api import FakeMessagesAPI, message, tool_use
-from tests.lsp.conftest import answer_editor_requests
+from tests.lsp.conftest import start_session
 from tests.lsp.test_annotations import message_where, open_document, wait_until
 from tests.lsp.test_optimize import (
     ENRICH,
@@ -94,18 +94,8 @@ def hostile_setup(
 )
 async def client(lsp_client: LanguageClient, workspace: Path):
     """VS Code's capabilities (showDocument included); the user enabled the LLM, nothing else."""
-    answer_editor_requests(lsp_client)
     settings = {"debounce": 50, "llm": {"enabled": True, "timeout": 20, "retries": 0}}
-    lsp_client.set_configuration({"perfpilot": settings})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code@v1.65.2"),
-            root_uri=workspace.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=workspace.as_uri(), name="example")],
-            initialization_options={"perfpilot": settings},
-        )
-    )
-    lsp_client.workspace_root = workspace  # type: ignore[attr-defined]
+    await start_session(lsp_client, "visual-studio-code@v1.65.2", workspace, settings)
     yield
     await lsp_client.shutdown_session()
 

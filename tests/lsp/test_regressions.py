@@ -10,11 +10,11 @@ import pytest
 import pytest_lsp
 from lsprotocol import types
 from pygls.uris import to_fs_path
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from tests.defense.conftest import APP, commit_all, git, perfpilot
 from tests.defense.test_regress import SLOW_LINE, plant_slowdown
-from tests.lsp.conftest import answer_editor_requests
+from tests.lsp.conftest import start_session
 from tests.lsp.test_annotations import wait_until
 from tests.lsp.test_optimize import _as_action
 
@@ -52,7 +52,6 @@ def make_branch_repo(root: Path) -> str:
     params=["visual-studio-code@v1.65.2", "neovim@v0.11.0"],
 )
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, branch_repo):
-    answer_editor_requests(lsp_client)
     lsp_client.message_requests = []  # type: ignore[attr-defined]
 
     @lsp_client.feature(types.WINDOW_SHOW_MESSAGE_REQUEST)
@@ -63,15 +62,7 @@ async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, bra
     root, _ = branch_repo
     settings = {"debounce": 50, "regressions": {"testCommand": "python3 -m pytest -q",
                                                  "repeat": 3, "verify": True}}  # fmt: skip
-    lsp_client.set_configuration({"perfpilot": settings})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(request.param),
-            root_uri=root.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=root.as_uri(), name="proj")],
-            initialization_options={"perfpilot": settings},
-        )
-    )
+    await start_session(lsp_client, request.param, root, settings, folder_name="proj")
     lsp_client.client_name = request.param  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()

@@ -13,11 +13,11 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from perfpilot.tools.verify.capture import CaptureTarget, run_capture
 from tests.cli.test_unproven import MAIN, SHOP
-from tests.lsp.conftest import answer_editor_requests
+from tests.lsp.conftest import start_session
 from tests.lsp.test_annotations import open_document, wait_until
 from tests.skills.unproven_package import CODE, make_skill_package
 
@@ -65,18 +65,8 @@ def shop(tmp_path: Path) -> Path:
     params=["visual-studio-code@v1.65.2", "neovim@v0.11.0"],
 )
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, shop: Path):
-    answer_editor_requests(lsp_client)
     settings = {"debounce": 50, "verify": {"budget": 2}}
-    lsp_client.set_configuration({"perfpilot": settings})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(request.param),
-            root_uri=shop.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=shop.as_uri(), name="shop")],
-            initialization_options={"perfpilot": settings},
-        )
-    )
-    lsp_client.workspace_root = shop  # type: ignore[attr-defined]
+    await start_session(lsp_client, request.param, shop, settings, folder_name="shop")
     yield
     await lsp_client.shutdown_session()
 
@@ -172,18 +162,10 @@ def verified_shop(shop: Path) -> Path:
     config=ClientServerConfig(server_command=[sys.executable, "-m", "perfpilot.server", "serve"]),
 )
 async def client_after_verify(lsp_client: LanguageClient, verified_shop: Path):
-    answer_editor_requests(lsp_client)
     settings = {"debounce": 50}
-    lsp_client.set_configuration({"perfpilot": settings})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities("visual-studio-code@v1.65.2"),
-            root_uri=verified_shop.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=verified_shop.as_uri(), name="shop")],
-            initialization_options={"perfpilot": settings},
-        )
+    await start_session(
+        lsp_client, "visual-studio-code@v1.65.2", verified_shop, settings, folder_name="shop"
     )
-    lsp_client.workspace_root = verified_shop  # type: ignore[attr-defined]
     yield
     await lsp_client.shutdown_session()
 

@@ -10,10 +10,10 @@ from pathlib import Path
 import pytest
 import pytest_lsp
 from lsprotocol import types
-from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
+from pytest_lsp import ClientServerConfig, LanguageClient
 
 from perfpilot.tools.verify.capture import CaptureTarget, run_capture
-from tests.lsp.conftest import answer_editor_requests
+from tests.lsp.conftest import start_session
 from tests.lsp.test_annotations import open_document, wait_until
 from tests.lsp.test_optimize import _as_action
 
@@ -49,18 +49,8 @@ def captured(workspace: Path) -> Path:
     params=["visual-studio-code@v1.65.2", "neovim@v0.11.0"],
 )
 async def client(lsp_client: LanguageClient, request: pytest.FixtureRequest, captured: Path):
-    answer_editor_requests(lsp_client)
     settings = {"debounce": 50, "verify": {"budget": 1.5}}
-    lsp_client.set_configuration({"perfpilot": settings})
-    await lsp_client.initialize_session(
-        types.InitializeParams(
-            capabilities=client_capabilities(request.param),
-            root_uri=captured.as_uri(),
-            workspace_folders=[types.WorkspaceFolder(uri=captured.as_uri(), name="example")],
-            initialization_options={"perfpilot": settings},
-        )
-    )
-    lsp_client.workspace_root = captured  # type: ignore[attr-defined]
+    await start_session(lsp_client, request.param, captured, settings)
     yield
     await lsp_client.shutdown_session()
 

@@ -43,6 +43,15 @@ GUARDED = REGISTRY.replace(
             if isinstance""",
 )
 
+# A lookup that calls _sort() on every call: the cases below add a _sort the skill must leave.
+LOOKUP = """\
+            class Registry:
+                def lookup(self, key):
+                    self._sort()
+                    return key
+
+"""
+
 CASES = [
     Case(
         "a lazy sort called on every lookup (markdown's Registry.__getitem__)",
@@ -85,12 +94,8 @@ CASES = [
     ),
     Case(
         "the guard reads a property: it may run code",
-        before="""\
-            class Registry:
-                def lookup(self, key):
-                    self._sort()
-                    return key
-
+        before=LOOKUP
+        + """\
                 @property
                 def ready(self):
                     return True
@@ -102,12 +107,8 @@ CASES = [
     ),
     Case(
         "the guard compares with ==: __eq__ may run code",
-        before="""\
-            class Registry:
-                def lookup(self, key):
-                    self._sort()
-                    return key
-
+        before=LOOKUP
+        + """\
                 def _sort(self):
                     if self.state == "dirty":
                         self.state = "clean"
@@ -115,12 +116,8 @@ CASES = [
     ),
     Case(
         "an if with an else",
-        before="""\
-            class Registry:
-                def lookup(self, key):
-                    self._sort()
-                    return key
-
+        before=LOOKUP
+        + """\
                 def _sort(self):
                     if not self.done:
                         self.done = True

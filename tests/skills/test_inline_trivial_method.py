@@ -33,41 +33,13 @@ LEXER = """\
             return nextchar.isdigit()
     """
 
-CASES = [
-    Case(
-        "classmethod wrappers of a private class: safe",
-        before=LEXER,
-        after=LEXER.replace("if self.isword(c):", "if c.isalpha():").replace(
-            "elif self.isnum(c):", "elif c.isdigit():"
-        ),
-        applicability=Applicability.SAFE,
-        call="_Lexer('ab1 c2').words()",
-    ),
-    Case(
-        "setattr on an unrelated class's self, or with names a local proves (dateutil)",
-        before=LEXER
-        + """\
+# LEXER with both classmethod calls inlined.
+INLINED = LEXER.replace("if self.isword(c):", "if c.isalpha():").replace(
+    "elif self.isnum(c):", "elif c.isdigit():"
+)
 
-
-    class _Result:
-        __slots__ = ("hour", "stdoffset", "dstoffset")
-
-        def __init__(self):
-            for attr in self.__slots__:
-                setattr(self, attr, None)
-
-
-    def offset(res, dst):
-        name = "stdoffset"
-        if dst:
-            name = "dstoffset"
-        setattr(res, name, 3600)
-    """,
-        after=(
-            LEXER.replace("if self.isword(c):", "if c.isalpha():").replace(
-                "elif self.isnum(c):", "elif c.isdigit():"
-            )
-            + """\
+# setattr calls that cannot patch _Lexer's methods (dateutil's parser has both kinds).
+SETATTRS = """\
 
 
     class _Result:
@@ -84,7 +56,35 @@ CASES = [
             name = "dstoffset"
         setattr(res, name, 3600)
     """
-        ),
+
+# A private class whose parse() calls clean(); PARSER adds a trivial clean() that the cases
+# below must leave alone, for the reason each names.
+PARSE_CALLS_CLEAN = """\
+            class _Parser:
+                def parse(self, text):
+                    return self.clean(text)
+
+"""
+PARSER = (
+    PARSE_CALLS_CLEAN
+    + """\
+                def clean(self, text):
+                    return text.strip()
+"""
+)
+
+CASES = [
+    Case(
+        "classmethod wrappers of a private class: safe",
+        before=LEXER,
+        after=INLINED,
+        applicability=Applicability.SAFE,
+        call="_Lexer('ab1 c2').words()",
+    ),
+    Case(
+        "setattr on an unrelated class's self, or with names a local proves (dateutil)",
+        before=LEXER + SETATTRS,
+        after=INLINED + SETATTRS,
         applicability=Applicability.SAFE,
     ),
     Case(
@@ -198,13 +198,8 @@ CASES = [
     ),
     Case(
         "replaced on an instance somewhere in the module",
-        before="""\
-            class _Parser:
-                def parse(self, text):
-                    return self.clean(text)
-
-                def clean(self, text):
-                    return text.strip()
+        before=PARSER
+        + """\
 
 
             def install(parser, hook):
@@ -213,13 +208,8 @@ CASES = [
     ),
     Case(
         "a setattr with a computed name may replace it",
-        before="""\
-            class _Parser:
-                def parse(self, text):
-                    return self.clean(text)
-
-                def clean(self, text):
-                    return text.strip()
+        before=PARSER
+        + """\
 
 
             def install(parser, name, hook):
@@ -228,11 +218,8 @@ CASES = [
     ),
     Case(
         "two statements in the method",
-        before="""\
-            class _Parser:
-                def parse(self, text):
-                    return self.clean(text)
-
+        before=PARSE_CALLS_CLEAN
+        + """\
                 def clean(self, text):
                     text = text.strip()
                     return text.lower()
@@ -285,13 +272,8 @@ CASES = [
     ),
     Case(
         "a class with __getattr__",
-        before="""\
-            class _Parser:
-                def parse(self, text):
-                    return self.clean(text)
-
-                def clean(self, text):
-                    return text.strip()
+        before=PARSER
+        + """\
 
                 def __getattr__(self, name):
                     return name

@@ -12,6 +12,7 @@ from pygls.uris import from_fs_path
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.handlers import optimize, regressions, verify
+from perfpilot.server.lsp.handlers.ignore_line import ignore_action
 from perfpilot.skills.fixing import Evidence, fix_text
 from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
 from perfpilot.skills.verifying import any_verdicts, cached_verdict
@@ -20,7 +21,6 @@ from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Applicability, Fix
 from perfpilot.tools.private_files import write_private
-from perfpilot.tools.suppression import with_suppression
 from perfpilot.tools.verify.verdict import with_verdict
 
 FIX_ALL = types.CodeActionKind.SourceFixAll.value + ".perfpilot"
@@ -113,7 +113,7 @@ def _quick_fixes(
     """The quick fix (or its diff, or why it is refused) and the ignore action."""
     diagnostic = _diagnostic_of(document, found)
     actions = _fix_actions(ls, uri, document, found, diagnostic)
-    ignore = _ignore_action(document, uri, found, diagnostic)
+    ignore = ignore_action(document, uri, found, diagnostic)
     return [*actions, ignore] if ignore is not None else actions
 
 
@@ -256,17 +256,7 @@ def _workspace_edit(
                 description="unsafe: it may change behaviour; review the diff",
             )
         }
-    return types.WorkspaceEdit(
-        document_changes=[
-            types.TextDocumentEdit(
-                text_document=types.OptionalVersionedTextDocumentIdentifier(
-                    uri=uri, version=document.version
-                ),
-                edits=edits,
-            )
-        ],
-        change_annotations=annotations,
-    )
+    return convert.versioned_edit(uri, document.version, edits, annotations)
 
 
 def _fix_all_action(ls: PerfpilotServer, uri: str, document: LiveDocument) -> types.CodeAction:
@@ -319,46 +309,6 @@ def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> type
 def _with_known_verdict(text: str, found: Found, fix: Fix) -> Fix:
     verdict = cached_verdict(text, found, fix)
     return with_verdict(fix, verdict) if verdict is not None else fix
-
-
-def _ignore_action(
-    document: LiveDocument, uri: str, found: Found, diagnostic: types.Diagnostic
-) -> types.CodeAction | None:
-    """`# perfpilot: ignore[PP1xx]` at the end of the opportunity's first line."""
-    code = found.skill.code or ""
-    row = found.opportunity.line - 1
-    line = document.line_text(row)
-    new_line = with_suppression(line, code)
-    if new_line is None or not _comment_lands(document, row):
-        return None
-    end = document.position_of_column(row, len(line) + 1)
-    edit = types.TextEdit(types.Range(types.Position(row, 0), types.Position(row, end)), new_line)
-    return types.CodeAction(
-        title=f"perfpilot ({code}): Ignore for this line",
-        kind=types.CodeActionKind.QuickFix,
-        diagnostics=[diagnostic],
-        edit=types.WorkspaceEdit(
-            document_changes=[
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=uri, version=document.version
-                    ),
-                    edits=[edit],
-                )
-            ]
-        ),
-    )
-
-
-def _comment_lands(document: LiveDocument, row: int) -> bool:
-    """True when the end of the line is code, not the inside of a string that continues."""
-    point = (row, len(document.line_text(row).encode("utf-8")))
-    node = document.tree().root_node.descendant_for_point_range(point, point)
-    while node is not None:
-        if node.type == "string" and node.start_point < point < node.end_point:
-            return False
-        node = node.parent
-    return True
 
 
 def _diagnostic_of(document: LiveDocument, found: Found) -> types.Diagnostic:

@@ -208,16 +208,7 @@ def _apply_action(
         title=f"perfpilot (AI): {stored.fix.title} (unsafe: review it)",
         kind=types.CodeActionKind.QuickFix,
         diagnostics=[diagnostic],
-        edit=types.WorkspaceEdit(
-            document_changes=[
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(
-                        uri=stored.uri, version=stored.version
-                    ),
-                    edits=edits,
-                )
-            ]
-        ),
+        edit=convert.versioned_edit(stored.uri, stored.version, edits),
     )
 
 
