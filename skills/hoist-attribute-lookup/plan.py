@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import libcst as cst
 
@@ -111,8 +113,11 @@ def _hoists(
             reads.setdefault(dotted, Hoist(dotted)).reads.append(read)
     # `self.x` is also rebound when the loop assigns it through a longer store's prefix only
     # if it is that store: `self.x.y = v` leaves `self.x` alone but rebinds `self.x.y`.
+    reassigned = reassigned_attributes(parsed.source.module.source or "")
     hoists = []
     for dotted, hoist in reads.items():
+        if "*" in reassigned or reassigned & set(dotted.split(".")[1:]):
+            continue  # e.g. a `_reset()` the loop calls may rebind `self.tokens`
         root = dotted.split(".", 1)[0]
         if root in rebound or root == "super":
             continue
@@ -185,3 +190,37 @@ def _bound_before(name: str, loop: cst.CSTNode, parents: Parents) -> bool:
                     return True
         node, parent = parent, parents.get(parent)
     return False
+
+
+@lru_cache(maxsize=16)
+def reassigned_attributes(module_text: str) -> frozenset[str]:
+    """Attribute names the module assigns or deletes outside `__init__` (or via setattr).
+
+    `self.tokens = []` in a `_reset()` method the loop calls would leave a hoisted
+    `self.tokens` stale; an attribute only ever set up in `__init__` is not rebound later
+    by this module.
+    """
+    try:
+        tree = ast.parse(module_text)
+    except (SyntaxError, ValueError):
+        return frozenset({"*"})
+    names: set[str] = set()
+    stack: list[ast.AST] = [tree]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in (
+            "__init__",
+            "__new__",
+        ):
+            continue  # set-up, not a rebinding while a loop runs
+        if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
+            names.add(node.attr)
+        elif (
+            isinstance(node, ast.Call)
+            and isinstance(node.func, ast.Name)
+            and node.func.id in ("setattr", "delattr")
+        ):
+            key = node.args[1] if len(node.args) > 1 else None
+            names.add(key.value if isinstance(key, ast.Constant) else "*")
+        stack.extend(ast.iter_child_nodes(node))
+    return frozenset(names)

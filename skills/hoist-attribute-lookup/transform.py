@@ -87,7 +87,7 @@ class HoistAttributeLookup(Transform):
         if left:
             return f"the rewritten loop still reads {', '.join(sorted(left))}"
         names = _assigned_from(after, hoisted)
-        if len(names) != len(hoisted):
+        if set(names.values()) != hoisted:
             return "not every chain is read into a local before its loop"
         for loop in (n for n in body_nodes(after.function) if isinstance(n, cst.For | cst.While)):
             rebound = bound_names(loop)

@@ -137,6 +137,27 @@ CASES = [
         """,
     ),
     Case(
+        # sqlparse 0.5.1 StatementSplitter.process: `self._reset()` rebinds `self.tokens`;
+        # a hoisted `self.tokens` yielded statements holding the wrong list (verify caught it).
+        "a-method-of-the-module-rebinds-the-attribute",
+        """\
+        class Splitter:
+            def __init__(self):
+                self.tokens = []
+
+            def _reset(self):
+                self.tokens = []
+
+            def process(self, stream):
+                for token in stream:
+                    if token == ";":
+                        yield self.tokens
+                        self._reset()
+                    else:
+                        self.tokens.append(token)
+        """,
+    ),
+    Case(
         "the-root-changes-every-pass",
         """\
         def f(nodes):
