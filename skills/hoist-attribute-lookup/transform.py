@@ -8,7 +8,7 @@ import libcst as cst
 
 from perfpilot.skills.api import Opportunity, Parsed, Rewrite, Transform
 from perfpilot.skills.cst_edits import Edit, apply_edits, swap
-from perfpilot.skills.cst_helpers import body_nodes, bound_names, own_nodes
+from perfpilot.skills.cst_helpers import ancestors, binding_sites, own_nodes, parent_map
 from perfpilot.skills.naming import local_name, snake_case
 from perfpilot.tools.model import Applicability
 
@@ -86,15 +86,9 @@ class HoistAttributeLookup(Transform):
         left = {h.dotted for p in plan(after) for h in p.hoists} & hoisted
         if left:
             return f"the rewritten loop still reads {', '.join(sorted(left))}"
-        names = _assigned_from(after, hoisted)
-        if set(names.values()) != hoisted:
-            return "not every chain is read into a local before its loop"
-        for loop in (n for n in body_nodes(after.function) if isinstance(n, cst.For | cst.While)):
-            rebound = bound_names(loop)
-            if isinstance(loop, cst.For) and isinstance(loop.target, cst.Name):
-                rebound.add(loop.target.value)
-            if rebound & set(names):
-                return "a loop rebinds one of the new locals"
+        covered = set(_aliases(after, hoisted).values())
+        if covered != hoisted:
+            return "not every chain is read into a local (bound once, never in a loop) first"
         return None
 
 
@@ -124,15 +118,20 @@ def _insert_all_before(statements: list[cst.SimpleStatementLine]) -> Edit:
     return edit
 
 
-def _assigned_from(parsed: Parsed, chains: set[str]) -> dict[str, str]:
-    """Local → chain for every `local = <chain>` statement of the function."""
+def _aliases(parsed: Parsed, chains: set[str]) -> dict[str, str]:
+    """Local → chain for each `local = <chain>` that is the local's only binding in the function."""
+    sites = binding_sites(parsed.function)
+    parents = parent_map(parsed.function.body, nested=False)
     found: dict[str, str] = {}
     for node in own_nodes(parsed.function.body):
-        if isinstance(node, cst.Assign) and len(node.targets) == 1:
-            target = node.targets[0].target
-            code = parsed.module.code_for_node(node.value)
-            if isinstance(target, cst.Name) and code in chains:
-                found[target.value] = code
+        if not (isinstance(node, cst.Assign) and len(node.targets) == 1):
+            continue
+        if any(isinstance(a, cst.For | cst.While) for a in ancestors(node, parents)):
+            continue
+        target = node.targets[0].target
+        code = parsed.module.code_for_node(node.value)
+        if isinstance(target, cst.Name) and code in chains and len(sites[target.value]) == 1:
+            found[target.value] = code
     return found
 
 

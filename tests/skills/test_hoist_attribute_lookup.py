@@ -232,3 +232,43 @@ def test_guard_refuses_a_rewrite_that_still_reads_the_chain_in_the_loop() -> Non
             print(self.limit, item)
     """
     assert guard_verdict("hoist-attribute-lookup", before, kept) is not None
+
+
+def test_guard_accepts_a_chain_also_assigned_to_another_local_before_the_loop() -> None:
+    # textwrap.TextWrapper._wrap_chunks: `indent = self.initial_indent` before the loop is
+    # not the hoist (the loop rebinds `indent`); the fix's own local is.
+    before = """\
+    def f(self, items):
+        indent = self.lead
+        out = []
+        for item in items:
+            out.append(self.lead + item)
+            indent = item
+        return out, indent
+    """
+    fixed = """\
+    def f(self, items):
+        indent = self.lead
+        out = []
+        lead = self.lead
+        for item in items:
+            out.append(lead + item)
+            indent = item
+        return out, indent
+    """
+    assert guard_verdict("hoist-attribute-lookup", before, fixed) is None
+
+
+def test_guard_refuses_a_local_bound_inside_the_loop() -> None:
+    before = """\
+    def f(self, items):
+        for item in items:
+            print(self.limit, item)
+    """
+    inside = """\
+    def f(self, items):
+        for item in items:
+            limit = self.limit
+            print(limit, item)
+    """
+    assert guard_verdict("hoist-attribute-lookup", before, inside) is not None
