@@ -179,7 +179,9 @@ def _bound_before(name: str, loop: cst.CSTNode, parents: Parents) -> bool:
     """A plain `name = ...` statement runs before the loop in the same or an enclosing block."""
     node, parent = loop, parents.get(loop)
     while parent is not None:
-        siblings = list(getattr(parent, "body", ())) if isinstance(parent, cst.IndentedBlock) else []
+        siblings = (
+            list(getattr(parent, "body", ())) if isinstance(parent, cst.IndentedBlock) else []
+        )
         if node in siblings:
             for statement in siblings[: siblings.index(node)]:
                 if isinstance(statement, cst.SimpleStatementLine) and any(

@@ -12,7 +12,7 @@ from perfpilot.skills.cst_helpers import ancestors, binding_sites, own_nodes, pa
 from perfpilot.skills.naming import local_name, snake_case
 from perfpilot.tools.model import Applicability
 
-from .plan import LoopPlan, hot_parts, plan
+from .plan import plan
 
 _RECEIVERS = ("self", "cls")
 
