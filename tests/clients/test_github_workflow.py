@@ -106,10 +106,18 @@ def test_workflow_steps_run_as_written(
     assert "notice" in levels  # PP001, hot functions
     codes = {re.search(r"\((PP\d{3})\)", props["title"])[1] for _, props in annotations}
     assert "PP001" in codes
-    if any(f.code.startswith("PP1") for f in cli_findings):
+    # The same findings as the CLI's JSON on the profile the workflow made. (Another profile of
+    # the same program may put a function just over or under the threshold.)
+    done = subprocess.run(
+        [sys.executable, "-m", "perfpilot.server", "check", "--profile", "perfpilot.prof",
+         "--output-format", "json", "--exit-zero"],
+        cwd=root, env=env, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    same_profile = {f["code"] for f in json.loads(done.stdout)["findings"]}
+    if any(code.startswith("PP1") for code in same_profile):
         assert "warning" in levels and any(c.startswith("PP1") for c in codes), codes
-    # The same kinds of findings as the CLI reports on the same profile of the same program.
-    assert {f.code for f in cli_findings} >= codes - {"PP902", "PP901"}
+    assert same_profile >= codes - {"PP902", "PP901"}
+    assert any(f.code.startswith("PP1") for f in cli_findings)  # the example has skill fixes
 
     # SARIF: a 2.1.0 log with perfpilot's rules and results, paths relative to the source root.
     sarif = json.loads((root / "perfpilot.sarif").read_text())
