@@ -52,7 +52,7 @@ class MatchSubscript(Transform):
                     key=f"group#{index}",
                     title=f"Subscript the match in `{parsed.source.name}`",
                     evidence=(
-                        f"`{group.receiver}.group(...)` looks up a method and calls it with an"
+                        f"`{parsed.code(group.call)}` looks up a method and calls it with an"
                         " argument tuple; `re.Match.__getitem__` returns the same group through"
                         f" the subscript slot{caveat}"
                     ),
@@ -133,8 +133,8 @@ def _match_locals(parsed: Parsed) -> dict[str, bool]:
 def _match_binding(site: cst.CSTNode, re_name: str | None) -> bool | None:
     """None: not a match; False: a match by its matcher's name only; True: a proved re.Match.
 
-    Proved only for `for m in re.finditer(...)` (a loop or a comprehension) (`re` the stdlib module): finditer yields
-    `re.Match` objects, never None. `re.match(...)` returns None on no match.
+    Proved only for `for m in re.finditer(...)`, a loop or a comprehension, with `re` the
+    stdlib module: finditer yields `re.Match` objects, never None (`re.match` may give None).
     """
     if isinstance(site, cst.For | cst.CompFor) and isinstance(site.target, cst.Name):
         call = site.iter
