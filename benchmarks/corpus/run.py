@@ -33,6 +33,9 @@ from suite import run_tests
 from tables import TOP, LibraryReport, change, render_libraries, render_skills, skill_figures
 from verify_step import choose, fix_functions, measure, with_live_calls
 
+from perfpilot.tools.verify.capture import DEFAULT_CALLS as CAPTURE_CALLS
+from perfpilot.tools.verify.live import DEFAULT_CALLS as LIVE_CALLS
+from perfpilot.tools.verify.verify_fix import DEFAULT_BUDGET as VERIFY_BUDGET
 from perfpilot.tools.verify.verify_fix import VerifySettings
 
 PERFPILOT = [
@@ -150,7 +153,8 @@ def measure_library(library: Library, args: argparse.Namespace) -> LibraryReport
             f"{library.name}: capture {measured.capture_seconds:.0f} s,"
             f" verification {measured.verify_seconds:.0f} s"
         )
-        settings = with_live_calls(library, settings, args.calls)
+        # Live (in-process) calls keep verify --run's own default: each costs deep copies.
+        settings = with_live_calls(library, settings, min(args.calls, LIVE_CALLS))
         texts = {} if args.no_apply else choose(library, measured.fixes, settings, sys.stderr)
         if texts:
             patched = Patched(library, texts)
@@ -181,8 +185,14 @@ def main() -> int:
     parser.add_argument("libraries", nargs="*", help="names from manifest.toml (default: all)")
     parser.add_argument("--runs", type=int, default=5, help="timed workload runs (each version)")
     parser.add_argument("--skip-tests", action="store_true", help="do not run the test suites")
-    parser.add_argument("--budget", type=float, default=3.0, help="verify seconds per fix")
-    parser.add_argument("--calls", type=int, default=32, help="calls captured per function")
+    # The defaults are the product's (`perfpilot capture`, `perfpilot verify`): the table
+    # measures what a user's own `capture` + `verify` would conclude, not a cheaper variant.
+    parser.add_argument(
+        "--budget", type=float, default=VERIFY_BUDGET, help="verify seconds per fix (default 10)"
+    )
+    parser.add_argument(
+        "--calls", type=int, default=CAPTURE_CALLS, help="calls captured per function (default 256)"
+    )
     parser.add_argument(
         "--scope",
         choices=("called", "top"),
