@@ -34,7 +34,6 @@ from tables import TOP, LibraryReport, change, render_libraries, render_skills, 
 from verify_step import choose, fix_functions, measure, with_live_calls
 
 from perfpilot.tools.verify.capture import DEFAULT_CALLS as CAPTURE_CALLS
-from perfpilot.tools.verify.live import DEFAULT_CALLS as LIVE_CALLS
 from perfpilot.tools.verify.verify_fix import DEFAULT_BUDGET as VERIFY_BUDGET
 from perfpilot.tools.verify.verify_fix import VerifySettings
 
@@ -153,8 +152,7 @@ def measure_library(library: Library, args: argparse.Namespace) -> LibraryReport
             f"{library.name}: capture {measured.capture_seconds:.0f} s,"
             f" verification {measured.verify_seconds:.0f} s"
         )
-        # Live (in-process) calls keep verify --run's own default: each costs deep copies.
-        settings = with_live_calls(library, settings, min(args.calls, LIVE_CALLS))
+        settings = with_live_calls(library, settings, args.calls)
         texts = {} if args.no_apply else choose(library, measured.fixes, settings, sys.stderr)
         if texts:
             patched = Patched(library, texts)
