@@ -70,14 +70,18 @@ def run_corpus(files: list[Path], skills: list[Skill], progress: bool = False) -
             except (UnicodeDecodeError, OSError):
                 continue
             result.files += 1
-            path = workspace / f"m{number}_{source.name}"
+            # A folder per file: skills that read the rest of a function's package (package_scan,
+            # whose listing is reused for 2 s) must not see the previous, deleted copy, which
+            # made their counts depend on how fast the run went.
+            path = workspace / f"m{number}" / source.name
+            path.parent.mkdir()
             shutil.copyfile(source, path)
             index = index_source(text, str(path))
             targets = [Target(f) for f in index.functions if not f.is_lambda]
             facts = facts_of_source(text)
             for item in find_opportunities(text, str(path), targets, skills, facts):
                 _build(result, text, item, folder, f"{source}:{item.opportunity.line}")
-            path.unlink()
+            shutil.rmtree(path.parent)
             if progress:
                 print(f"\r{number + 1}/{len(files)} files", end="", file=sys.stderr)
     return result
