@@ -174,7 +174,13 @@ def test_one_pair_of_sampled_profiles_uses_the_count_test(repo: Path) -> None:
         pytest.skip("py-spy cannot trace here")
     assert done.returncode == 1, done.stderr
     report = json.loads(done.stdout)
-    (finding,) = [f for f in report["findings"] if f["code"] == "PP201"]
-    data = finding["data"]
-    assert data["qualname"] == "parse" and data["method"] == "poisson"
+    # One pair of wall-clock samples cannot tell load from code: on a busy machine a second
+    # function can cross the count test too (a clean CI run saw it once). What this test
+    # checks is that the planted one is found by that test, with its commit.
+    reported = {
+        f["data"]["qualname"]: f["data"] for f in report["findings"] if f["code"] == "PP201"
+    }
+    assert "parse" in reported, list(reported)
+    data = reported["parse"]
+    assert data["method"] == "poisson"
     assert data["q_value"] < 0.01 and data["commit"] == culprit
