@@ -44,7 +44,6 @@ class CountWithLen(Transform):
         """One opportunity per `sum` over a counting generator."""
         found = []
         for index, count in enumerate(_counts(parsed)):
-            line, column, end_line, end_column = parsed.location(count.call)
             if count.safe:
                 caveat = ""
             else:
@@ -59,7 +58,8 @@ class CountWithLen(Transform):
                         " array, a symbolic expression), which `sum` added and `if` tests"
                     )
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    count.call,
                     key=f"count#{index}",
                     title=f"Count with `len([...])` in `{parsed.source.name}`",
                     evidence=(
@@ -68,10 +68,6 @@ class CountWithLen(Transform):
                         " and `sum` adds each value, while a list comprehension filters in"
                         f" one uninterrupted loop and `len` reads the count{caveat}"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE if count.safe else Applicability.UNSAFE,
                 )
             )
@@ -80,10 +76,9 @@ class CountWithLen(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Replace `sum(<generator>)` by `len([1 <for clauses> <ifs> if <predicate>])`."""
         counts = _counts(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(counts):
+        count = opportunity.numbered(counts)
+        if count is None:
             return Rewrite.failed("the counting generator is no longer there")
-        count = counts[index]
         loops = _with_predicate(count.generator.for_in, count.predicate)
         listcomp = cst.ListComp(elt=cst.Integer("1"), for_in=loops)
         length = cst.Call(func=cst.Name("len"), args=[cst.Arg(listcomp)])

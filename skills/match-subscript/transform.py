@@ -39,7 +39,6 @@ class MatchSubscript(Transform):
         """One opportunity per `m.group()` / `m.group(g)` on a local regex match."""
         found = []
         for index, group in enumerate(_groups(parsed)):
-            line, column, end_line, end_column = parsed.location(group.call)
             caveat = (
                 ""
                 if group.safe
@@ -48,7 +47,8 @@ class MatchSubscript(Transform):
                 " AttributeError where `None[0]` raises TypeError)"
             )
             found.append(
-                Opportunity(
+                parsed.opportunity(
+                    group.call,
                     key=f"group#{index}",
                     title=f"Subscript the match in `{parsed.source.name}`",
                     evidence=(
@@ -56,10 +56,6 @@ class MatchSubscript(Transform):
                         " argument tuple; `re.Match.__getitem__` returns the same group through"
                         f" the subscript slot{caveat}"
                     ),
-                    line=line,
-                    column=column,
-                    end_line=end_line,
-                    end_column=end_column,
                     applicability=Applicability.SAFE if group.safe else Applicability.UNSAFE,
                 )
             )
@@ -68,10 +64,9 @@ class MatchSubscript(Transform):
     def rewrite(self, parsed: Parsed, opportunity: Opportunity) -> Rewrite:
         """Replace `m.group(g)` by `m[g]` (`m.group()` by `m[0]`)."""
         groups = _groups(parsed)
-        index = int(opportunity.key.partition("#")[2] or -1)
-        if not 0 <= index < len(groups):
+        group = opportunity.numbered(groups)
+        if group is None:
             return Rewrite.failed("the `.group(...)` call is no longer there")
-        group = groups[index]
         key = group.argument if group.argument is not None else cst.Integer("0")
         subscript = cst.Subscript(
             value=cst.Name(group.receiver),
