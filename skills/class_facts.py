@@ -67,6 +67,7 @@ def _facts(module_text: str) -> dict[str, ClassFacts]:
     except (SyntaxError, ValueError, RecursionError):
         return {}
     rebound = _module_names(tree)
+    index = ModuleIndex.of(tree)
     found: dict[str, ClassFacts] = {}
     for node in tree.body:
         if not isinstance(node, ast.ClassDef) or node.decorator_list:
@@ -77,7 +78,7 @@ def _facts(module_text: str) -> dict[str, ClassFacts]:
         candidates = frozenset(
             s.name for s in node.body if isinstance(s, ast.FunctionDef) and names.count(s.name) == 1
         )
-        shadowed = shadowing(tree, node.name, candidates, own=node)
+        shadowed = shadowing(tree, node.name, candidates, own=node, index=index)
         methods: dict[str, Method] = {}
         for statement in node.body:
             if isinstance(statement, ast.FunctionDef) and statement.name in candidates - shadowed:
@@ -88,8 +89,49 @@ def _facts(module_text: str) -> dict[str, ClassFacts]:
     return found
 
 
+@dataclass(frozen=True)
+class ModuleIndex:
+    """What `shadowing` asks of a module, gathered in one pass over it instead of one per class.
+
+    A module with hundreds of classes (email's `_header_value_parser`) made the per-class walks
+    quadratic: most of a `check --all` went there.
+    """
+
+    class_names: dict[int, frozenset[str]]  # id of every ClassDef -> the names its body binds
+    binders: dict[str, int]  # name -> how many class bodies bind it
+    stored_attributes: frozenset[str]  # attribute names stored or deleted anywhere
+    setattr_calls: list[tuple[str | None, ast.AST | None, ast.Call]]
+    bases: dict[str, set[str]]  # class name -> its base names
+
+    @classmethod
+    def of(cls, tree: ast.Module) -> ModuleIndex:
+        """Index `tree` in one walk (plus one for `setattr` owners)."""
+        class_names: dict[int, frozenset[str]] = {}
+        binders: dict[str, int] = {}
+        stored: set[str] = set()
+        bases: dict[str, set[str]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.ClassDef):
+                names = frozenset(_class_level_names(node))
+                class_names[id(node)] = names
+                for name in names:
+                    binders[name] = binders.get(name, 0) + 1
+                bases.setdefault(node.name, set()).update(
+                    b.id if isinstance(b, ast.Name) else b.attr
+                    for b in node.bases
+                    if isinstance(b, ast.Name | ast.Attribute)
+                )
+            elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
+                stored.add(node.attr)
+        return cls(class_names, binders, frozenset(stored), _setattr_calls(tree), bases)
+
+
 def shadowing(
-    tree: ast.Module, class_name: str, names: frozenset[str], own: ast.ClassDef | None = None
+    tree: ast.Module,
+    class_name: str,
+    names: frozenset[str],
+    own: ast.ClassDef | None = None,
+    index: ModuleIndex | None = None,
 ) -> frozenset[str]:
     """Which of `names` (methods of `class_name`) this module may override or replace.
 
@@ -97,17 +139,15 @@ def shadowing(
     to be safe), when it is stored or deleted as an attribute (`obj.name = ...`), or set by
     `setattr`/`delattr` with that constant; a `setattr` with a computed name counts for every
     name, unless it sets an attribute of a method's own `self` in a class that does not derive
-    (by base name, within this module) from `class_name`.
+    (by base name, within this module) from `class_name`. `index` is `tree`'s, when the caller
+    asks about many classes of one module.
     """
-    hits: set[str] = set()
-    related = _derived_from(tree, class_name)
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef) and node is not own:
-            hits |= set(_class_level_names(node)) & names
-        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
-            if node.attr in names:
-                hits.add(node.attr)
-    for owner, function, call in _setattr_calls(tree):
+    index = index or ModuleIndex.of(tree)
+    own_names = index.class_names.get(id(own), frozenset()) if own is not None else frozenset()
+    hits = {n for n in names if index.binders.get(n, 0) > (1 if n in own_names else 0)}
+    hits |= index.stored_attributes & names
+    related = _derived_from(index.bases, class_name)
+    for owner, function, call in index.setattr_calls:
         key = call.args[1]
         if isinstance(key, ast.Constant):
             if key.value in names:
@@ -121,16 +161,8 @@ def shadowing(
     return frozenset(hits)
 
 
-def _derived_from(tree: ast.Module, class_name: str) -> set[str]:
+def _derived_from(bases: dict[str, set[str]], class_name: str) -> set[str]:
     """`class_name` and the module's classes deriving from it, by base names (transitively)."""
-    bases: dict[str, set[str]] = {}
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ClassDef):
-            bases.setdefault(node.name, set()).update(
-                b.id if isinstance(b, ast.Name) else b.attr
-                for b in node.bases
-                if isinstance(b, ast.Name | ast.Attribute)
-            )
     related = {class_name}
     changed = True
     while changed:
@@ -150,6 +182,8 @@ def _setattr_calls(
     found: dict[int, tuple[str | None, ast.AST | None, ast.Call]] = {}
     for call in _calls_of_setattr(tree):
         found[id(call)] = (None, None, call)
+    if not found:
+        return []  # the usual module: no per-function walks needed
     owners: dict[int, tuple[str, str | None]] = {}  # method → (its class, its first parameter)
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
