@@ -186,7 +186,7 @@ def nested_scope_names(function: cst.FunctionDef) -> set[str]:
     """Names used inside the defs/lambdas/classes nested in the function (closures included)."""
     names: set[str] = set()
     for node in body_nodes(function):
-        if isinstance(node, SCOPES):
+        if type(node) in _SCOPE_TYPES:
             names |= names_in(node)
     return names
 
@@ -278,13 +278,37 @@ def _names_bound_by(node: cst.CSTNode) -> set[str]:
     return set()
 
 
+_DECLARATIONS = frozenset({cst.Global, cst.Nonlocal})
+
+
 def declared_names(root: cst.CSTNode) -> set[str]:
     """Names declared global/nonlocal anywhere under `root`, nested functions included."""
     names: set[str] = set()
     for node in all_nodes(root):
-        if isinstance(node, cst.Global | cst.Nonlocal):
+        if type(node) in _DECLARATIONS:
             names |= {item.name.value for item in node.names}
     return names
+
+
+# Every node kind `binding_sites` records (libcst's node classes are final: exact types suffice).
+_SITE_TYPES = frozenset(
+    {
+        cst.Assign,
+        cst.AnnAssign,
+        cst.AugAssign,
+        cst.For,
+        cst.CompFor,
+        cst.AsName,
+        cst.NamedExpr,
+        cst.FunctionDef,
+        cst.ClassDef,
+        cst.Del,
+        cst.ImportAlias,
+        cst.MatchAs,
+        cst.MatchStar,
+        cst.MatchMapping,
+    }
+)
 
 
 def binding_sites(function: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
@@ -296,6 +320,8 @@ def binding_sites(function: cst.FunctionDef) -> dict[str, list[cst.CSTNode]]:
             found.setdefault(name, []).append(node)
 
     for node in body_nodes(function):
+        if type(node) not in _SITE_TYPES:  # most nodes: one set lookup, no ABC isinstance
+            continue
         if isinstance(node, cst.Assign):
             for target in node.targets:
                 add(target_names(target.target), node)
@@ -326,7 +352,7 @@ def deleted_names(root: cst.CSTNode) -> set[str]:
     return {
         name
         for node in own_nodes(root)
-        if isinstance(node, cst.Del)
+        if type(node) is cst.Del
         for name in target_names(node.target)
     }
 
