@@ -14,6 +14,8 @@ import ast
 from dataclasses import dataclass
 from functools import lru_cache
 
+from perfpilot.tools.edits import split_lines
+
 _PLAIN_DECORATORS = frozenset({"classmethod", "staticmethod"})
 _ATTRIBUTE_HOOKS = frozenset({"__getattr__", "__getattribute__", "__set_name__"})
 # Expression nodes that open a scope, suspend, bind or need the class cell: never inlined.
@@ -68,6 +70,7 @@ def _facts(module_text: str) -> dict[str, ClassFacts]:
         return {}
     rebound = _module_names(tree)
     index = ModuleIndex.of(tree)
+    lines = split_lines(module_text)  # once: ast.get_source_segment splits per call
     found: dict[str, ClassFacts] = {}
     for node in tree.body:
         if not isinstance(node, ast.ClassDef) or node.decorator_list:
@@ -82,7 +85,7 @@ def _facts(module_text: str) -> dict[str, ClassFacts]:
         methods: dict[str, Method] = {}
         for statement in node.body:
             if isinstance(statement, ast.FunctionDef) and statement.name in candidates - shadowed:
-                method = _method(statement, module_text, rebound)
+                method = _method(statement, lines, rebound)
                 if method is not None:
                     methods[statement.name] = method
         found[node.name] = ClassFacts(node.name, methods, frozenset(names))
@@ -301,7 +304,7 @@ def _module_names(tree: ast.Module) -> set[str]:
     return names
 
 
-def _method(node: ast.FunctionDef, text: str, rebound: set[str]) -> Method | None:
+def _method(node: ast.FunctionDef, lines: list[str], rebound: set[str]) -> Method | None:
     """A method whose body is one statement and whose parameters are plain, or None."""
     kind = "method"
     for decorator in node.decorator_list:
@@ -330,10 +333,24 @@ def _method(node: ast.FunctionDef, text: str, rebound: set[str]) -> Method | Non
     if len(body) != 1:
         return None
     statement = body[0]
-    source = ast.get_source_segment(text, statement)
+    source = _source_segment(lines, statement)
     if source is None:
         return None
     return Method(node.name, kind, receiver, tuple(params), statement, source)
+
+
+def _source_segment(lines: list[str], node: ast.stmt) -> str | None:
+    """`ast.get_source_segment` over lines split once (it splits the whole module per call)."""
+    if node.end_lineno is None or node.end_col_offset is None:
+        return None
+    first, last = node.lineno - 1, node.end_lineno - 1
+    if last >= len(lines):
+        return None
+    if first == last:  # column offsets count UTF-8 bytes
+        return lines[first].encode()[node.col_offset : node.end_col_offset].decode()
+    head = lines[first].encode()[node.col_offset :].decode()
+    tail = lines[last].encode()[: node.end_col_offset].decode()
+    return "".join([head, *lines[first + 1 : last], tail])
 
 
 def inlinable_expression(method: Method) -> ast.expr | None:

@@ -31,9 +31,9 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
     Field order is source order for every node kind but two: an `IfExp` lists its test first,
     and a def its decorators after its name. Callers that need source order use positions.
     """
-    cached = _CHILDREN.get(node)
-    if cached is not None:
-        return cached
+    cached = _CHILDREN.get(id(node))  # by id: a node's own __hash__ is Python code
+    if cached is not None and cached[0] is node:
+        return cached[1]
     names = _FIELDS.get(type(node))
     if names is None:
         names = _FIELDS[type(node)] = tuple(f.name for f in dataclasses.fields(node))
@@ -47,13 +47,13 @@ def children(node: cst.CSTNode) -> list[cst.CSTNode]:
             found.append(value)
     if len(_CHILDREN) >= _CHILDREN_LIMIT:
         _CHILDREN.clear()
-    _CHILDREN[node] = found
+    _CHILDREN[id(node)] = (node, found)  # the node kept alive: its id is not reused meanwhile
     return found
 
 
 # Node -> its children: every skill walks the same function's tree again (nodes are immutable,
 # so the answer never changes); bounded so that it keeps only recent trees alive.
-_CHILDREN: dict[cst.CSTNode, list[cst.CSTNode]] = {}
+_CHILDREN: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
 _CHILDREN_LIMIT = 20_000  # a large function is a few thousand nodes
 
 
