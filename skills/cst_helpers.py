@@ -76,22 +76,56 @@ def own_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     A nested def, lambda or class is yielded itself but not entered: a pattern inside a nested
     function belongs to that function, which is a target of its own.
     """
+    cached = _OWN.get(id(root))
+    if cached is not None and cached[0] is root:
+        return iter(cached[1])
+    found: list[cst.CSTNode] = []
     stack: list[cst.CSTNode] = list(reversed(children(root)))
     while stack:
         node = stack.pop()
-        yield node
+        found.append(node)
         if type(node) in _SCOPE_TYPES:
             continue
         stack.extend(reversed(children(node)))
+    _remember(_OWN, root, found)
+    return iter(found)
 
 
 def all_nodes(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """`root` and every node under it (depth first, source order), nested scopes included."""
+    cached = _ALL.get(id(root))
+    if cached is not None and cached[0] is root:
+        return iter(cached[1])
+    found: list[cst.CSTNode] = []
     stack: list[cst.CSTNode] = [root]
     while stack:
         node = stack.pop()
-        yield node
+        found.append(node)
         stack.extend(reversed(children(node)))
+    _remember(_ALL, root, found)
+    return iter(found)
+
+
+# Root -> its nodes in walk order: every skill walks the same function again (about twenty
+# walks of each hot function per check), and a list iterates far faster than a re-walk.
+# Keyed by id with the root kept alive; bounded by the nodes held, like `_CHILDREN`, so that
+# only the trees being scanned stay alive.
+_OWN: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
+_ALL: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
+_held = [0]  # nodes listed in _OWN and _ALL together
+
+
+def _remember(
+    cache: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]],
+    root: cst.CSTNode,
+    found: list[cst.CSTNode],
+) -> None:
+    if _held[0] + len(found) > _CHILDREN_LIMIT:
+        _OWN.clear()
+        _ALL.clear()
+        _held[0] = 0
+    cache[id(root)] = (root, found)
+    _held[0] += len(found)
 
 
 def parent_map(root: cst.CSTNode, *, nested: bool = True) -> Parents:
