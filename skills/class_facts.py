@@ -182,11 +182,8 @@ def _setattr_calls(
 ) -> list[tuple[str | None, ast.AST | None, ast.Call]]:
     """`setattr`/`delattr` calls: (the class whose `self` they set, or None; the innermost
     function holding the call, or None; the call)."""
-    found: dict[int, tuple[str | None, ast.AST | None, ast.Call]] = {}
-    for call in _calls_of_setattr(tree):
-        found[id(call)] = (None, None, call)
-    if not found:
-        return []  # the usual module: no per-function walks needed
+    if not _calls_of_setattr(tree):
+        return []  # the usual module
     owners: dict[int, tuple[str, str | None]] = {}  # method → (its class, its first parameter)
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef):
@@ -194,15 +191,21 @@ def _setattr_calls(
                 if isinstance(method, ast.FunctionDef | ast.AsyncFunctionDef):
                     first = method.args.args[0].arg if method.args.args else None
                     owners[id(method)] = (node.name, first)
-    for node in ast.walk(tree):  # outer functions first: an inner one overwrites its calls
-        if not isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-            continue
-        owner, first = owners.get(id(node), (None, None))
-        for call in _calls_of_setattr(node):
-            target = call.args[0]
+    found: list[tuple[str | None, ast.AST | None, ast.Call]] = []
+    # One walk carrying the innermost function (its decorators and defaults count as inside).
+    stack: list[tuple[ast.AST, ast.AST | None]] = [(tree, None)]
+    while stack:
+        node, function = stack.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            function = node
+        elif _is_setattr_call(node):
+            assert isinstance(node, ast.Call)
+            owner, first = owners.get(id(function), (None, None))
+            target = node.args[0]
             is_self = owner is not None and isinstance(target, ast.Name) and target.id == first
-            found[id(call)] = (owner if is_self else None, node, call)
-    return list(found.values())
+            found.append((owner if is_self else None, function, node))
+        stack.extend((child, function) for child in ast.iter_child_nodes(node))
+    return found
 
 
 def _possible_names(function: ast.AST, key: ast.expr) -> set[str] | None:
@@ -265,14 +268,16 @@ def _constant_strings(value: ast.expr | None) -> set[str] | None:
 
 
 def _calls_of_setattr(root: ast.AST) -> list[ast.Call]:
-    return [
-        node
-        for node in ast.walk(root)
-        if isinstance(node, ast.Call)
+    return [node for node in ast.walk(root) if _is_setattr_call(node)]  # type: ignore[misc]
+
+
+def _is_setattr_call(node: ast.AST) -> bool:
+    return (
+        isinstance(node, ast.Call)
         and isinstance(node.func, ast.Name)
         and node.func.id in ("setattr", "delattr")
         and len(node.args) >= 2
-    ]
+    )
 
 
 def _class_level_names(node: ast.ClassDef) -> list[str]:
