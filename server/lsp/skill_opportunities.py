@@ -23,6 +23,7 @@ from perfpilot.tools import source_walk
 from perfpilot.tools.annotate import FunctionAnnotation
 from perfpilot.tools.code_selection import CodeSelection
 from perfpilot.tools.config import Settings
+from perfpilot.tools.free_memory import release_free_memory
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.module_facts import ModuleFacts, facts_of_tree
@@ -158,7 +159,11 @@ class SkillOpportunities:
             if document is None or document.version != version or generation != self.generation:
                 return
             work = self._finding_work(uri, document)
-            found = await loop.run_in_executor(worker.executor, worker.locked(work)) if work else []
+            found = (
+                await loop.run_in_executor(worker.executor, worker.locked(_then_trim(work)))
+                if work
+                else []
+            )
         except Exception:  # noqa: BLE001 - PP1xx failing must not take PP001 or the server down
             log.exception("skills failed on %s", uri)
             found = []
@@ -188,3 +193,16 @@ class SkillOpportunities:
             return facts
 
         return compute
+
+
+def _then_trim(work: Callable[[], list[Found]]) -> Callable[[], list[Found]]:
+    """`work`, then the pages its parses freed handed back (see free_memory.py)."""
+
+    def run() -> list[Found]:
+        found = work()
+        # A pass over a large file parses it whole (ast, for class facts) and every hot
+        # function (libcst): without this the server keeps that peak resident while idle.
+        release_free_memory()
+        return found
+
+    return run
