@@ -3,7 +3,8 @@
 Run: .venv/bin/python benchmarks/bench_memory_50k.py [--top N]
 
 In one process, as the server does it: import the server, load the raw profile, map it onto
-the workspace (ProfileSession.load), find the skills, open and annotate the big file. The first
+the workspace (ProfileSession.load), find the skills, open and annotate the big file, run the
+skills' pass over its hot functions (PP1xx, as the server's worker does). The first
 table gives RSS and its high-water mark after each stage (what bench_vs_ruff's `--rss-50k`
 compares with ruff's server); the second, from tracemalloc, the source lines holding the most
 memory once the profile is shown (a second run, since tracing slows and bloats the first).
@@ -34,6 +35,9 @@ def status_mib() -> tuple[float, float]:
 def stages(root: Path, big: Path) -> None:
     """Print RSS after each stage (run in a fresh interpreter: see main)."""
     rows = [("python", *status_mib())]
+    from perfpilot.tools.free_memory import use_one_malloc_arena
+
+    use_one_malloc_arena()  # as `perfpilot serve` does
     import lsprotocol.types  # noqa: F401
     import pygls.lsp.server  # noqa: F401
 
@@ -59,6 +63,17 @@ def stages(root: Path, big: Path) -> None:
     assert session.loaded is not None
     found = annotate(document.module(), session.loaded.hot_in(str(big)), session.loaded.profile)
     rows.append((f"big file opened, {len(found)} hot functions", *status_mib()))
+    from perfpilot.skills.runner import FindCache, Target, find_opportunities
+    from perfpilot.tools import source_walk
+    from perfpilot.tools.free_memory import release_free_memory
+    from perfpilot.tools.module_facts import facts_of_tree
+
+    facts = facts_of_tree(source_walk.parse(text.encode("utf-8")), text)
+    targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in found]
+    skills = discover(root).with_transforms()
+    opportunities = find_opportunities(text, str(big), targets, skills, facts, cache=FindCache())
+    release_free_memory()  # as the server's worker does after a pass
+    rows.append((f"skills' pass (PP1xx), {len(opportunities)} found", *status_mib()))
     print("| stage | RSS MiB | peak RSS MiB |")
     print("|---|---|---|")
     for label, rss, peak in rows:

@@ -340,7 +340,9 @@ def run_profile(args: argparse.Namespace) -> int:
 def run_serve(args: argparse.Namespace) -> int:
     """`perfpilot serve`: the language server on stdio, or on TCP (loopback unless told)."""
     from perfpilot.server.lsp.app import create_server  # pygls only loads for `serve`
+    from perfpilot.tools.free_memory import use_one_malloc_arena
 
+    use_one_malloc_arena()  # before the load and skill threads start (see free_memory.py)
     server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")

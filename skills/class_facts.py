@@ -14,6 +14,7 @@ import ast
 from dataclasses import dataclass
 from functools import lru_cache
 
+from perfpilot.skills.module_statements import statement_bodies
 from perfpilot.tools.edits import split_lines
 
 _PLAIN_DECORATORS = frozenset({"classmethod", "staticmethod"})
@@ -63,32 +64,46 @@ def class_facts(module_text: str, class_name: str) -> ClassFacts | None:
 # methods of the version being scanned, and memory stays bounded by them.
 @lru_cache(maxsize=4)
 def _facts(module_text: str) -> dict[str, ClassFacts]:
-    """Facts of every top-level class of a module (cached: one parse per module text)."""
+    """Facts of every top-level class of a module (cached: one pass per module text).
+
+    The module is parsed a statement at a time (a whole tree is 10 MiB for 5,000 lines, the
+    language server's peak): what the proofs need of each is gathered, then its tree goes.
+    """
+    rebound: set[str] = set()
+    gathering = _Gathering()
+    # Per top-level class: (its key in the index, name, the names its body binds, the methods
+    # it defines once, those of them short enough to be one statement).
+    classes: list[tuple[object, str, list[str], frozenset[str], list[ast.FunctionDef]]] = []
     try:
-        tree = ast.parse(module_text)
+        for number, body in enumerate(statement_bodies(module_text)):
+            keys: dict[int, object] = {}
+            for position, node in enumerate(body):
+                rebound |= _module_names(node)
+                if not isinstance(node, ast.ClassDef) or node.decorator_list:
+                    continue
+                names = _class_level_names(node)
+                if _ATTRIBUTE_HOOKS & set(names):
+                    continue  # attribute lookups on this class may run arbitrary code
+                keys[id(node)] = key = (number, position)
+                defs = [s for s in node.body if isinstance(s, ast.FunctionDef)]
+                candidates = frozenset(s.name for s in defs if names.count(s.name) == 1)
+                short = [s for s in defs if len(s.body) <= 2]  # a docstring and one statement
+                classes.append((key, node.name, names, candidates, short))
+            gathering.add(ast.Module(body=body, type_ignores=[]), keys)
     except (SyntaxError, ValueError, RecursionError):
         return {}
-    rebound = _module_names(tree)
-    index = ModuleIndex.of(tree)
+    index = gathering.index()
     lines = split_lines(module_text)  # once: ast.get_source_segment splits per call
     found: dict[str, ClassFacts] = {}
-    for node in tree.body:
-        if not isinstance(node, ast.ClassDef) or node.decorator_list:
-            continue
-        names = _class_level_names(node)
-        if _ATTRIBUTE_HOOKS & set(names):
-            continue  # attribute lookups on this class may run arbitrary code
-        candidates = frozenset(
-            s.name for s in node.body if isinstance(s, ast.FunctionDef) and names.count(s.name) == 1
-        )
-        shadowed = shadowing(tree, node.name, candidates, own=node, index=index)
+    for key, name, names, candidates, short in classes:
+        shadowed = _shadowed(index, name, candidates, index.class_names.get(key, frozenset()))
         methods: dict[str, Method] = {}
-        for statement in node.body:
-            if isinstance(statement, ast.FunctionDef) and statement.name in candidates - shadowed:
+        for statement in short:
+            if statement.name in candidates - shadowed:
                 method = _method(statement, lines, rebound)
                 if method is not None:
                     methods[statement.name] = method
-        found[node.name] = ClassFacts(node.name, methods, frozenset(names))
+        found[name] = ClassFacts(name, methods, frozenset(names))
     return found
 
 
@@ -100,7 +115,9 @@ class ModuleIndex:
     quadratic: most of a `check --all` went there.
     """
 
-    class_names: dict[int, frozenset[str]]  # id of every ClassDef -> the names its body binds
+    # Every ClassDef (by id, or by the key it was gathered under) -> the names its body binds.
+    # Parts gathered one by one give the classes asked about a key: their ids get reused.
+    class_names: dict[object, frozenset[str]]
     binders: dict[str, int]  # name -> how many class bodies bind it
     stored_attributes: frozenset[str]  # attribute names stored or deleted anywhere
     setattr_calls: list[tuple[str | None, ast.AST | None, ast.Call]]
@@ -109,24 +126,43 @@ class ModuleIndex:
     @classmethod
     def of(cls, tree: ast.Module) -> ModuleIndex:
         """Index `tree` in one walk (plus one for `setattr` owners)."""
-        class_names: dict[int, frozenset[str]] = {}
-        binders: dict[str, int] = {}
-        stored: set[str] = set()
-        bases: dict[str, set[str]] = {}
+        gathering = _Gathering()
+        gathering.add(tree, {})
+        return gathering.index()
+
+
+class _Gathering:
+    """A ModuleIndex gathered from parts of a module (its statements parsed one by one)."""
+
+    def __init__(self) -> None:
+        self.class_names: dict[object, frozenset[str]] = {}
+        self.binders: dict[str, int] = {}
+        self.stored: set[str] = set()
+        self.setattr_calls: list[tuple[str | None, ast.AST | None, ast.Call]] = []
+        self.bases: dict[str, set[str]] = {}
+
+    def add(self, tree: ast.Module, keys: dict[int, object]) -> None:
+        """Gather from `tree`; a class body is known by its key in `keys` (by id), else its id."""
         for node in ast.walk(tree):
             if isinstance(node, ast.ClassDef):
                 names = frozenset(_class_level_names(node))
-                class_names[id(node)] = names
+                self.class_names[keys.get(id(node), id(node))] = names
                 for name in names:
-                    binders[name] = binders.get(name, 0) + 1
-                bases.setdefault(node.name, set()).update(
+                    self.binders[name] = self.binders.get(name, 0) + 1
+                self.bases.setdefault(node.name, set()).update(
                     b.id if isinstance(b, ast.Name) else b.attr
                     for b in node.bases
                     if isinstance(b, ast.Name | ast.Attribute)
                 )
             elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
-                stored.add(node.attr)
-        return cls(class_names, binders, frozenset(stored), _setattr_calls(tree), bases)
+                self.stored.add(node.attr)
+        self.setattr_calls += _setattr_calls(tree)
+
+    def index(self) -> ModuleIndex:
+        """The index of everything gathered."""
+        return ModuleIndex(
+            self.class_names, self.binders, frozenset(self.stored), self.setattr_calls, self.bases
+        )
 
 
 def shadowing(
@@ -147,6 +183,13 @@ def shadowing(
     """
     index = index or ModuleIndex.of(tree)
     own_names = index.class_names.get(id(own), frozenset()) if own is not None else frozenset()
+    return _shadowed(index, class_name, names, own_names)
+
+
+def _shadowed(
+    index: ModuleIndex, class_name: str, names: frozenset[str], own_names: frozenset[str]
+) -> frozenset[str]:
+    """`shadowing`, given the names the class's own body binds."""
     hits = {n for n in names if index.binders.get(n, 0) > (1 if n in own_names else 0)}
     hits |= index.stored_attributes & names
     related = _derived_from(index.bases, class_name)
@@ -298,7 +341,7 @@ def _stored(node: ast.AST) -> bool:
     return isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store | ast.Del)
 
 
-def _module_names(tree: ast.Module) -> set[str]:
+def _module_names(tree: ast.AST) -> set[str]:
     """Names bound anywhere in the module other than by a def or class."""
     names: set[str] = set()
     for node in ast.walk(tree):

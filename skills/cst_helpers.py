@@ -57,6 +57,14 @@ _CHILDREN: dict[int, tuple[cst.CSTNode, list[cst.CSTNode]]] = {}
 _CHILDREN_LIMIT = 20_000  # a large function is a few thousand nodes
 
 
+def forget_trees() -> None:
+    """Drop the walk caches: once every skill has run on a function, its tree may go."""
+    _CHILDREN.clear()
+    _OWN.clear()
+    _ALL.clear()
+    _held[0] = 0
+
+
 # Concrete type -> is it a CSTNode? `isinstance` against libcst's abstract base goes through
 # ABCMeta (most of a skill's time on a large function); a dict lookup per type does not.
 _NODE_TYPES: dict[type, bool] = {}

@@ -193,11 +193,20 @@ def find_opportunities(
                 if cache is not None and key is not None:
                     cache.put(key, source.first_line, cached)
             pairs += cached
+        if parsed:
+            _forget_trees()
         for skill, opportunity in pairs:
             line = lines[opportunity.line - 1] if opportunity.line <= len(lines) else ""
             if skill.code and not is_suppressed(line, skill.code):
                 found.append(Found(skill, source, opportunity))
     return found
+
+
+def _forget_trees() -> None:
+    """Every skill has seen this function: its libcst tree (a few MiB when large) may go."""
+    from perfpilot.skills.cst_helpers import forget_trees  # libcst: not at start-up
+
+    forget_trees()
 
 
 def _by_module_reading(skills: Sequence[Skill]) -> tuple[list[Skill], list[Skill]]:

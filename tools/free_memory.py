@@ -5,6 +5,31 @@ from __future__ import annotations
 import sys
 
 _trim: object = None  # libc's malloc_trim once looked up; False where there is none
+_M_ARENA_MAX = -8  # glibc's mallopt parameter number (malloc.h)
+
+
+def use_one_malloc_arena() -> bool:
+    """Make every thread allocate from glibc's main arena; False where unsupported.
+
+    Call it before starting threads. A thread's own arena keeps its freed top chunk resident
+    (malloc_trim only shrinks the main arena's), and the server loads profiles and runs the
+    skills on threads: 7 MiB of a 50,000-function load stayed resident for good. The GIL
+    serialises allocation anyway, so one arena costs no parallelism.
+    """
+    mallopt = getattr(_libc(), "mallopt", None)  # absent from musl
+    return bool(mallopt(_M_ARENA_MAX, 1)) if mallopt is not None else False
+
+
+def _libc() -> object | None:
+    """The C library's symbols (the process's own), on Linux."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None)
+    except OSError:
+        return None
 
 
 def release_free_memory() -> bool:
@@ -15,14 +40,7 @@ def release_free_memory() -> bool:
     """
     global _trim
     if _trim is None:
-        _trim = False
-        if sys.platform.startswith("linux"):
-            try:
-                import ctypes
-
-                _trim = ctypes.CDLL(None).malloc_trim  # absent from musl: AttributeError
-            except (OSError, AttributeError):
-                _trim = False
+        _trim = getattr(_libc(), "malloc_trim", False)  # absent from musl
     if _trim is False:
         return False
     _trim(0)  # type: ignore[operator]

@@ -23,6 +23,7 @@ from perfpilot.tools import source_walk
 from perfpilot.tools.annotate import FunctionAnnotation
 from perfpilot.tools.code_selection import CodeSelection
 from perfpilot.tools.config import Settings
+from perfpilot.tools.free_memory import release_free_memory
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.module_facts import ModuleFacts, facts_of_tree
@@ -143,7 +144,6 @@ class SkillOpportunities:
     async def _find_in_background(self, uri: str, version: int, generation: int) -> None:
         """Compute PP1xx of one version in the worker, then publish them (if still current)."""
         worker = self.skill_worker
-        loop = asyncio.get_running_loop()
         try:
             if uri in self._opportunities:
                 # An edit: while typing goes on, the PP001 publishes keep the loop to themselves
@@ -152,13 +152,10 @@ class SkillOpportunities:
                 document = self.documents.get(uri)
                 if document is None or document.version != version:
                     return
-            if self.skills is None:
-                self._adopt_skills(await self.preload_skills())
-            document = self.documents.get(uri)
-            if document is None or document.version != version or generation != self.generation:
-                return
-            work = self._finding_work(uri, document)
-            found = await loop.run_in_executor(worker.executor, worker.locked(work)) if work else []
+            if not self.annotations(uri):
+                found: list[Found] = []  # no hot function: no skill runs (libcst stays out)
+            else:
+                found = await self._run_skills(uri, version, generation)
         except Exception:  # noqa: BLE001 - PP1xx failing must not take PP001 or the server down
             log.exception("skills failed on %s", uri)
             found = []
@@ -170,6 +167,20 @@ class SkillOpportunities:
             return  # edited meanwhile: the newer version's publish starts its own run
         self._opportunities[uri] = (version, generation, found)
         self.publish(uri)
+
+    async def _run_skills(self, uri: str, version: int, generation: int) -> list[Found]:
+        """The skills' pass over the document's hot functions, in the worker ([] if stale)."""
+        worker = self.skill_worker
+        if self.skills is None:
+            self._adopt_skills(await self.preload_skills())
+        document = self.documents.get(uri)
+        if document is None or document.version != version or generation != self.generation:
+            return []  # the caller sees it stale too and publishes nothing
+        work = self._finding_work(uri, document)
+        if work is None:
+            return []
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(worker.executor, worker.locked(_then_trim(work)))
 
     def _facts_of(self, uri: str, text: str) -> Callable[[], ModuleFacts]:
         """The module facts of `text`, as a call for the worker (a reopened file: cached)."""
@@ -188,3 +199,16 @@ class SkillOpportunities:
             return facts
 
         return compute
+
+
+def _then_trim(work: Callable[[], list[Found]]) -> Callable[[], list[Found]]:
+    """`work`, then the pages its parses freed handed back (see free_memory.py)."""
+
+    def run() -> list[Found]:
+        found = work()
+        # A pass over a large file parses it whole (ast, for class facts) and every hot
+        # function (libcst): without this the server keeps that peak resident while idle.
+        release_free_memory()
+        return found
+
+    return run

@@ -21,6 +21,7 @@ from perfpilot.skills.cst_helpers import (
     parent_map,
     target_names,
 )
+from perfpilot.skills.module_statements import statement_bodies
 
 Loop = cst.For | cst.While
 # Names through which a loop can rebind anything behind our back (or see the new local).
@@ -202,12 +203,18 @@ def reassigned_attributes(module_text: str) -> frozenset[str]:
     `self.tokens` stale; an attribute only ever set up in `__init__` is not rebound later
     by this module.
     """
-    try:
-        tree = ast.parse(module_text)
-    except (SyntaxError, ValueError):
-        return frozenset({"*"})
     names: set[str] = set()
-    stack: list[ast.AST] = [tree]
+    try:
+        for body in statement_bodies(module_text):  # never the whole tree at once
+            _reassigned_in(body, names)
+    except (SyntaxError, ValueError, RecursionError):
+        return frozenset({"*"})
+    return frozenset(names)
+
+
+def _reassigned_in(body: list[ast.stmt], names: set[str]) -> None:
+    """Add the attribute names `body` assigns or deletes outside `__init__` to `names`."""
+    stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
         if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in (
@@ -225,4 +232,3 @@ def reassigned_attributes(module_text: str) -> frozenset[str]:
             key = node.args[1] if len(node.args) > 1 else None
             names.add(key.value if isinstance(key, ast.Constant) else "*")
         stack.extend(ast.iter_child_nodes(node))
-    return frozenset(names)

@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import ast
 import os
+from collections.abc import Container, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
+
+from perfpilot.skills.module_statements import statement_bodies
 
 # Calls whose result is an ordinary container/str/number (not a descriptor: no bound method,
 # no property): a class attribute built with one of them reads the same object every time.
@@ -21,6 +25,7 @@ _PLAIN_CALLS = frozenset(
 # Module-level helpers that can store any attribute by name or reach an instance's dict.
 _DYNAMIC_CALLS = frozenset({"vars", "exec", "eval", "__import__"})
 _MAX_BYTES = 4 * 1024 * 1024
+_ASYNC_DEF = ast.AsyncFunctionDef
 
 
 def class_constants(path: str, qualname: str, function_text: str) -> frozenset[str]:
@@ -39,63 +44,125 @@ def class_constants(path: str, qualname: str, function_text: str) -> frozenset[s
     module = _module_facts(path, stat.st_mtime_ns, stat.st_size)
     if module is None:
         return frozenset()
-    text, tree, stored, dynamic = module
-    if _normalized(function_text) not in text or dynamic:
+    text, classes = module
+    if _normalized(function_text) not in text:
         return frozenset()
     parts = qualname.split(".")
     if len(parts) < 2 or any(part.startswith("<") for part in parts):
         return frozenset()
-    classes = _top_classes(tree)
-    cls = _nested_class(tree.body, parts[:-1])
-    if cls is None or cls.decorator_list or not _defines(cls, parts[-1]):
+    found = classes.get(tuple(parts[:-1]))
+    if found is None or parts[-1] not in found[0]:
         return frozenset()
-    constants = _constants_with_bases(cls, classes, set())
-    bindings = _module_bindings(tree)
-    rebuilt = bindings & _PLAIN_CALLS
-    imported_re = frozenset({"re"}) if _imports_re_only(tree) else frozenset()
-    return frozenset(
-        name
-        for name, value in constants.items()
-        if name not in stored and _plain(value, rebuilt, imported_re) and not name.startswith("__")
-    )
+    return found[1]
 
 
-def _imports_re_only(tree: ast.Module) -> bool:
-    """`re` is bound at module level by `import re` and by nothing else."""
+def _re_bindings(body: list[ast.stmt]) -> tuple[bool, bool]:
+    """(does `import re` bind `re` here, does anything else bind it) for module statements."""
     imported = any(
         isinstance(node, ast.Import)
         and any(a.name == "re" and a.asname is None for a in node.names)
-        for node in tree.body
+        for node in body
     )
-    others = [
-        node
-        for node in tree.body
-        if "re" in _bound_anywhere(node)
+    others = any(
+        "re" in _bound_anywhere(node)
         and not (isinstance(node, ast.Import) and [a.name for a in node.names] == ["re"])
-    ]
-    return imported and not others
+        for node in body
+    )
+    return imported, others
 
 
 def _normalized(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
-# A parsed module is large (9 MiB for a 6,000-line file): keep only the file being scanned
-# (its methods ask one after another) and one more, not a history of them.
+# Per class: (methods it defines, its provable constants); None: no class of it qualifies.
+_Classes = dict[tuple[str, ...], tuple[frozenset[str], frozenset[str]]]
+
+
+@dataclass(frozen=True)
+class _Shape:
+    """What the constants of a class depend on, without its methods' bodies."""
+
+    decorated: bool
+    customised: bool  # keywords (a metaclass...) or a `__getattribute__`
+    bases: tuple[str, ...]  # the bases named by a plain name, in order
+    own: dict[str, ast.expr]  # name -> value of its single plain assignment
+    other: frozenset[str]  # names bound any other way, or twice
+    methods: frozenset[str]
+
+
+# A file's text and its classes' answers, never its tree: a parsed module is large (10 MiB for a
+# 5,000-line file). The language server kept one for as long as the file stayed open, and parsed
+# whole it was the peak of the skills' pass: statements are parsed and summarised one by one.
 @lru_cache(maxsize=2)
-def _module_facts(
-    path: str, _mtime_ns: int, _size: int
-) -> tuple[str, ast.Module, frozenset[str], bool] | None:
-    """(text, tree, attribute names stored anywhere, uses dynamic attribute tools) of a file."""
+def _module_facts(path: str, _mtime_ns: int, _size: int) -> tuple[str, _Classes] | None:
+    """(text, class path -> (methods, constants)) of a file, every class nested in class bodies.
+
+    A class that is decorated, or a module using dynamic attribute tools anywhere, has none.
+    """
+    stored: set[str] = set()
+    dynamic = imported_re = other_re = False
+    bindings: set[str] = set()
+    top: dict[str, _Shape] = {}  # top-level classes by name (the last definition wins)
+    shapes: dict[tuple[str, ...], _Shape] = {}
     try:
         with open(path, encoding="utf-8") as handle:
             text = _normalized(handle.read())
-        tree = ast.parse(text)
+        for body in statement_bodies(text):
+            dynamic = _stores(body, stored) or dynamic
+            for node in body:
+                if not isinstance(node, ast.Expr):
+                    bindings |= _bound_anywhere(node)
+            imports, others = _re_bindings(body)
+            imported_re, other_re = imported_re or imports, other_re or others
+            for names, cls in _class_paths(body, (), shapes):
+                shapes[names] = _shape(cls)
+            top.update({n.name: _shape(n) for n in body if isinstance(n, ast.ClassDef)})
     except (OSError, UnicodeDecodeError, SyntaxError, ValueError, RecursionError):
         return None
-    stored: set[str] = set()
+    if dynamic:
+        return text, {}
+    rebuilt = bindings & _PLAIN_CALLS
+    plain_re = frozenset({"re"}) if imported_re and not other_re else frozenset()
+    answers: _Classes = {}
+    for names, shape in shapes.items():
+        if shape.decorated:
+            continue
+        constants = _constants_with_bases(names[-1], shape, top, set())
+        answers[names] = (
+            shape.methods,
+            frozenset(
+                name
+                for name, value in constants.items()
+                if name not in stored
+                and _plain(value, rebuilt, plain_re)
+                and not name.startswith("__")
+            ),
+        )
+    return text, answers
+
+
+def _shape(cls: ast.ClassDef) -> _Shape:
+    """A class's summary (see _Shape)."""
+    own, other = _class_bindings(cls)
+    return _Shape(
+        decorated=bool(cls.decorator_list),
+        customised=bool(cls.keywords) or "__getattribute__" in other or "__getattribute__" in own,
+        bases=tuple(b.id if isinstance(b, ast.Name) else "" for b in cls.bases),
+        own=own,
+        other=frozenset(other),
+        methods=frozenset(
+            node.name
+            for node in cls.body
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+        ),
+    )
+
+
+def _stores(body: list[ast.stmt], stored: set[str]) -> bool:
+    """Add the attribute names `body` stores to `stored`; does it use dynamic attribute tools?"""
     dynamic = False
-    for node in ast.walk(tree):
+    for node in (inner for statement in body for inner in ast.walk(statement)):
         if isinstance(node, ast.Attribute):
             if isinstance(node.ctx, ast.Store | ast.Del):
                 stored.add(node.attr)
@@ -110,50 +177,46 @@ def _module_facts(
                     stored.add(name.value)
                 else:
                     dynamic = True  # a name known only at run time: any attribute
-    return text, tree, frozenset(stored), dynamic
+    return dynamic
 
 
-def _top_classes(tree: ast.Module) -> dict[str, ast.ClassDef]:
-    return {node.name: node for node in tree.body if isinstance(node, ast.ClassDef)}
+def _class_paths(
+    body: list[ast.stmt], outer: tuple[str, ...], known: Container[tuple[str, ...]]
+) -> Iterator[tuple[tuple[str, ...], ast.ClassDef]]:
+    """Every class reachable through class bodies, by its path (`A.B` is ("A", "B")).
 
-
-def _nested_class(body: list[ast.stmt], names: list[str]) -> ast.ClassDef | None:
-    """The class `A.B` from `["A", "B"]`, looked up in class bodies only (top level first)."""
-    found: ast.ClassDef | None = None
-    for name in names:
-        found = next((n for n in body if isinstance(n, ast.ClassDef) and n.name == name), None)
-        if found is None:
-            return None
-        body = found.body
-    return found
-
-
-def _defines(cls: ast.ClassDef, method: str) -> bool:
-    return any(
-        isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name == method
-        for node in cls.body
-    )
+    Of two classes of one path the first counts (one in `known` already, or earlier in the
+    body), as a lookup by name finds it.
+    """
+    seen: set[str] = set()
+    for node in body:
+        if isinstance(node, ast.ClassDef) and node.name not in seen:
+            seen.add(node.name)
+            names = (*outer, node.name)
+            if names not in known:
+                yield names, node
+                yield from _class_paths(node.body, names, known)
 
 
 def _constants_with_bases(
-    cls: ast.ClassDef, classes: dict[str, ast.ClassDef], seen: set[str]
+    name: str, shape: _Shape, classes: dict[str, _Shape], seen: set[str]
 ) -> dict[str, ast.expr]:
     """Plain assignments of the class body, then of its bases defined in this module.
 
     A name the class binds any other way (a def, a nested class, an import, a loop) hides the
     bases' constant of that name; a class customising attribute reads has no constants.
     """
-    seen.add(cls.name)
-    own, other = _class_bindings(cls)
-    if "__getattribute__" in other or "__getattribute__" in own or cls.keywords:
+    seen.add(name)
+    if shape.customised:
         return {}
     inherited: dict[str, ast.expr] = {}
-    for base in reversed(cls.bases):  # the first base wins, as in the MRO for these simple cases
-        if isinstance(base, ast.Name) and base.id in classes and base.id not in seen:
-            base_class = classes[base.id]
-            if base_class.decorator_list:
+    for base in reversed(shape.bases):  # the first base wins, as in the MRO for these cases
+        if base in classes and base not in seen:
+            base_shape = classes[base]
+            if base_shape.decorated:
                 continue
-            inherited.update(_constants_with_bases(base_class, classes, seen))
+            inherited.update(_constants_with_bases(base, base_shape, classes, seen))
+    own, other = shape.own, shape.other
     merged = {n: v for n, v in inherited.items() if n not in other and n not in own}
     merged.update({n: v for n, v in own.items() if n not in other})
     return merged
@@ -198,14 +261,6 @@ def _bound_anywhere(node: ast.AST) -> set[str]:
         elif isinstance(inner, ast.alias):
             names.add((inner.asname or inner.name).split(".")[0])
         stack.extend(ast.iter_child_nodes(inner))
-    return names
-
-
-def _module_bindings(tree: ast.Module) -> set[str]:
-    """Names bound at module level (a `set = ...` there makes `set(...)` not the builtin)."""
-    names: set[str] = set()
-    for node in tree.body:
-        names |= _bound_anywhere(node) if not isinstance(node, ast.Expr) else set()
     return names
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from collections.abc import Sequence
 from pathlib import Path
 
 # Needed by a feature the user asks for, never by start-up: the defense's SQLite history
@@ -35,9 +37,14 @@ def frame(message: dict[str, object]) -> bytes:
     return b"Content-Length: %d\r\n\r\n" % len(body) + body
 
 
-def modules_through_initialize(root: Path) -> set[str]:
-    """The modules the server imported from its start to its exit after `initialize`."""
-    messages = [
+def modules_through_initialize(
+    root: Path, after_initialized: Sequence[dict[str, object]] = (), settle: float = 0.0
+) -> set[str]:
+    """The modules the server imported from its start to its exit after `initialize`.
+
+    `after_initialized` messages follow `initialized`; `settle` seconds pass before shutdown.
+    """
+    start = [
         {
             "jsonrpc": "2.0",
             "id": 1,
@@ -45,20 +52,28 @@ def modules_through_initialize(root: Path) -> set[str]:
             "params": {"processId": None, "rootUri": root.as_uri(), "capabilities": {}},
         },
         {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+        *after_initialized,
+    ]
+    end = [
         {"jsonrpc": "2.0", "id": 2, "method": "shutdown"},
         {"jsonrpc": "2.0", "method": "exit"},
     ]
-    done = subprocess.run(
+    server = subprocess.Popen(
         [sys.executable, "-X", "importtime", "-m", "perfpilot.server", "serve"],
-        input=b"".join(frame(m) for m in messages),
-        capture_output=True,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
         cwd=root,
-        timeout=120,
     )
-    answers = done.stdout.decode(errors="replace").replace(" ", "")
+    assert server.stdin is not None
+    server.stdin.write(b"".join(frame(m) for m in start))
+    server.stdin.flush()
+    time.sleep(settle)
+    stdout, stderr = server.communicate(b"".join(frame(m) for m in end), timeout=120)
+    answers = stdout.decode(errors="replace").replace(" ", "")
     assert '"capabilities"' in answers, answers[-2000:]  # it answered initialize
     modules = set()
-    for line in done.stderr.decode(errors="replace").splitlines():
+    for line in stderr.decode(errors="replace").splitlines():
         if line.startswith("import time:") and line.count("|") == 2:
             modules.add(line.rsplit("|", 1)[1].strip())
     return modules
@@ -70,3 +85,26 @@ def test_initialize_imports_no_sqlite_http_yaml_or_llm(tmp_path: Path) -> None:
     modules = modules_through_initialize(tmp_path)
     assert "perfpilot.server.lsp.app" in modules and "pygls.lsp.server" in modules
     assert [m for m in NOT_AT_START if m in modules] == []
+
+
+def test_a_file_without_hot_functions_imports_no_libcst(tmp_path: Path) -> None:
+    """No profile, so no hot function: the skills (and libcst, 9 MiB) are never loaded."""
+    (tmp_path / "pyproject.toml").write_text("[project]\nname = 'w'\n")
+    source = tmp_path / "app.py"
+    source.write_text("def spin(items):\n    return [i for i in items]\n")
+    opened = {
+        "jsonrpc": "2.0",
+        "method": "textDocument/didOpen",
+        "params": {
+            "textDocument": {
+                "uri": source.as_uri(),
+                "languageId": "python",
+                "version": 1,
+                "text": source.read_text(),
+            }
+        },
+    }
+    # The skills' pass starts in the background after the publish: give it time to load them.
+    modules = modules_through_initialize(tmp_path, after_initialized=[opened], settle=4.0)
+    assert "perfpilot.server.lsp.app" in modules
+    assert "libcst" not in modules

@@ -11,7 +11,6 @@ gives a `TableStats`, a FunctionStats whose `callers`/`callees` dicts are built 
 from __future__ import annotations
 
 from array import array
-from collections import Counter
 from collections.abc import Iterator, Mapping
 from itertools import accumulate
 
@@ -95,13 +94,21 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         return {keys[callees[e]]: times[e] for e in order[offsets[row] : offsets[row + 1]]}
 
     def _order_by_caller(self) -> tuple[array[int], array[int]]:
-        """Edge numbers grouped by caller, in file order within a group (a stable sort)."""
+        """Edge numbers grouped by caller, in file order within a group (a stable sort).
+
+        A counting sort in arrays: `sorted(range(edges), key=...)` and a Counter held ~15 MiB
+        of int objects at once for 150,000 edges, the peak of a big profile's load.
+        """
         callers = self.edge_caller
-        order = array("i", sorted(range(len(callers)), key=callers.__getitem__))
-        counts = Counter(callers)
-        offsets = array(
-            "i", accumulate((counts.get(row, 0) for row in range(len(self.keys_))), initial=0)
-        )
+        counts = array("i", bytes(4 * (len(self.keys_) + 1)))
+        for caller in callers:
+            counts[caller + 1] += 1
+        offsets = array("i", accumulate(counts))
+        free = array("i", offsets)  # where the next edge of each caller goes
+        order = array("i", bytes(4 * len(callers)))
+        for edge, caller in enumerate(callers):
+            order[free[caller]] = edge
+            free[caller] += 1
         return offsets, order
 
 
