@@ -122,16 +122,21 @@ def load_inputs(
     return _Unpickler(body, home, streams).load()
 
 
-def plan(recorded: bytes) -> int | None:
+def plan(saved: dict[str, Any] | None) -> int | None:
     """How many items to consume of a recorded generator call (None: not a generator call)."""
-    try:
-        saved = pickle.loads(recorded)
-        consumed = saved.get("consumed")
-    except Exception:
-        return None
+    consumed = saved.get("consumed") if isinstance(saved, dict) else None
     if consumed is None:
         return None
     return consumed if saved["kind"] == "closed" else consumed + 1
+
+
+def _recorded(outcome: bytes) -> dict[str, Any] | None:
+    """The recorded outcome of a call, unpickled (None when it cannot be)."""
+    try:
+        saved = pickle.loads(outcome)
+    except Exception:
+        return None
+    return saved if isinstance(saved, dict) else None
 
 
 def build(
@@ -253,64 +258,75 @@ def shown(outcome: Outcome, aspect: str = "return value", detail: str = "") -> s
     return _compare.short_repr(outcome.value)
 
 
+REPLAY_SHARE = 0.4  # of the budget for replay and comparison; timing gets the rest
+MIN_REPLAYED = 8  # calls replayed even past the replay's share of the budget
+
+
 def replay(
     module: types.ModuleType,
     job: dict[str, Any],
     records: list[tuple[bytes, bytes]],
     deadline: float,
-    limits: list[int | None],
-) -> tuple[dict[str, Any], list[tuple[bytes, bytes]]]:
-    """Original twice, then fixed, on every record; the first difference and the notes."""
+) -> tuple[dict[str, Any], list[tuple[bytes, bytes]], list[int | None], float]:
+    """Original twice and fixed on each record in turn, compared as they go; stops past
+    `deadline` once MIN_REPLAYED calls were judged. The first difference is the one reported.
+
+    Returns the result, the records judged, their generator limits and what running the three
+    versions on them cost (loading arguments and calls: one timing round, without comparing).
+    Call by call, so that a function whose every call carries a large state graph (a parser
+    holding its whole document) is judged on the calls that fit, in the time it has: loading
+    and comparing that graph costs far more than the call, and the old pass-by-pass replay
+    ran all three passes over every call it started, past any deadline.
+    """
     make = lambda source: build(module, source, job["filename"], job["qualname"])  # noqa: E731
     first_fn, second_fn = make(job["original"]), make(job["original"])
-    first = []
-    for (inputs, _), limit in zip(records, limits):
-        first.append(call(first_fn, inputs, limit))
-        if time.perf_counter() > deadline and len(first) >= 8:
-            break  # a slow function: judge the calls that fit in the budget
-    records = records[: len(first)]
-    second = [call(second_fn, inputs, limit) for (inputs, _), limit in zip(records, limits)]
-    unstable = [i for i, (a, b) in enumerate(zip(first, second)) if compare(a, b)]
-    irreproducible = 0
-    for outcome, (_, recorded) in zip(first, records):
-        try:
-            saved = pickle.loads(recorded)
-        except Exception:
-            irreproducible += 1
-            continue
-        if compare(
-            outcome,
-            Outcome(
-                "return" if saved["kind"] == "closed" else saved["kind"],  # consumed, then closed
-                saved["value"],
-                saved["after"],
-                saved["stdout"],
-                saved["stderr"],
-                saved.get("items"),
-            ),
-        ):
-            irreproducible += 1
     fixed_fn = make(job["fixed"])
-    result = {
-        "calls": len(records),
-        "unstable": len(unstable),
-        "irreproducible": irreproducible,
+    result: dict[str, Any] = {
+        "calls": 0,
+        "unstable": 0,
+        "irreproducible": 0,
         "difference": None,
         "unstable_example": None,
     }
-    if unstable:
-        i = unstable[0]
-        aspect, detail = compare(first[i], second[i])
-        result["unstable_example"] = _example(i, records, first[i], second[i], aspect, detail)
-    for i, (inputs, _) in enumerate(records):
-        fixed = call(fixed_fn, inputs, limits[i])
-        if i in unstable:
-            continue
-        found = compare(first[i], fixed)
-        if found:
-            result["difference"] = _example(i, records, first[i], fixed, *found)
-            break
-    return result, records
+    limits: list[int | None] = []
+    cost = 0.0
+    for i, (inputs, recorded) in enumerate(records):
+        saved = _recorded(recorded)
+        limit = plan(saved)
+        limits.append(limit)
+        began = time.perf_counter()
+        first = call(first_fn, inputs, limit)
+        second = call(second_fn, inputs, limit)
+        fixed = call(fixed_fn, inputs, limit)
+        cost += time.perf_counter() - began
+        result["calls"] = i + 1
+        unstable = compare(first, second)
+        if unstable:
+            result["unstable"] += 1
+            if result["unstable_example"] is None:
+                result["unstable_example"] = _example(i, records, first, second, *unstable)
+        if saved is None or compare(first, _outcome(saved)):
+            result["irreproducible"] += 1
+        if not unstable and result["difference"] is None:
+            found = compare(first, fixed)
+            if found:  # the verdict; the calls still in the budget count as replayed
+                result["difference"] = _example(i, records, first, fixed, *found)
+        if time.perf_counter() > deadline and i + 1 >= MIN_REPLAYED:
+            break  # a slow function: judge the calls that fit in the budget
+    judged = result["calls"]
+    return result, records[:judged], limits, cost
+
+
+def _outcome(saved: dict[str, Any]) -> Outcome:
+    """A recorded outcome as the Outcome a replayed call gives."""
+    return Outcome(
+        "return" if saved["kind"] == "closed" else saved["kind"],  # consumed, then closed
+        saved["value"],
+        saved["after"],
+        saved["stdout"],
+        saved["stderr"],
+        saved.get("items"),
+    )
 
 
 def _example(
@@ -381,12 +397,10 @@ def main() -> None:
     if os.path.isdir(job["cwd"]):
         os.chdir(job["cwd"])
     module = importlib.import_module(job["module"])
-    replay_started = time.perf_counter()
-    limits = [plan(outcome) for _, outcome in records]
-    result, records = replay(module, job, records, started + budget * 0.15, limits)
-    estimate = time.perf_counter() - replay_started  # three runs of the sequence: one round
+    deadline = started + budget * REPLAY_SHARE
+    result, records, limits, round_cost = replay(module, job, records, deadline)
     if result["difference"] is None and job["time"]:
-        result["timing"] = timing(module, job, records, started + budget, estimate, limits)
+        result["timing"] = timing(module, job, records, started + budget, round_cost, limits)
     result["seconds"] = time.perf_counter() - started
     with open(job["result"], "w", encoding="utf-8") as handle:
         json.dump(result, handle)

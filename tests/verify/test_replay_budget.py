@@ -1,0 +1,94 @@
+"""Replay stops at its share of the budget counting everything it does, comparisons included.
+
+A method whose every call carries a large state graph (markdown's processors hold the whole
+Markdown instance and document, ~600 kB pickled) costs far more to load and compare than to
+call. The replay used to watch the clock only while running the first pass, then ran a second
+pass, the fix and three comparisons over every call it had started: markdown's replays ran past
+budget + 15 s and were killed ("replay did not finish"), so none of its hot functions had a
+verdict. Here each comparison costs one second of a fake clock (it stands for a large graph).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+from pathlib import Path
+
+import pytest
+
+from perfpilot.tools.verify import _worker, store
+from perfpilot.tools.verify.capture import CaptureTarget, run_capture
+
+MODULE = '''"""A function whose calls are cheap."""
+
+
+def total(values: list[int]) -> int:
+    """The sum of the values."""
+    return sum(values)
+'''
+MAIN = """from bigpkg.work import total
+
+print(sum(total(list(range(n))) for n in range(32)))
+"""
+
+
+class FakeClock:
+    """The worker's `time` module: a perf_counter that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def perf_counter(self) -> float:
+        return self.now
+
+
+def test_replay_counts_comparisons_against_its_deadline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "bigpkg").mkdir()
+    (tmp_path / "bigpkg" / "__init__.py").write_text("")
+    (tmp_path / "bigpkg" / "work.py").write_text(MODULE)
+    (tmp_path / "main.py").write_text(MAIN)
+    path = str(tmp_path / "bigpkg" / "work.py")
+    run_capture(tmp_path, [sys.executable, "main.py"], [CaptureTarget(path, "total")], tmp_path)
+    loaded = store.load(tmp_path, path, "total")
+    assert loaded is not None
+    header, records = loaded
+    assert len(records) == 32
+
+    clock = FakeClock()
+    compare = _worker.compare
+
+    def slow_compare(first: _worker.Outcome, second: _worker.Outcome) -> object:
+        clock.now += 1.0  # comparing a large state graph
+        return compare(first, second)
+
+    result_path = tmp_path / "result.json"
+    job = {
+        "module": header.module,
+        "qualname": "total",
+        "sys_path": [str(tmp_path)],
+        "cwd": str(tmp_path),
+        "filename": path,
+        "original": MODULE,
+        "fixed": MODULE,
+        "budget": 10.0,
+        "time": False,
+        "result": str(result_path),
+        "sizes": [[len(i), len(o)] for i, o in records],
+    }
+    payload = json.dumps(job).encode() + b"\n" + b"".join(i + o for i, o in records)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(payload)))
+    monkeypatch.setattr(_worker, "compare", slow_compare)
+    monkeypatch.setattr(_worker, "time", clock)
+    monkeypatch.setattr(sys, "path", list(sys.path))
+    monkeypatch.chdir(tmp_path)
+    _worker.main()
+
+    result = json.loads(result_path.read_text())
+    assert result["difference"] is None and not result["unstable"]
+    # Each call costs three comparisons (3 s): the replay's share of the 10 s budget is spent
+    # after two calls, and it goes on to the minimum number of calls judged, no further.
+    assert result["calls"] == 8  # before: all 32, then 96 s of comparing
+    assert clock.now <= 3 * 8
