@@ -10,6 +10,7 @@ verdict. Here each comparison costs one second of a fake clock (it stands for a 
 
 from __future__ import annotations
 
+import importlib
 import io
 import json
 import sys
@@ -20,17 +21,52 @@ import pytest
 from perfpilot.tools.verify import _worker, store
 from perfpilot.tools.verify.capture import CaptureTarget, run_capture
 
-MODULE = '''"""A function whose calls are cheap."""
+MODULE = '''"""Functions whose calls are cheap."""
+
+
+
+class Tally:
+    """A count the module holds one of."""
+
+    def __init__(self) -> None:
+        self.count = 3
+
+
+TALLY = Tally()
 
 
 def total(values: list[int]) -> int:
     """The sum of the values."""
     return sum(values)
+
+
+def grow(values: list[int]) -> int:
+    """Append to the values (the call changes its argument)."""
+    values.append(len(values))
+    return len(values)
+
+
+def note(tally: Tally) -> int:
+    """One more than the module's count (recorded by reference: a module singleton)."""
+    return tally.count + 1
 '''
-MAIN = """from bigpkg.work import total
+MAIN = """from bigpkg.work import TALLY, grow, note, total
 
 print(sum(total(list(range(n))) for n in range(32)))
+print(sum(grow(list(range(n))) for n in range(12)))
+print(sum(note(TALLY) for n in range(12)))
 """
+
+
+def _capture(root: Path) -> None:
+    """Write the package and its program, and capture the three functions."""
+    (root / "bigpkg").mkdir()
+    (root / "bigpkg" / "__init__.py").write_text("")
+    (root / "bigpkg" / "work.py").write_text(MODULE)
+    (root / "main.py").write_text(MAIN)
+    path = str(root / "bigpkg" / "work.py")
+    targets = [CaptureTarget(path, name) for name in ("total", "grow", "note")]
+    run_capture(root, [sys.executable, "main.py"], targets, root)
 
 
 class FakeClock:
@@ -46,13 +82,9 @@ class FakeClock:
 def test_replay_counts_comparisons_against_its_deadline(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    (tmp_path / "bigpkg").mkdir()
-    (tmp_path / "bigpkg" / "__init__.py").write_text("")
-    (tmp_path / "bigpkg" / "work.py").write_text(MODULE)
-    (tmp_path / "main.py").write_text(MAIN)
     path = str(tmp_path / "bigpkg" / "work.py")
-    run_capture(tmp_path, [sys.executable, "main.py"], [CaptureTarget(path, "total")], tmp_path)
-    loaded = store.load(tmp_path, path, "total")
+    _capture(tmp_path)
+    loaded = store.load(tmp_path, str(tmp_path / "bigpkg" / "work.py"), "total")
     assert loaded is not None
     header, records = loaded
     assert len(records) == 32
@@ -92,3 +124,26 @@ def test_replay_counts_comparisons_against_its_deadline(
     # after two calls, and it goes on to the minimum number of calls judged, no further.
     assert result["calls"] == 8  # before: all 32, then 96 s of comparing
     assert clock.now <= 3 * 8
+
+
+def test_timing_reuses_only_arguments_a_call_leaves_unchanged(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Loading a large state graph for every call of every round costs far more than the call:
+    # arguments a call provably leaves as it found them are loaded once for timing.
+    _capture(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    path = str(tmp_path / "bigpkg" / "work.py")
+    module = importlib.import_module("bigpkg.work")
+    reused = {}
+    for name in ("total", "grow", "note"):
+        loaded = store.load(tmp_path, path, name)
+        assert loaded is not None
+        _, records = loaded
+        job = {"filename": path, "qualname": name, "original": MODULE, "fixed": MODULE}
+        result, judged, _, reusable, _ = _worker.replay(module, job, records, float("inf"))
+        assert result["difference"] is None and len(reusable) == len(judged) == len(records)
+        reused[name] = set(reusable)
+    assert reused["total"] == {True}  # left its list as it was
+    assert reused["grow"] == {False}  # appended to it: fresh copies every round
+    assert reused["note"] == {False}  # its argument is the module's own (made anew each round)

@@ -103,11 +103,13 @@ def _diff(
     if pair in seen:  # compared already, or a cycle being compared further up
         return _SAME
     what = _KINDS.get(kind) or _kind_of(kind)
-    if what is _OTHER:
+    if what is _OTHER or what is _OPAQUE:
         if callable(a) and hasattr(a, "__qualname__"):
             same = getattr(a, "__qualname__", None) == getattr(b, "__qualname__", None)
             return _SAME if same else _Found()
         seen[pair] = (a, b)
+        if what is _OPAQUE:  # what _containers would come to, without its checks
+            return _opaque(a, b, depth, seen)
         return _containers(a, b, depth, seen)
     if what is _FLOAT:
         return _SAME if _close(a, b) else _Found()
@@ -126,8 +128,8 @@ def _diff(
 
 # How a type's values are compared, decided once per type (the order of the checks matters:
 # a float subclass is a float, a callable str subclass is compared as a callable).
-_FLOAT, _COMPLEX, _TYPE, _ATOM, _ITERATOR, _NUMPY, _OTHER = (
-    "float complex type atom iter numpy other".split()
+_FLOAT, _COMPLEX, _TYPE, _ATOM, _ITERATOR, _NUMPY, _OPAQUE, _OTHER = (
+    "float complex type atom iter numpy opaque other".split()
 )
 _KINDS: dict[type, str] = {}
 
@@ -145,10 +147,25 @@ def _kind_of(kind: type) -> str:
         what = _ITERATOR
     elif kind.__module__ == "numpy" or kind.__module__.startswith("numpy."):
         what = _NUMPY
+    elif _opaque_type(kind):
+        what = _OPAQUE
     else:
         what = _OTHER
     _KINDS[kind] = what
     return what
+
+
+def _opaque_type(kind: type) -> bool:
+    """Whether values of `kind` are compared by _opaque: no attributes (no `__dict__`, no
+    slots, no `__getattr__` that could make one), identity `==`, not a container (etree's
+    Element, StringIO: nearly every node of an XML or HTML parser's state)."""
+    return (
+        kind.__dictoffset__ == 0
+        and not _slot_names(kind)
+        and getattr(kind, "__getattr__", None) is None
+        and kind.__eq__ is object.__eq__
+        and not issubclass(kind, (list, tuple, dict, set, frozenset, BaseException))
+    )
 
 
 def _containers(
