@@ -18,8 +18,11 @@ from pathlib import Path
 
 import pytest
 
-from perfpilot.tools.verify import _worker, store
+from perfpilot.tools.verify import _worker, replay, store
 from perfpilot.tools.verify.capture import CaptureTarget, run_capture
+from perfpilot.tools.verify.live import LiveRun
+from perfpilot.tools.verify.model import VerdictKind
+from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
 
 MODULE = '''"""Functions whose calls are cheap."""
 
@@ -147,3 +150,21 @@ def test_timing_reuses_only_arguments_a_call_leaves_unchanged(
     assert reused["total"] == {True}  # left its list as it was
     assert reused["grow"] == {False}  # appended to it: fresh copies every round
     assert reused["note"] == {False}  # its argument is the module's own (made anew each round)
+
+
+def test_replay_past_its_time_limit_falls_back_to_live_calls(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # When the recorded calls cannot be replayed in time and the user gave the program
+    # (`verify --run`), its live calls are used in-process, and the verdict says why.
+    _capture(tmp_path)
+    path = str(tmp_path / "bigpkg" / "work.py")
+    monkeypatch.setattr(replay, "STARTUP_ALLOWANCE", 0.0)  # the worker cannot start in time
+    live = LiveRun((sys.executable, "main.py"), str(tmp_path), calls=8)
+    settings = VerifySettings(budget=0.05, live=live)
+
+    verdict = verify_change(tmp_path, path, "total", MODULE, MODULE, settings)
+
+    assert "in-process" in verdict.summary, verdict.summary
+    assert any("replay did not finish" in note for note in verdict.notes), verdict.notes
+    assert verdict.calls == 8 and verdict.kind is not VerdictKind.DIFFERS
