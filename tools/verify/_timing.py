@@ -35,6 +35,7 @@ def time_rounds(
     limits: list[int | None],
     deadline: float,
     estimate: float,
+    warmed: bool = False,
 ) -> dict[str, Any] | None:
     """Interleaved rounds of A, B and A2 on the calls; per-call minimum times (ns).
 
@@ -48,15 +49,18 @@ def time_rounds(
     warm-up and those rounds do not fit before `deadline`, an evenly spread subset of the
     calls (in recorded order, at least MIN_CALLS) is timed instead. Past `deadline` no round
     starts once MIN_ROUNDS were timed; the caller refuses a timing of fewer rounds.
-    `estimate` is what one round over all the calls should cost.
+    `estimate` is what one round over all the calls should cost. `warmed`: the caller already
+    ran every call on these versions' code objects (its replay was the warm-up round), so
+    every round is timed.
     """
     names = ("A", "B", "A2")
     orders = [names[i:] + names[:i] for i in range(3)]
     indices = list(range(len(limits)))
     round_cost = max(estimate, 1e-6)
     fit = (deadline - time.perf_counter()) / round_cost
-    if fit < MIN_ROUNDS + 1 and len(indices) > MIN_CALLS:
-        keep = max(MIN_CALLS, int(len(indices) * fit / (MIN_ROUNDS + 1)))
+    needed = MIN_ROUNDS if warmed else MIN_ROUNDS + 1
+    if fit < needed and len(indices) > MIN_CALLS:
+        keep = max(MIN_CALLS, int(len(indices) * fit / needed))
         indices = [indices[(j * len(indices)) // keep] for j in range(keep)]
         round_cost *= keep / len(limits)
     best = {name: [float("inf")] * len(indices) for name in names}
@@ -68,7 +72,7 @@ def time_rounds(
             break
         if started + 1.5 * round_cost > deadline + OVERRUN:
             break  # the caller says the timing did not fit (fewer than MIN_ROUNDS rounds)
-        timed = round_number > 0
+        timed = warmed or round_number > 0
         functions, arguments = prepare(indices)
         gc.collect()
         gc.disable()

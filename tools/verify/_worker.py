@@ -283,21 +283,23 @@ def replay(
     job: dict[str, Any],
     records: list[tuple[bytes, bytes]],
     deadline: float,
+    codes: dict[str, types.CodeType] | None = None,
 ) -> tuple[dict[str, Any], list[tuple[bytes, bytes]], list[int | None], list[bool], float]:
     """Original twice and fixed on each record in turn, compared as they go; stops past
     `deadline` once MIN_REPLAYED calls were judged. The first difference is the one reported.
 
     Returns the result, the records judged, their generator limits, which of them leave
     their arguments unchanged (timing may reuse those) and what one timing round should cost
-    (loading the arguments that cannot be reused, and the calls; no comparing).
+    (loading the arguments that cannot be reused, and the calls; no comparing). The versions
+    run from `codes` (see versions), the code objects timing runs: this pass is its warm-up.
     Call by call, so that a function whose every call carries a large state graph (a parser
     holding its whole document) is judged on the calls that fit, in the time it has: loading
     and comparing that graph costs far more than the call, and the old pass-by-pass replay
     ran all three passes over every call it started, past any deadline.
     """
-    make = lambda source: build(module, source, job["filename"], job["qualname"])  # noqa: E731
-    first_fn, second_fn = make(job["original"]), make(job["original"])
-    fixed_fn = make(job["fixed"])
+    codes = codes or versions(job)
+    make = lambda name: build(module, codes[name], job["filename"], job["qualname"])  # noqa: E731
+    first_fn, second_fn, fixed_fn = make("A"), make("A2"), make("B")
     result: dict[str, Any] = {
         "calls": 0,
         "unstable": 0,
@@ -383,6 +385,13 @@ def _example(
     }
 
 
+def versions(job: dict[str, Any]) -> dict[str, types.CodeType]:
+    """The module's code for original (A), fixed (B) and original again (A2), compiled once
+    each: their own code objects, so each version's specialisation warms up on its own."""
+    sources = {"A": job["original"], "B": job["fixed"], "A2": job["original"]}
+    return {name: compile(text, job["filename"], "exec") for name, text in sources.items()}
+
+
 def timing(
     module: types.ModuleType,
     job: dict[str, Any],
@@ -391,19 +400,19 @@ def timing(
     estimate: float,
     limits: list[int | None],
     reusable: list[bool],
+    codes: dict[str, types.CodeType],
 ) -> dict[str, Any] | None:
     """Per-call minimum times of original (A), fixed (B) and original again (A2), interleaved.
 
-    Each version is compiled once (its own code objects, so the interpreter's specialisation
-    warms up in the warm-up round and stays warm) and its module run again every round (so
-    module-level caches start empty and a memoization cannot win on the repeated inputs).
+    Each version runs from its code object of `codes` (warmed up by replay, which ran every
+    one of these calls on them: no warm-up round is needed) and its module runs again every
+    round (so module-level caches start empty and a memoization cannot win on the repeated
+    inputs).
     Arguments are fresh copies every round, except a call's that `reusable` marks (it left
     them unchanged, see replay): each version's copy of those is loaded once. Loading a large
     state graph costs far more than the call; without this, rounds of a parser's methods did
     not fit in the budget.
     """
-    sources = {"A": job["original"], "B": job["fixed"], "A2": job["original"]}
-    codes = {name: compile(text, job["filename"], "exec") for name, text in sources.items()}
     kept: dict[tuple[str, int], Any] = {}
 
     def arguments_of(name: str, i: int, function: Callable[..., Any]) -> Any:
@@ -422,7 +431,7 @@ def timing(
         }
         return functions, arguments
 
-    return time_rounds(prepare, limits[: len(records)], deadline, estimate)
+    return time_rounds(prepare, limits[: len(records)], deadline, estimate, warmed=True)
 
 
 def main() -> None:
@@ -441,10 +450,11 @@ def main() -> None:
         os.chdir(job["cwd"])
     module = importlib.import_module(job["module"])
     deadline = started + budget * REPLAY_SHARE
-    result, records, limits, reusable, round_cost = replay(module, job, records, deadline)
+    codes = versions(job)
+    result, records, limits, reusable, cost = replay(module, job, records, deadline, codes)
     if result["difference"] is None and job["time"]:
         end = started + budget
-        result["timing"] = timing(module, job, records, end, round_cost, limits, reusable)
+        result["timing"] = timing(module, job, records, end, cost, limits, reusable, codes)
     result["seconds"] = time.perf_counter() - started
     with open(job["result"], "w", encoding="utf-8") as handle:
         json.dump(result, handle)
