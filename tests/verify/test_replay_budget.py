@@ -26,6 +26,9 @@ from perfpilot.tools.verify.verify_fix import VerifySettings, verify_change
 
 MODULE = '''"""Functions whose calls are cheap."""
 
+import sys
+import time
+
 
 
 class Tally:
@@ -49,15 +52,23 @@ def grow(values: list[int]) -> int:
     return len(values)
 
 
+def settle(values: list[int]) -> int:
+    """The sum, slow only where the recorded calls are replayed (perfpilot's worker)."""
+    if sys.argv[0].endswith("_worker.py"):
+        time.sleep(1.0)
+    return sum(values)
+
+
 def note(tally: Tally) -> int:
     """One more than the module's count (recorded by reference: a module singleton)."""
     return tally.count + 1
 '''
-MAIN = """from bigpkg.work import TALLY, grow, note, total
+MAIN = """from bigpkg.work import TALLY, grow, note, settle, total
 
 print(sum(total(list(range(n))) for n in range(32)))
 print(sum(grow(list(range(n))) for n in range(12)))
 print(sum(note(TALLY) for n in range(12)))
+print(sum(settle(list(range(n))) for n in range(12)))
 """
 
 
@@ -68,7 +79,7 @@ def _capture(root: Path) -> None:
     (root / "bigpkg" / "work.py").write_text(MODULE)
     (root / "main.py").write_text(MAIN)
     path = str(root / "bigpkg" / "work.py")
-    targets = [CaptureTarget(path, name) for name in ("total", "grow", "note")]
+    targets = [CaptureTarget(path, name) for name in ("total", "grow", "note", "settle")]
     run_capture(root, [sys.executable, "main.py"], targets, root)
 
 
@@ -159,11 +170,11 @@ def test_replay_past_its_time_limit_falls_back_to_live_calls(
     # (`verify --run`), its live calls are used in-process, and the verdict says why.
     _capture(tmp_path)
     path = str(tmp_path / "bigpkg" / "work.py")
-    monkeypatch.setattr(replay, "STARTUP_ALLOWANCE", 0.0)  # the worker cannot start in time
+    monkeypatch.setattr(replay, "STARTUP_ALLOWANCE", 1.0)  # less than one replayed call
     live = LiveRun((sys.executable, "main.py"), str(tmp_path), calls=8)
     settings = VerifySettings(budget=0.05, live=live)
 
-    verdict = verify_change(tmp_path, path, "total", MODULE, MODULE, settings)
+    verdict = verify_change(tmp_path, path, "settle", MODULE, MODULE, settings)
 
     assert "in-process" in verdict.summary, verdict.summary
     assert any("replay did not finish" in note for note in verdict.notes), verdict.notes
