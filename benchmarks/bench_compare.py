@@ -5,8 +5,10 @@ Run: .venv/bin/python benchmarks/bench_compare.py [--repeats N] [--rev GIT_REV]
 A markdown-like state (a processor holding its Markdown-like owner: registries of objects with
 compiled patterns, an etree document of a few thousand Elements, a stash), built twice; the two
 copies are equal, so the comparison walks all of it, as replay does on every recorded call of
-such a method (three times per call). Prints median milliseconds per comparison; with `--rev`
-the `_compare.py` of that git revision is timed too, interleaved, for a before/after table.
+such a method (four times per call). Prints median milliseconds per comparison: the walk
+(`_compare.difference`), and replay's check with its same-bytes shortcut (`current+bytes`,
+both sides pickled every time); with `--rev` the walk of that git revision is timed too,
+interleaved, for a before/after table.
 """
 
 from __future__ import annotations
@@ -91,11 +93,15 @@ def main() -> None:
             old.write_text(text)
             versions[args.rev] = load(old, "compare_old")
         first, second = Processor(args.blocks), Processor(args.blocks)
-        times: dict[str, list[float]] = {name: [] for name in versions}
+        outcome = load(CURRENT.with_name("_outcome.py"), "outcome_current")
+        checks = {name: module.difference for name, module in versions.items()}
+        checks["current+bytes"] = outcome.state_difference  # same-bytes shortcut first
+        times: dict[str, list[float]] = {name: [] for name in checks}
         for _ in range(args.repeats):
-            for name, module in versions.items():  # interleaved
+            for name, check in checks.items():  # interleaved
+                outcome._fingerprint._last = (None, None)  # no bytes kept from the last one
                 started = time.perf_counter()
-                found = module.difference(first, second)
+                found = check(first, second)
                 times[name].append(time.perf_counter() - started)
                 assert found is None, found
     elements = sum(1 for _ in first.md.root.iter())
