@@ -7,7 +7,7 @@ very same source, `--trials` times. Prints per function the verdicts, the median
 A/A noise and rounds, and the false-"faster" rate (issue 11 asks for at most 1 %).
 
     PERFPILOT_CORPUS_DIR=... .venv/bin/python benchmarks/corpus/bench_verify_aa_corpus.py \
-        [--trials 5] [--budget 3] [--calls 32]
+        [LIBRARY ...] [--trials 5] [--budget 3] [--calls 32]
 """
 
 from __future__ import annotations
@@ -33,6 +33,13 @@ FUNCTIONS = {
         ("markdown/treeprocessors.py", "InlineProcessor.__processPlaceholders"),
         ("markdown/extensions/tables.py", "TableProcessor._build_empty_row"),
         ("markdown/extensions/toc.py", "slugify"),
+        # Methods whose `self` holds the whole Markdown instance and document (~600 kB a
+        # call): replayed call by call within the budget, timed on reused arguments when the
+        # call leaves them unchanged (isblocklevel, Registry.__getitem__), fresh ones otherwise.
+        ("markdown/postprocessors.py", "RawHtmlPostprocessor.isblocklevel"),
+        ("markdown/postprocessors.py", "RawHtmlPostprocessor.run"),
+        ("markdown/util.py", "Registry.__getitem__"),
+        ("markdown/treeprocessors.py", "InlineProcessor.__handleInline"),
     ),
     "tomlkit": (
         ("tomlkit/container.py", "Container._render_aot"),
@@ -45,6 +52,7 @@ FUNCTIONS = {
 def main() -> None:
     """Capture, run the A/A trials, print the table and the false-faster rate."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("libraries", nargs="*", help="names from FUNCTIONS (default: all)")
     parser.add_argument("--trials", type=int, default=5)
     parser.add_argument("--budget", type=float, default=3.0)
     parser.add_argument("--calls", type=int, default=32)
@@ -57,7 +65,7 @@ def main() -> None:
     os.environ["XDG_CONFIG_HOME"] = os.path.join(cache, "config")
     rows = []
     started = time.perf_counter()
-    for library in load_libraries(list(FUNCTIONS)):
+    for library in load_libraries(args.libraries or list(FUNCTIONS)):
         package = library.package_dir.parent
         targets = [CaptureTarget(str(package / p), q) for p, q in FUNCTIONS[library.name]]
         run_capture(

@@ -226,6 +226,7 @@ def unverified_reason(summary: str) -> str:
         ("did not finish", "replay timed out"),
         ("replay failed", "replay failed"),
         ("did not fit in the budget", "timing over budget"),
+        ("fit in the budget", "timing over budget (too few rounds)"),
         ("no recorded calls", "no recorded calls"),
         ("capture", "capture unusable"),
     ):

@@ -52,3 +52,13 @@ def test_shared_objects_are_compared_once() -> None:
         return node
 
     assert difference(chain(40), chain(40)) is None
+
+
+def test_the_path_to_a_difference_is_named_from_the_top() -> None:
+    # Paths are built on the way back up from the difference (none for the equal parts).
+    first, second = Processor("a"), Processor("a")
+    second.root[0].attrib["id"] = "x"
+    assert difference(first, second) == ".root['_children'][0]['attrib']: 0 keys vs 1"
+    assert difference({"a": [1, (2, 3)]}, {"a": [1, (2, 4)]}) == "['a'][1][1]"
+    assert difference({"a": [1, 2]}, {"a": [1, 2, 3]}) == "['a']: length 2 vs 3"
+    assert difference(1.0, "1") == "value: type float vs str"

@@ -36,6 +36,7 @@ def time_rounds(
     limits: list[int | None],
     deadline: float,
     estimate: float,
+    warmed: bool = False,
     clock: Callable[[], int] = time.perf_counter_ns,
 ) -> dict[str, Any] | None:
     """Interleaved rounds of A, B and A2 on the calls; per-call minimum times (ns).
@@ -50,7 +51,9 @@ def time_rounds(
     warm-up and those rounds do not fit before `deadline`, an evenly spread subset of the
     calls (in recorded order, at least MIN_CALLS) is timed instead. Past `deadline` no round
     starts once MIN_ROUNDS were timed; the caller refuses a timing of fewer rounds.
-    `estimate` is what one round over all the calls should cost.
+    `estimate` is what one round over all the calls should cost. `warmed`: the caller already
+    ran every call on these versions' code objects (its replay was the warm-up round), so
+    every round is timed.
 
     Every timed call also pays for reading the clock: the least time between two back-to-back
     reads (learnt in every round, `timer_ns` in the result) is taken off each per-call minimum,
@@ -64,8 +67,9 @@ def time_rounds(
     indices = list(range(len(limits)))
     round_cost = max(estimate, 1e-6)
     fit = (deadline - time.perf_counter()) / round_cost
-    if fit < MIN_ROUNDS + 1 and len(indices) > MIN_CALLS:
-        keep = max(MIN_CALLS, int(len(indices) * fit / (MIN_ROUNDS + 1)))
+    needed = MIN_ROUNDS if warmed else MIN_ROUNDS + 1
+    if fit < needed and len(indices) > MIN_CALLS:
+        keep = max(MIN_CALLS, int(len(indices) * fit / needed))
         indices = [indices[(j * len(indices)) // keep] for j in range(keep)]
         round_cost *= keep / len(limits)
     best = {name: [float("inf")] * len(indices) for name in names}
@@ -78,9 +82,15 @@ def time_rounds(
             break
         if started + 1.5 * round_cost > deadline + OVERRUN:
             break  # the caller says the timing did not fit (fewer than MIN_ROUNDS rounds)
-        timed = round_number > 0
+        timed = warmed or round_number > 0
         functions, arguments = prepare(indices)
         gc.collect()
+        if round_number == 0:
+            # What exists now (the program's state, arguments loaded once and reused) stays
+            # for every round: out of the collector's sight, so that the collection before
+            # each round walks only that round's new objects, not a parser's whole document
+            # three times over (seconds per round). This is a throwaway process.
+            gc.freeze()
         gc.disable()
         sys.stdout = sys.stderr = Sink()
         try:

@@ -24,6 +24,10 @@ STARTUP_ALLOWANCE = 15.0
 class ReplayError(Exception):
     """The worker could not run or did not finish; the message says why, for the user."""
 
+    def __init__(self, message: str, timed_out: bool = False) -> None:
+        super().__init__(message)
+        self.timed_out = timed_out  # killed at its time limit (not a crash, not memory)
+
 
 @dataclass(frozen=True, slots=True)
 class ReplayJob:
@@ -75,7 +79,8 @@ def run_worker(
         except Stopped as exc:
             if not exc.timed_out:
                 raise
-            raise ReplayError(f"replay did not finish within {limit:g} s; stopped") from None
+            message = f"replay did not finish within {limit:g} s; stopped"
+            raise ReplayError(message, timed_out=True) from None
         except OSError as exc:
             raise ReplayError(f"cannot run {python}: {exc.strerror or exc}") from None
         if done.returncode != 0 or not os.path.exists(result_path):
