@@ -201,7 +201,7 @@ def classify(result: FixResult, verdict: Verdict) -> None:
         result.outcome, result.reason = "cannot-verify", "timing too noisy"
     elif kind is VerdictKind.NOT_FASTER:
         assert verdict.speed is not None
-        result.outcome = "slower" if verdict.speed.high < 1.0 else "no-change"
+        result.outcome = "slower" if verdict.speed.slower else "no-change"
     elif kind is VerdictKind.DIFFERS:
         result.outcome = "behaviour-differs"
     elif kind is VerdictKind.NONDETERMINISTIC:

@@ -73,6 +73,15 @@ class Speed:
     original_us: float  # median per-call time of the original, microseconds
     fixed_us: float
 
+    @property
+    def slower(self) -> bool:
+        """Slower beyond the A/A noise: the interval's upper bound below 1 - noise.
+
+        The mirror of "faster" (lower bound above 1 + noise): the original timed against
+        itself strays by `noise`, so an interval inside that band says nothing either way.
+        """
+        return self.high < 1.0 - self.noise
+
 
 @dataclass(frozen=True, slots=True)
 class TestRun:

@@ -91,7 +91,7 @@ def decide(
     if speed.low > speed.required:
         summary = f"faster: {figure} {on}, same behaviour"
         return Verdict(VerdictKind.FASTER, summary, calls, speed, notes=tuple(notes))
-    if speed.high < 1.0:
+    if speed.slower:
         summary = f"not faster: {figure}: slower {on} (same behaviour)"
     else:
         summary = (
