@@ -150,3 +150,50 @@ def test_module_singletons_replay_as_themselves(tmp_path: Path) -> None:
     wrong = KINDS.replace("if kind is WORD)", "if kind is SPACE)")
     verdict = verify_change(root, path, "count_words", KINDS, wrong, quick)
     assert verdict.kind is VerdictKind.DIFFERS, verdict.summary
+
+
+SENTINELS = '''"""Actions in a table, one a bare `object()` sentinel, as in sqlparse's lexer."""
+
+from lex.marks import SPECIAL
+
+MISSING = object()
+
+
+def classify(table, char):
+    """The action for `char`: the sentinel means "ask again", MISSING means none."""
+    action = table.get(char, MISSING)
+    if action is SPECIAL:
+        return "special"
+    if action is MISSING:
+        return "missing"
+    return action
+'''
+SENTINELS_MAIN = """from lex.marks import SPECIAL
+from lex.table import MISSING, classify
+
+TABLE = {"a": SPECIAL, "b": "plain", "c": MISSING}
+print([classify(TABLE, ch) for ch in "abcdabcd"])
+"""
+
+
+def test_object_sentinels_replay_as_themselves(tmp_path: Path) -> None:
+    root = tmp_path / "ws"
+    (root / "lex").mkdir(parents=True)
+    (root / "lex" / "__init__.py").write_text("")
+    (root / "lex" / "marks.py").write_text("SPECIAL = object()\n")
+    (root / "lex" / "table.py").write_text(SENTINELS)
+    (root / "main.py").write_text(SENTINELS_MAIN)
+    (root / "pyproject.toml").write_text("[project]\nname = 'lex'\n")
+    path = str(root / "lex" / "table.py")
+    run_capture(root, [sys.executable, "main.py"], [CaptureTarget(path, "classify")], root)
+    quick = VerifySettings(budget=1.5)
+
+    verdict = verify_change(root, path, "classify", SENTINELS, SENTINELS, quick)
+
+    assert verdict.kind in (VerdictKind.FASTER, VerdictKind.NOT_FASTER), verdict.summary
+    # By value, SPECIAL (another module's) and MISSING (the function's own, re-created in the
+    # fresh copy the replay runs) came back as look-alikes: "special" and "missing" were lost.
+    assert not any("did not reproduce" in note for note in verdict.notes), verdict.notes
+    wrong = SENTINELS.replace('return "special"', 'return "SPECIAL"')
+    verdict = verify_change(root, path, "classify", SENTINELS, wrong, quick)
+    assert verdict.kind is VerdictKind.DIFFERS, verdict.summary

@@ -237,6 +237,8 @@ def install(recorder: Recorder, module: types.ModuleType) -> None:
         wrapped = recorder.wrap(function)
     setattr(owner, name, method(wrapped) if method else wrapped)
     recorder.module = module.__name__
+    _pickling.HOMES.add(module.__name__)
+    _pickling._SCANNED[0] = -1  # sentinels are looked up again with this home preferred
 
 
 def write(output: str, recorders: list[Recorder]) -> None:

@@ -97,6 +97,38 @@ def singletons(kind: type) -> dict[int, tuple[Any, str]]:
     return found
 
 
+# Modules whose functions are being captured (the bootstrap adds them): a sentinel they hold
+# is recorded through them, so the replay resolves it in the fresh copy the fix runs in.
+HOMES: set[str] = set()
+_SENTINELS: dict[int, tuple[Any, str, str]] = {}
+_SCANNED = [-1]  # len(sys.modules) at the last scan
+
+
+def sentinels() -> dict[int, tuple[Any, str, str]]:
+    """Bare `object()` sentinels held as module globals: id -> (object, module, attribute).
+
+    `PROCESS_AS_KEYWORD = object()` (sqlparse's lexer table), `_MISSING = object()`: compared
+    with `is`, they cannot be found through their class (it is `object`), so every loaded
+    module is scanned (again when modules were imported since). A capture module's holding
+    wins over another module's re-export.
+    """
+    if _SCANNED[0] == len(sys.modules):
+        return _SENTINELS
+    _SENTINELS.clear()
+    for name, module in list(sys.modules.items()):
+        attributes = getattr(module, "__dict__", None)
+        if not isinstance(attributes, dict):
+            continue
+        for attribute, value in list(attributes.items()):
+            if type(value) is not object:
+                continue
+            held = _SENTINELS.get(id(value))
+            if held is None or (name in HOMES and held[1] not in HOMES):
+                _SENTINELS[id(value)] = (value, name, attribute)
+    _SCANNED[0] = len(sys.modules)
+    return _SENTINELS
+
+
 class CapturePickler(pickle.Pickler):
     """A pickler that records modules and module-level singletons by reference."""
 
@@ -106,6 +138,11 @@ class CapturePickler(pickle.Pickler):
             return NotImplemented
         if kind is types.ModuleType:
             return (importlib.import_module, (obj.__name__,))
+        if kind is object:
+            held = sentinels().get(id(obj))
+            if held is None or held[0] is not obj:
+                return NotImplemented
+            return (operator.attrgetter(held[2]), (sys.modules[held[1]],))
         entry = singletons(kind).get(id(obj))
         if entry is None or entry[0] is not obj:
             return NotImplemented
