@@ -171,8 +171,9 @@ def classify(table, char):
 SENTINELS_MAIN = """from lex.marks import SPECIAL
 from lex.table import MISSING, classify
 
-TABLE = {"a": SPECIAL, "b": "plain", "c": MISSING}
-print([classify(TABLE, ch) for ch in "abcdabcd"])
+OWN = object()  # the script's own sentinel: replay cannot import `__main__`, so by value
+TABLE = {"a": SPECIAL, "b": "plain", "c": MISSING, "e": OWN}
+print([classify(TABLE, ch) for ch in "abcdeabcde"])
 """
 
 

@@ -116,8 +116,10 @@ def sentinels() -> dict[int, tuple[Any, str, str]]:
         return _SENTINELS
     _SENTINELS.clear()
     for name, module in list(sys.modules.items()):
-        attributes = getattr(module, "__dict__", None)
-        if not isinstance(attributes, dict):
+        if name == "__main__" or type(module) is not types.ModuleType:
+            continue  # the replay imports holders by name: the program's script is not one
+        attributes = module.__dict__
+        if attributes.get("__spec__") is None:
             continue
         for attribute, value in list(attributes.items()):
             if type(value) is not object:
