@@ -1,6 +1,7 @@
 """Every skill over real code nobody here wrote: the standard library of the running Python.
 
 Run: .venv/bin/python benchmarks/skills_corpus.py [--limit N] [--skills a,b] [--root DIR]
+     [--triggers]
 
 Profile guidance is off: every function of every file is a target. Each opportunity is built
 into a fix against the original file and put through the whole validation pipeline (syntax,
@@ -8,6 +9,11 @@ ruff style with a strict config, the skill's guard). Prints, per skill, how many
 were found, how many fixes were offered (by applicability) and how many each stage refused,
 then the seconds spent. A refusal at the syntax or guard stage, or a transform that raised, is
 a bug in the skill: they are listed at the end.
+
+With `--triggers`, each skill that declares a trigger (SKILL.md `metadata.trigger`) runs with
+and without it over every function instead: the opportunities must be the same (a difference
+is a trigger that hides a fix, listed as MISS); the table shows on what share of the functions
+each trigger lets its skill run.
 """
 
 from __future__ import annotations
@@ -19,7 +25,7 @@ import sys
 import sysconfig
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from perfpilot.skills.registry import Skill, discover
@@ -87,6 +93,56 @@ def run_corpus(files: list[Path], skills: list[Skill], progress: bool = False) -
     return result
 
 
+@dataclass
+class TriggerCheck:
+    """Per skill: functions looked at, those its trigger let through, opportunities, misses."""
+
+    functions: int = 0
+    triggered: collections.Counter[str] = field(default_factory=collections.Counter)
+    found: collections.Counter[str] = field(default_factory=collections.Counter)
+    misses: list[str] = field(default_factory=list)
+
+
+def check_triggers(files: list[Path], skills: list[Skill], count: bool = True) -> TriggerCheck:
+    """Run each skill that declares a trigger where its trigger says no: does it find anything?
+
+    A trigger (SKILL.md `metadata.trigger`) only saves work: where it lets the skill run, the
+    skill runs as without it, so an opportunity found where it does not is a miss, a fix the
+    trigger would hide. With `count`, the skills also run where their trigger lets them, to
+    count the opportunities (the test leaves that out: CI time). Skills without a trigger run
+    the same either way and are left out.
+    """
+    check = TriggerCheck()
+    with_trigger = [s for s in skills if s.trigger is not None]
+    bare = {s.name: replace(s, trigger=None) for s in with_trigger}
+    for source in files:
+        try:
+            text = source.read_text(encoding="utf-8")
+        except (UnicodeDecodeError, OSError):
+            continue
+        lines = text.splitlines(keepends=True)
+        index = index_source(text, str(source))
+        facts = facts_of_source(text)
+        for function in index.functions:
+            if function.is_lambda:
+                continue
+            check.functions += 1
+            snippet = "".join(lines[function.first_line - 1 : function.end_line])
+            fires = {s.name: s.may_fire(snippet) for s in with_trigger}
+            check.triggered.update(name for name, fire in fires.items() if fire)
+            ran = [bare[name] for name, fire in fires.items() if count or not fire]
+            for item in find_opportunities(text, str(source), [Target(function)], ran, facts):
+                name = item.skill.name
+                check.found[name] += 1
+                if not fires[name]:
+                    trigger = next(s.trigger for s in with_trigger if s.name == name)
+                    check.misses.append(
+                        f"{name} {source}:{item.opportunity.line} ({function.qualname}):"
+                        f" hidden by its trigger {trigger}"
+                    )
+    return check
+
+
 def _build(result: CorpusResult, text: str, item: Found, root: str, where: str) -> None:
     name = item.skill.name
     result.found[name] += 1
@@ -110,11 +166,17 @@ def main() -> None:
     parser.add_argument("--root", type=Path, default=Path(sysconfig.get_paths()["stdlib"]))
     parser.add_argument("--limit", type=int, default=None, help="sample this many files")
     parser.add_argument("--skills", default="", help="comma-separated skill names (default all)")
+    parser.add_argument(
+        "--triggers", action="store_true", help="check each trigger against its skill instead"
+    )
     args = parser.parse_args()
     skills = discover(packages=False).with_transforms()
     if args.skills:
         skills = [s for s in skills if s.name in args.skills.split(",")]
     files = corpus_files(args.root, args.limit)
+    if args.triggers:
+        _print_triggers(files, skills, args.root)
+        return
     started = time.perf_counter()
     result = run_corpus(files, skills, progress=True)
     print(file=sys.stderr)
@@ -133,6 +195,22 @@ def main() -> None:
         )
     for bug in result.bugs:
         print("BUG:", bug)
+
+
+def _print_triggers(files: list[Path], skills: list[Skill], root: Path) -> None:
+    started = time.perf_counter()
+    check = check_triggers(files, skills)
+    seconds = time.perf_counter() - started
+    print(f"{len(files)} files, {check.functions} functions under {root} ({seconds:.0f} s)")
+    print(f"{'skill':<24}{'trigger':<40}{'runs on':>9}{'found':>7}")
+    for skill in skills:
+        if skill.trigger is not None:
+            share = check.triggered[skill.name] / max(check.functions, 1)
+            shown = str(skill.trigger)
+            shown = shown if len(shown) < 38 else shown[:35] + "..."
+            print(f"{skill.name:<24}{shown:<40}{share:>8.0%}{check.found[skill.name]:>7}")
+    for miss in check.misses:
+        print("MISS:", miss)
 
 
 if __name__ == "__main__":

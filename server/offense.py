@@ -76,7 +76,8 @@ def run_offense(
     files = [p for p in files if paths is None or under_any(p, paths)]
     if not files:
         return run  # no hot function here: the skills (and libcst with them) are not loaded
-    skills = discover(root)
+    # Lazy: a transform is imported when a function first triggers its skill (most never do).
+    skills = discover(root, lazy=True)
     for problem in skills.problems:
         print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
     active = [s for s in skills.with_transforms() if args.codes.wants(s.code)]
@@ -115,6 +116,10 @@ def run_offense(
     # Verification runs the user's code under a time budget per fix: it stays sequential.
     workers = worker_count(len(files), jobs) if check is None else 1
     if workers > 1:
+        # Imported once, before the fork, rather than once in every worker.
+        for problem in skills.load_transforms():
+            print(f"perfpilot: warning: skill {problem}", file=sys.stderr)
+        active = [s for s in active if s in skills.skills]
         reports: Iterable[FileReport] = reports_in_pool(files, one_file, workers, progress)
     else:
         reports = _one_by_one(files, one_file, progress)
@@ -124,6 +129,9 @@ def run_offense(
             run.errors.append(report.error)
         run.reports.append(report)
         _count(run.summary, report)
+    for skill in active:  # a transform that failed to import when a function triggered it
+        if skill.loader is not None and skill.loader.error is not None:
+            print(f"perfpilot: warning: skill {skill.loader.error}", file=sys.stderr)
     return run
 
 

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import importlib
-import importlib.machinery
-import importlib.util
 import re
-import sys
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
 from perfpilot.skills.measured import Measured, measured_of
+from perfpilot.skills.transform_loading import TransformError, TransformLoader
+from perfpilot.skills.triggers import Trigger, trigger_of
 from perfpilot.tools.model import Applicability
 
 if TYPE_CHECKING:  # libcst loads with the first transform, not with a skill listing
@@ -31,7 +29,6 @@ _APPLICABILITY = {
 MAX_SKILL_BYTES = 256 * 1024
 OTHERWISE = "otherwise"
 VERIFIED_FASTER_KEY = "applicability-verified-faster"
-_LOADED = "perfpilot.skills._loaded"  # the packages made for trusted skill folders
 
 
 @dataclass(frozen=True)
@@ -46,7 +43,8 @@ class Skill:
     body: str
     path: Path
     origin: str  # "built-in", "package <dist>", "workspace"
-    transform: Transform | None = None
+    # The trusted transform.py beside SKILL.md (None: words only), imported on first use.
+    loader: TransformLoader | None = None
     metadata: dict[str, object] = field(default_factory=dict)
     # Each level a fix can get and when (metadata `applicability-default` and
     # `applicability-<level>-when`); empty when every fix gets the ceiling.
@@ -58,6 +56,22 @@ class Skill:
     verified_applicability: Applicability | None = None
     # What was wrong in SKILL.md but did not stop it loading (a bad measured figure).
     warnings: tuple[str, ...] = ()
+    # metadata `trigger`: text a function must hold for the skill to run on it (skills/triggers.py)
+    trigger: Trigger | None = None
+
+    @property
+    def deterministic(self) -> bool:
+        """Whether the skill has a transform (imported or not yet)."""
+        return self.loader is not None
+
+    @property
+    def transform(self) -> Transform | None:
+        """The deterministic transform, imported now if it was not; raises TransformError."""
+        return self.loader.get() if self.loader is not None else None
+
+    def may_fire(self, text: str) -> bool:
+        """Whether the skill can find anything in a function of this text (its trigger)."""
+        return self.trigger is None or self.trigger.matches(text)
 
     @property
     def unproven(self) -> bool:
@@ -95,8 +109,26 @@ class SkillSet:
         return next((s for s in self.skills if s.code == code), None)
 
     def with_transforms(self) -> list[Skill]:
-        """The deterministic skills."""
-        return [s for s in self.skills if s.transform is not None]
+        """The deterministic skills (their transforms imported or not yet)."""
+        return [s for s in self.skills if s.deterministic]
+
+    def load_transforms(self) -> list[str]:
+        """Import every transform not imported yet; a skill whose import fails is dropped.
+
+        Returns what failed (also added to `problems`).
+        """
+        failed: list[str] = []
+        kept: list[Skill] = []
+        for skill in self.skills:
+            try:
+                skill.transform  # noqa: B018 - imports it
+            except TransformError as exc:
+                failed.append(str(exc))
+                continue
+            kept.append(skill)
+        self.skills = kept
+        self.problems += failed
+        return failed
 
 
 class SkillError(Exception):
@@ -104,13 +136,18 @@ class SkillError(Exception):
 
 
 def discover(
-    workspace: Path | None = None, packages: bool = True, transforms: bool = True
+    workspace: Path | None = None,
+    packages: bool = True,
+    transforms: bool = True,
+    lazy: bool = False,
 ) -> SkillSet:
     """All skills: built-in, then installed packages', then the workspace's (words only).
 
     A later skill whose name or code is already taken is reported and skipped, so nothing
     found in a workspace can replace a built-in skill. With `transforms=False` only the
-    words are read (no transform is imported): enough to list or show skills.
+    words are read (no transform is imported): enough to list or show skills. With `lazy`
+    each transform is imported when first used (a run that triggers few skills imports few);
+    one that fails then is skipped where it was needed, its error kept on its loader.
     """
     found = SkillSet()
     sources: list[tuple[Path, str, bool]] = [(BUILTIN_DIR, "built-in", True)]
@@ -138,6 +175,8 @@ def discover(
                 continue
             found.skills.append(skill)
             found.problems += skill.warnings
+    if transforms and not lazy:
+        found.load_transforms()
     return found
 
 
@@ -176,7 +215,15 @@ def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
     applicability = _APPLICABILITY[applicability_text]
     when = _applicability_when(metadata, applicability, skill_md)
     measured, figure_problems = measured_of(metadata)
+    trigger, trigger_problems = trigger_of(metadata)
     verified_level = _verified_applicability(metadata, applicability, skill_md)
+    transform_py = skill_md.parent / "transform.py"
+    loader = None
+    if trusted and transform_py.is_file():
+        if code is None:
+            raise SkillError(f"{skill_md}: a skill with a transform needs metadata.code")
+        effect = _effect(metadata["effect"], skill_md) if "effect" in metadata else None
+        loader = TransformLoader(transform_py, name, code, applicability, effect)
     skill = Skill(
         name=name,
         description=description.strip(),
@@ -190,17 +237,12 @@ def load_skill(skill_md: Path, origin: str, trusted: bool) -> Skill:
         applicability_when=when,
         measured=measured,
         verified_applicability=verified_level,
-        warnings=tuple(f"{skill_md}: {problem}" for problem in figure_problems),
+        warnings=tuple(
+            f"{skill_md}: {problem}" for problem in [*figure_problems, *trigger_problems]
+        ),
+        trigger=trigger,
+        loader=loader,
     )
-    transform_py = skill_md.parent / "transform.py"
-    if trusted and transform_py.is_file():
-        if code is None:
-            raise SkillError(f"{skill_md}: a skill with a transform needs metadata.code")
-        transform = _load_transform(transform_py, name)
-        transform = replace(transform, name=name, code=code, applicability=applicability)
-        if "effect" in metadata:
-            transform = replace(transform, effect=_effect(metadata["effect"], skill_md))
-        skill = replace(skill, transform=transform)
     return skill
 
 
@@ -294,44 +336,6 @@ def _effect(value: object, where: Path) -> float:
     if isinstance(value, int | float) and not isinstance(value, bool) and 0 < value <= 1:
         return float(value)
     raise SkillError(f"{where}: metadata.effect must be a fraction in (0, 1]")
-
-
-def _load_transform(path: Path, name: str) -> Transform:
-    """Import a transform.py as `<package>.transform` of a package made for its skill folder.
-
-    Skill folders are kebab-case, not importable names: the folder becomes the package
-    `perfpilot.skills._loaded.<name_underscored>` (so a transform can import its sibling
-    modules relatively), reused while it is the same folder, replaced when it is another.
-    """
-    package_name = f"{_LOADED}.{name.replace('-', '_')}"
-    module_name = f"{package_name}.transform"
-    package, module = sys.modules.get(package_name), sys.modules.get(module_name)
-    if module is None or getattr(package, "__path__", None) != [str(path.parent)]:
-        _forget(package_name)
-        spec = importlib.machinery.ModuleSpec(package_name, None, is_package=True)
-        spec.submodule_search_locations = [str(path.parent)]
-        sys.modules[package_name] = importlib.util.module_from_spec(spec)
-        try:
-            module = importlib.import_module(module_name)
-        except Exception as exc:  # noqa: BLE001 - a broken transform must not stop the others
-            _forget(package_name)
-            raise SkillError(f"{path}: import failed: {type(exc).__name__}: {exc}") from None
-    return _transform_of(module, path)
-
-
-def _forget(package_name: str) -> None:
-    """Drop a loaded skill package and its modules, so that the next load starts afresh."""
-    for loaded in [m for m in sys.modules if m == package_name or m.startswith(f"{package_name}.")]:
-        del sys.modules[loaded]
-
-
-def _transform_of(module: ModuleType, path: Path) -> Transform:
-    from perfpilot.skills.api import Transform
-
-    transform = getattr(module, "TRANSFORM", None)
-    if not isinstance(transform, Transform):
-        raise SkillError(f"{path}: defines no TRANSFORM (an instance of skills.api.Transform)")
-    return transform
 
 
 def _package_dirs(problems: list[str]) -> list[tuple[Path, str, bool]]:

@@ -10,6 +10,7 @@ from dataclasses import dataclass, replace
 
 from perfpilot.skills.api import FunctionSource, Opportunity, Parsed, Rewrite, parse_function
 from perfpilot.skills.registry import Skill
+from perfpilot.skills.transform_loading import TransformError
 from perfpilot.skills.verdicts import measured_speedup, verified_faster
 from perfpilot.tools.edits import line_edits, split_lines
 from perfpilot.tools.model import Applicability, Finding, Fix, Severity, StageResult
@@ -75,7 +76,7 @@ class Found:
     @property
     def saving(self) -> float | None:
         """Estimated % of the whole profile saved (see `estimate`); what ranking sorts by."""
-        if self.skill.transform is None:
+        if not self.skill.deterministic:
             return None
         return self.estimate.saving
 
@@ -139,7 +140,7 @@ class FindCache:
             tuple(sorted(facts.imports.items())),
             mentioned,
             # A skill proving facts about the rest of the module depends on all of it.
-            facts.source if any(s.transform and s.transform.reads_module for s in skills) else "",
+            facts.source if any(_reads_module(s) for s in skills) else "",
             tuple(id(s) for s in skills),
         )
 
@@ -171,18 +172,23 @@ def find_opportunities(
     python: tuple[int, int] | None = None,
     cache: FindCache | None = None,
 ) -> list[Found]:
-    """Every opportunity the skills see in the targets, minus the suppressed ones."""
+    """Every opportunity the skills see in the targets, minus the suppressed ones.
+
+    A skill runs on a function only when its trigger (SKILL.md) is in the function's text:
+    its transform is imported, and the function parsed, only for the skills that may fire.
+    """
     version = python or sys.version_info[:2]
-    active = [s for s in skills if s.transform is not None and _runs_on(s, version)]
-    # Skills that read the whole module are cached apart: an edit elsewhere in the file
-    # re-runs only them on this function, not every skill.
-    groups = [g for g in _by_module_reading(active) if g]
+    deterministic = [s for s in skills if s.deterministic]
     lines = split_lines(text)
     found: list[Found] = []
     for target in targets:
         if target.function.is_lambda:
             continue
         source = function_source(lines, target, facts, path)
+        active = _triggered(deterministic, source.text, version)
+        # Skills that read the whole module are cached apart: an edit elsewhere in the file
+        # re-runs only them on this function, not every skill.
+        groups = [g for g in _by_module_reading(active) if g]
         pairs: list[tuple[Skill, Opportunity]] = []
         parsed: list[Parsed | None] = []  # parsed once for both groups, when one misses
         for group in groups:
@@ -209,9 +215,32 @@ def _forget_trees() -> None:
     forget_trees()
 
 
+def _triggered(skills: Sequence[Skill], text: str, version: tuple[int, int]) -> list[Skill]:
+    """The skills whose trigger is in `text`, their transforms imported, that run on `version`.
+
+    A transform that cannot be imported is left out (its loader keeps the error, which the
+    surface reports); the other skills still run.
+    """
+    active = []
+    for skill in skills:
+        if not skill.may_fire(text) or (skill.loader and skill.loader.error):
+            continue  # not here, or failed to import before (and was reported then)
+        try:
+            if _runs_on(skill, version):
+                active.append(skill)
+        except TransformError as exc:
+            log.warning("skill %s skipped: %s", skill.name, exc)
+    return active
+
+
+def _reads_module(skill: Skill) -> bool:
+    transform = skill.transform
+    return transform is not None and transform.reads_module
+
+
 def _by_module_reading(skills: Sequence[Skill]) -> tuple[list[Skill], list[Skill]]:
     """(skills that read only the function, skills that read the whole module)."""
-    reads = [s for s in skills if s.transform is not None and s.transform.reads_module]
+    reads = [s for s in skills if _reads_module(s)]
     return [s for s in skills if s not in reads], reads
 
 

@@ -10,7 +10,8 @@ The rules checked, as the specification states them:
   `metadata` (a map of string keys to string values), `allowed-tools` (a space-separated
   string); no other top-level field;
 - perfpilot's `metadata.measured-median` / `measured-fixes`, when present, are numbers >= 0
-  (written as strings, like every metadata value);
+  (written as strings, like every metadata value); `metadata.trigger`, when present, is
+  space-separated groups of `|`-separated substrings (skills/triggers.py);
 - the body should stay under the recommended size for loading on activation: fewer than
   500 lines and about 5000 tokens (estimated here as characters / 4).
 """
@@ -24,6 +25,7 @@ from pathlib import Path
 import yaml
 
 from perfpilot.skills.measured import measured_of
+from perfpilot.skills.triggers import trigger_of
 
 NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 MAX_NAME = 64
@@ -151,8 +153,10 @@ def _optional_problems(front: dict[object, object], where: str) -> list[Problem]
                     problems.append(
                         Problem(where, f"`metadata` {key!r}: keys and values must be strings")
                     )
-            # perfpilot's own keys: the corpus figures must read as numbers (skills/measured.py)
+            # perfpilot's own keys: the corpus figures must read as numbers (skills/measured.py),
+            # the trigger as groups of substrings (skills/triggers.py)
             problems += [Problem(where, text) for text in measured_of(metadata)[1]]
+            problems += [Problem(where, text) for text in trigger_of(metadata)[1]]
     return problems
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from perfpilot.skills.registry import Skill
+from perfpilot.skills.transform_loading import TransformLoader
 from perfpilot.tools.model import Applicability
 from tests.skills.harness import Case, run_case, skill_named
 
@@ -477,7 +478,8 @@ def skill_for(version: tuple[int, int]) -> Skill:
     """The built-in skill, deciding for `version` instead of the running interpreter."""
     skill = skill_named("local-alias")
     assert skill.transform is not None
-    return replace(skill, transform=replace(skill.transform, python=version))
+    loader = TransformLoader.of(replace(skill.transform, python=version), skill.path)
+    return replace(skill, loader=loader)
 
 
 @pytest.mark.parametrize("case", CASES, ids=str)

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from perfpilot.skills.registry import discover, load_skill
+from perfpilot.skills.registry import SkillSet, discover, load_skill
+from perfpilot.skills.runner import Target, find_opportunities
+from perfpilot.skills.transform_loading import TransformError
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.module_facts import facts_of_source
+from perfpilot.tools.source_index import index_source
 
 GOOD = """\
 ---
@@ -95,14 +98,36 @@ def test_workspace_skills_are_words_and_cannot_replace_builtins(tmp_path: Path) 
 
 
 def test_trusted_transform_problems_are_reported(tmp_path: Path) -> None:
+    """A transform that fails to import is reported: at discovery, or at first use when lazy."""
     broken = write_skill(tmp_path, "broken-one")
     (broken / "transform.py").write_text("import nonexistent_module_xyz\n")
-    with pytest.raises(Exception, match="import failed: ModuleNotFoundError"):
-        load_skill(broken / "SKILL.md", "package demo", trusted=True)
-    empty = write_skill(tmp_path, "empty-one")
+    with pytest.raises(TransformError, match="import failed: ModuleNotFoundError"):
+        load_skill(broken / "SKILL.md", "package demo", trusted=True).transform  # noqa: B018
+    empty = write_skill(tmp_path, "empty-one", code="PP151")
     (empty / "transform.py").write_text("X = 1\n")
-    with pytest.raises(Exception, match="defines no TRANSFORM"):
-        load_skill(empty / "SKILL.md", "package demo", trusted=True)
+    with pytest.raises(TransformError, match="defines no TRANSFORM"):
+        load_skill(empty / "SKILL.md", "package demo", trusted=True).transform  # noqa: B018
+    eager = SkillSet([load_skill(p / "SKILL.md", "package demo", True) for p in (broken, empty)])
+    assert eager.load_transforms() == eager.problems and len(eager.problems) == 2
+    assert eager.skills == []  # dropped, as discovery does unless lazy
+
+
+def test_lazy_discovery_imports_a_transform_only_when_a_function_triggers_it() -> None:
+    """`check` discovers lazily: guard-noop-replace's transform loads on a `.replace(`."""
+    found = discover(packages=False, lazy=True)
+    skill = found.by_name("guard-noop-replace")
+    assert skill is not None and skill.loader is not None and str(skill.trigger) == "replace"
+    assert not skill.loader.loaded and not any(s.loader.loaded for s in found.with_transforms())
+    text = "def f(n):\n    return n + 1\n"
+    index = index_source(text, "m.py")
+    targets = [Target(f) for f in index.functions]
+    assert find_opportunities(text, "m.py", targets, [skill], facts_of_source(text)) == []
+    assert not skill.loader.loaded
+    text = 'def f(s):\n    s = s.replace("&", "&amp;")\n    return s\n'
+    index = index_source(text, "m.py")
+    targets = [Target(f) for f in index.functions]
+    (hit,) = find_opportunities(text, "m.py", targets, [skill], facts_of_source(text))
+    assert hit.skill is skill and skill.loader.loaded
 
 
 def test_installed_package_skills_via_entry_point(tmp_path: Path) -> None:
