@@ -11,12 +11,12 @@ from collections.abc import Callable
 from dataclasses import fields, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from perfpilot.server.check_core import CheckOptions, CheckOutcome, check_workspace
 from perfpilot.server.cli import EXIT_CLEAN, EXIT_ERROR, EXIT_FINDINGS, UsageError
 from perfpilot.server.progress import progress_bar
 from perfpilot.server.render import FixSummary, Summary, display_path, render
-from perfpilot.server.verify_cli import verify_settings
 from perfpilot.tools.code_selection import CodeSelection, CodeSelectionError, parse_codes
 from perfpilot.tools.config import (
     OUTSIDE,
@@ -31,6 +31,9 @@ from perfpilot.tools.hotspots import under_any
 from perfpilot.tools.model import Profile
 from perfpilot.tools.profiles.remote.spec import RemoteSpec, is_remote_spec
 from perfpilot.tools.user_config import user_includes_unproven
+
+if TYPE_CHECKING:  # --verify only
+    from perfpilot.tools.verify.verify_fix import VerifySettings
 
 
 def run_check(args: argparse.Namespace) -> int:
@@ -104,7 +107,7 @@ def _check_project(
         unsafe_setting=settings.unsafe_fixes,
         include_generated=args.include_generated or settings.include_generated,
         diff_all=args.diff_all,
-        verify=verify_settings(args, settings) if args.verify else None,
+        verify=_verify_settings(args, settings) if args.verify else None,
         jobs=args.jobs or os.cpu_count() or 1,
         include_unproven=_include_unproven(args.include_unproven, settings),
         codes=_codes(args, settings),
@@ -262,3 +265,10 @@ def _existing_path(cwd: Path, path: str) -> str:
     if not full.exists():
         raise UsageError(f"{path}: no such file or directory")
     return str(full)
+
+
+def _verify_settings(args: argparse.Namespace, settings: Settings) -> VerifySettings:
+    """--verify's settings; verification's modules load only with the flag."""
+    from perfpilot.server.verify_cli import verify_settings
+
+    return verify_settings(args, settings)

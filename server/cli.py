@@ -11,6 +11,7 @@ from importlib import import_module
 from pathlib import Path
 
 from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
+from perfpilot.server.startup_gc import collect_less, pause_until_started
 
 # Every other module is imported by the function that needs it: `perfpilot --version` imports
 # nothing more, each subcommand only what it runs (libcst skills, profile loaders, the LLM
@@ -226,6 +227,7 @@ def expected_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
+    collect_less()  # a command allocates much and frees little: see startup_gc.py
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments == ["--version"]:  # the whole parser (every subcommand's module) not needed
         print(f"perfpilot {package_version()}")
@@ -343,6 +345,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from perfpilot.tools.free_memory import use_one_malloc_arena
 
     use_one_malloc_arena()  # before the load and skill threads start (see free_memory.py)
+    pause_until_started()  # until `initialized` (server/startup_gc.py)
     server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")

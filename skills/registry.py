@@ -9,6 +9,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING
 
 from perfpilot.skills.measured import Measured, measured_of
+from perfpilot.skills.plugin_scan import may_declare
 from perfpilot.skills.transform_loading import TransformError, TransformLoader
 from perfpilot.skills.triggers import Trigger, trigger_of
 from perfpilot.tools.model import Applicability
@@ -340,6 +341,8 @@ def _effect(value: object, where: Path) -> float:
 
 def _package_dirs(problems: list[str]) -> list[tuple[Path, str, bool]]:
     """Skill folders declared by installed packages (entry point group `perfpilot.skills`)."""
+    if not may_declare(ENTRY_POINT_GROUP):
+        return []  # the usual case, known without importing importlib.metadata
     from importlib.metadata import entry_points  # reads every installed package: on demand
 
     found: list[tuple[Path, str, bool]] = []

@@ -13,16 +13,16 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 from perfpilot.tools.model import Fix
-from perfpilot.tools.verify.model import Verdict, VerdictKind
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # a verdict exists only once verification (which loads its model) ran
     from perfpilot.skills.runner import Found
+    from perfpilot.tools.verify.model import Verdict
 
 _SIZE = 256
 _BY_FIX: OrderedDict[tuple[str, str, str, str], Verdict] = OrderedDict()
 _BY_OPPORTUNITY: OrderedDict[tuple[str, str, str, str, str], Verdict] = OrderedDict()
-# Verdicts that measured a speed on equal behaviour: those say how much a fix saves.
-_TIMED = (VerdictKind.FASTER, VerdictKind.NOT_FASTER)
+# Verdicts that measured a speed on equal behaviour (VerdictKind names): how much a fix saves.
+_TIMED = ("FASTER", "NOT_FASTER")
 
 
 def remember(text: str, found: Found, fix: Fix, verdict: Verdict) -> None:
@@ -52,7 +52,7 @@ def verdict_here(found: Found) -> Verdict | None:
 def measured_speedup(found: Found) -> float | None:
     """The speedup verification measured for this very fix (same behaviour), if any."""
     verdict = verdict_here(found)
-    if verdict is None or verdict.kind not in _TIMED or verdict.speed is None:
+    if verdict is None or verdict.kind.name not in _TIMED or verdict.speed is None:
         return None
     return verdict.speed.speedup
 
@@ -60,7 +60,11 @@ def measured_speedup(found: Found) -> float | None:
 def verified_faster(found: Found) -> bool:
     """Whether this very fix was verified faster, on this function's current text."""
     verdict = verdict_here(found)
-    return verdict is not None and verdict.kind is VerdictKind.FASTER
+    if verdict is None:
+        return False
+    from perfpilot.tools.verify.model import VerdictKind  # loaded: a verdict exists
+
+    return verdict.kind is VerdictKind.FASTER
 
 
 def forget_all() -> None:

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from perfpilot.skills.registry import SkillSet, discover, load_skill
+from perfpilot.skills.plugin_scan import may_declare
+from perfpilot.skills.registry import ENTRY_POINT_GROUP, SkillSet, discover, load_skill
 from perfpilot.skills.runner import Target, find_opportunities
 from perfpilot.skills.transform_loading import TransformError
 from perfpilot.tools.model import Applicability
@@ -186,3 +187,23 @@ def test_module_facts_keep_new_imports_below_a_shebang_and_docstring() -> None:
     text = '#!/usr/bin/env python3\n# Licence: MIT\n"""Doc."""\n\n\ndef f():\n    pass\n'
     assert facts_of_source(text).import_line == 3
     assert facts_of_source("#!/usr/bin/env python3\nx = 1\n").import_line == 1
+
+
+def test_plugin_scan_rules_out_only_what_importlib_metadata_would_not_find(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No importlib.metadata import when no distribution names the group; it is asked else."""
+    site = tmp_path / "site"
+    other = site / "other-1.0.dist-info"
+    other.mkdir(parents=True)
+    (other / "entry_points.txt").write_text("[console_scripts]\nother = other:main\n")
+    (site / "legacy.egg-info").write_text("Metadata-Version: 1.0\n")  # a file, not a folder
+    monkeypatch.setattr(sys, "path", [str(site), str(tmp_path / "missing")])
+    assert not may_declare(ENTRY_POINT_GROUP)
+    (other / "entry_points.txt").write_text("[perfpilot.skills]\nacme = acme_perf\n")
+    assert may_declare(ENTRY_POINT_GROUP)
+    (other / "entry_points.txt").unlink()
+    archive = tmp_path / "bundle.zip"
+    archive.write_bytes(b"PK\x05\x06" + b"\0" * 18)  # an empty zip archive on sys.path
+    monkeypatch.setattr(sys, "path", [str(site), str(archive)])
+    assert may_declare(ENTRY_POINT_GROUP)

@@ -10,7 +10,6 @@ throwaway interpreter with an address-space limit and a timeout.
 from __future__ import annotations
 
 import struct
-import subprocess
 import sys
 
 from perfpilot.tools.model import ProfileError
@@ -208,6 +207,8 @@ def sandboxed_marshal(data: bytes, source: str, transform: str, why: str) -> byt
     `why` says why marshal is needed; it starts the ProfileError raised when there is no
     sandbox on this system or marshal fails in it (bad data, the memory limit, the timeout).
     """
+    import subprocess  # only for a code object, which a profile seldom holds
+
     try:
         import resource  # noqa: F401  (POSIX only; without a memory limit there is no child)
     except ImportError:

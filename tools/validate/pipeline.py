@@ -6,8 +6,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from perfpilot.tools.model import Applicability, StageResult
-from perfpilot.tools.validate.style import check_style
-from perfpilot.tools.validate.syntax import check_syntax
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +38,11 @@ def validate_edit(
 
     `guard` is the skill's static check, called only when the earlier stages passed.
     """
+    # The stages load with the first edit validated: a report (`check` without --fix) has none,
+    # and the style stage brings subprocess and ruff's configuration reading with it.
+    from perfpilot.tools.validate.style import check_style
+    from perfpilot.tools.validate.syntax import check_syntax
+
     stages: list[StageResult] = [transform or StageResult("transform", True, "applied")]
     if not stages[0].passed:
         return Validation(None, None, tuple(stages))

@@ -1,0 +1,53 @@
+"""Fewer garbage collections while a command starts and runs briefly.
+
+CPython collects its youngest generation every 700 net allocations and, now and then, scans
+everything alive. Starting up allocates hundreds of thousands of long-lived objects (libcst's
+and lsprotocol's classes, a profile's tables, parsed functions) and frees few in cycles.
+Measured with gc.callbacks on this machine: `perfpilot check` on the bundled example spent
+27 ms of CPU in 150 collections (one full one, 14 ms) that freed nearly nothing; the language
+server spent 60 ms in collections before answering `initialize` (a full one, 29 ms, with
+lsprotocol loaded), which the bare pygls server, allocating less, never reaches.
+
+- A command (`check`, `profile`...) collects its youngest generation every 100,000 allocations
+  instead: cyclic garbage stays bounded by what that many allocations leave, peak memory did
+  not move (38 MiB on the example either way), and a short run collects not at all.
+- The language server does not collect until it is started (`initialized`); then what start-up
+  made is frozen (`gc.freeze`: never scanned again, it lives as long as the server anyway)
+  and collection resumes at the interpreter's thresholds.
+"""
+
+from __future__ import annotations
+
+import gc
+
+COMMAND_THRESHOLD = (100_000, 10, 10)
+# A client that never sends `initialized` must not leave collection off for good.
+STARTED_AT_LATEST = 10.0  # seconds after `initialize`
+_DEFAULT = gc.get_threshold()
+_paused = False
+
+
+def collect_less() -> None:
+    """Raise the collection thresholds for a command's run."""
+    gc.set_threshold(*COMMAND_THRESHOLD)
+
+
+def pause_until_started() -> None:
+    """No collection while a long-running server starts (see `started`)."""
+    global _paused
+    _paused = True
+    gc.disable()
+
+
+def started() -> None:
+    """The server is up: freeze what start-up made, collect as Python does from now on.
+
+    Only the first call after `pause_until_started` acts.
+    """
+    global _paused
+    if not _paused:
+        return
+    _paused = False
+    gc.freeze()
+    gc.set_threshold(*_DEFAULT)
+    gc.enable()

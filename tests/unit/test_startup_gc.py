@@ -1,0 +1,39 @@
+"""The garbage-collection policy of start-up (server/startup_gc.py)."""
+
+from __future__ import annotations
+
+import gc
+from collections.abc import Iterator
+
+import pytest
+
+from perfpilot.server import startup_gc
+
+
+@pytest.fixture
+def restored_gc() -> Iterator[None]:
+    threshold, enabled = gc.get_threshold(), gc.isenabled()
+    yield
+    gc.unfreeze()
+    gc.set_threshold(*threshold)
+    (gc.enable if enabled else gc.disable)()
+
+
+def test_a_command_collects_less(restored_gc: None) -> None:
+    startup_gc.collect_less()
+    assert gc.get_threshold() == startup_gc.COMMAND_THRESHOLD
+    assert gc.isenabled()
+
+
+def test_the_server_collects_again_once_started_and_only_once(restored_gc: None) -> None:
+    startup_gc.started()  # not paused: nothing happens
+    assert gc.get_freeze_count() == 0
+    startup_gc.pause_until_started()
+    assert not gc.isenabled()
+    startup_gc.started()
+    assert gc.isenabled() and gc.get_threshold() == startup_gc._DEFAULT
+    frozen = gc.get_freeze_count()
+    assert frozen > 0  # start-up's objects are left out of every later collection
+    gc.unfreeze()
+    startup_gc.started()  # the fallback timer after `initialized`: no second freeze
+    assert gc.get_freeze_count() == 0
