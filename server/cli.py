@@ -11,7 +11,7 @@ from importlib import import_module
 from pathlib import Path
 
 from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
-from perfpilot.server.startup_gc import collect_less, pause_until_started
+from perfpilot.server.startup_gc import collect_less, exiting, pause_until_started
 
 # Every other module is imported by the function that needs it: `perfpilot --version` imports
 # nothing more, each subcommand only what it runs (libcst skills, profile loaders, the LLM
@@ -227,8 +227,16 @@ def expected_errors() -> tuple[type[Exception], ...]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
+    if argv is not None:  # called from Python (a test): the interpreter goes on afterwards
+        return _run(list(argv))
     collect_less()  # a command allocates much and frees little: see startup_gc.py
-    arguments = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(sys.argv[1:])
+    finally:
+        exiting()
+
+
+def _run(arguments: list[str]) -> int:
     if arguments == ["--version"]:  # the whole parser (every subcommand's module) not needed
         print(f"perfpilot {package_version()}")
         return EXIT_CLEAN

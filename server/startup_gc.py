@@ -11,6 +11,10 @@ lsprotocol loaded), which the bare pygls server, allocating less, never reaches.
 - A command (`check`, `profile`...) collects its youngest generation every 100,000 allocations
   instead: cyclic garbage stays bounded by what that many allocations leave, peak memory did
   not move (38 MiB on the example either way), and a short run collects not at all.
+- A command that is done freezes what is left (`gc.freeze`) before the interpreter exits: its
+  finalization otherwise runs full collections over everything, ~60-100 ms of CPU after a
+  `check` (median of 9 runs on the example: 460 ms of CPU in all, 361 frozen). Nothing is
+  lost: files are written and closed by then, stdout and stderr are flushed by the exit.
 - The language server does not collect until it is started (`initialized`); then what start-up
   made is frozen (`gc.freeze`: never scanned again, it lives as long as the server anyway)
   and collection resumes at the interpreter's thresholds.
@@ -30,6 +34,11 @@ _paused = False
 def collect_less() -> None:
     """Raise the collection thresholds for a command's run."""
     gc.set_threshold(*COMMAND_THRESHOLD)
+
+
+def exiting() -> None:
+    """The command is done: leave what it made to the exit, not to collections at exit."""
+    gc.freeze()
 
 
 def pause_until_started() -> None:
