@@ -88,10 +88,12 @@ def save(root: str) -> str:
 
 def load(root: str) -> str:
     """Add the workspace's saved verdicts (those measured in this process win); '' or why not."""
-    from perfpilot.tools.verdict_store import load_verdicts, verdicts_path
+    from perfpilot.tools.user_dirs import verdicts_path
 
     if not verdicts_path(root).exists():  # the common case: no import, no key read
         return ""
+    from perfpilot.tools.verdict_store import load_verdicts
+
     entries, problem = load_verdicts(root)
     for cache, size in ((_BY_FIX, 4), (_BY_OPPORTUNITY, 5)):
         name = "fix" if cache is _BY_FIX else "opportunity"

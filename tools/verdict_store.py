@@ -20,18 +20,13 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from perfpilot.tools.user_dirs import verdicts_path as verdicts_path
 from perfpilot.tools.verify.model import Difference, Speed, TestRun, Verdict, VerdictKind
-from perfpilot.tools.verify.store import CaptureError, cache_home, capture_key
+from perfpilot.tools.verify.store import CaptureError, capture_key
 
 MAGIC = "perfpilot-verdicts/1"
 MAX_ENTRIES = 1024  # per workspace (two in-memory caches of 256 fit); the oldest go first
 Entry = tuple[str, tuple[str, ...], Verdict]  # (which cache, key, verdict)
-
-
-def verdicts_path(root: str | Path) -> Path:
-    """The file of one workspace's verdicts: keyed by a hash of its real path."""
-    digest = hashlib.sha256(os.path.realpath(root).encode()).hexdigest()[:20]
-    return cache_home() / "verdicts" / f"{digest}.json"
 
 
 def save_verdicts(root: str | Path, entries: list[Entry]) -> Path:

@@ -19,6 +19,8 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from perfpilot.tools.user_dirs import cache_home as cache_home
+from perfpilot.tools.user_dirs import config_home as config_home
 from perfpilot.tools.verify.model import FunctionCapture
 
 MAGIC = b"PPCAPTURE1\n"
@@ -28,18 +30,6 @@ _MAC_BYTES = hashlib.sha256().digest_size
 
 class CaptureError(Exception):
     """A capture cannot be used; the message says which file and why."""
-
-
-def cache_home() -> Path:
-    """The user's cache folder ($XDG_CACHE_HOME, else ~/.cache)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "perfpilot"
-
-
-def config_home() -> Path:
-    """The user's config folder ($XDG_CONFIG_HOME, else ~/.config)."""
-    base = os.environ.get("XDG_CONFIG_HOME") or os.path.join(os.path.expanduser("~"), ".config")
-    return Path(base) / "perfpilot"
 
 
 def captures_dir(root: str | Path) -> Path:
