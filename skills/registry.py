@@ -8,6 +8,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
 
+from perfpilot.skills.front_matter import simple_yaml
 from perfpilot.skills.measured import Measured, measured_of
 from perfpilot.skills.plugin_scan import may_declare
 from perfpilot.skills.transform_loading import TransformError, TransformLoader
@@ -254,14 +255,18 @@ def split_front_matter(text: str, where: Path) -> tuple[dict[str, object], str]:
         raise SkillError(f"{where}:1: SKILL.md must start with `---` front matter")
     for index in range(1, len(lines)):
         if lines[index].strip() == "---":
-            # Imported here, not at the top: the language server starts without YAML.
+            front_text = "".join(lines[1:index])
+            simple = simple_yaml(front_text)  # the YAML front matter is written in, read fast
+            if simple is not None:
+                return simple, "".join(lines[index + 1 :]).lstrip("\n")
+            # Anything else: PyYAML, imported here (the language server starts without it).
             import yaml
 
             # libyaml's parser when PyYAML has it: a tenth of the pure-Python one's time,
             # with the same safe constructor.
             loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
             try:
-                front = yaml.load("".join(lines[1:index]), Loader=loader) or {}  # noqa: S506
+                front = yaml.load(front_text, Loader=loader) or {}  # noqa: S506
             except yaml.YAMLError as exc:
                 mark = getattr(exc, "problem_mark", None)
                 line = mark.line + 2 if mark is not None else 1
