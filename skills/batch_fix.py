@@ -10,9 +10,9 @@ refuses, the caller falls back to one fix at a time, which names the fix at faul
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
 
 from perfpilot.skills.api import Parsed, Rewrite, parse_function
 from perfpilot.skills.runner import Found, _replaced, _same_signature, splice
@@ -20,7 +20,15 @@ from perfpilot.tools.edits import line_count
 from perfpilot.tools.model import Applicability
 from perfpilot.tools.validate import validate_edit
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
+
+
+def _log() -> logging.Logger:
+    """This module's logger: logging loads with the first thing worth logging, not with check."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 @dataclass
@@ -72,7 +80,7 @@ def batch_round(
             parsed = parses[id(found)] = parse_function(found.function)
             rewrite = found.skill.transform.rewrite(parsed, found.opportunity)
         except Exception as exc:  # noqa: BLE001 - a transform bug refuses its fix, visibly
-            log.exception("skill %s rewrite failed", found.skill.name)
+            _log().exception("skill %s rewrite failed", found.skill.name)
             rewrite = Rewrite.failed(f"the transform raised {type(exc).__name__}: {exc}")
         if rewrite.failure is not None or rewrite.function_text is None:
             refused.append((found, f"transform: {rewrite.failure or 'produced nothing'}"))
@@ -118,7 +126,7 @@ def batch_round(
         text, proposed, path, claim=claim, root=root, python=python, guard=guard
     )
     if validation.text is None:
-        log.info("batched fixes refused (%s); fixing one at a time", validation.refusal)
+        _log().info("batched fixes refused (%s); fixing one at a time", validation.refusal)
         return Batch(None, [], refused)
     applied = [found for found, _, _ in sorted(placed, key=lambda item: item[2])]
     return Batch(validation.text, applied, refused)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import logging
 import sys
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
 from perfpilot.skills.api import FunctionSource, Opportunity, Parsed, Rewrite, parse_function
 from perfpilot.skills.registry import Skill
@@ -19,7 +19,15 @@ from perfpilot.tools.source_index import SourceFunction
 from perfpilot.tools.suppression import is_suppressed
 from perfpilot.tools.validate import validate_edit
 
-log = logging.getLogger(__name__)
+if TYPE_CHECKING:
+    import logging
+
+
+def _log() -> logging.Logger:
+    """This module's logger: logging loads with the first thing worth logging, not with check."""
+    import logging
+
+    return logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -229,7 +237,7 @@ def _triggered(skills: Sequence[Skill], text: str, version: tuple[int, int]) -> 
             if _runs_on(skill, version):
                 active.append(skill)
         except TransformError as exc:
-            log.warning("skill %s skipped: %s", skill.name, exc)
+            _log().warning("skill %s skipped: %s", skill.name, exc)
     return active
 
 
@@ -263,7 +271,7 @@ def _find_in(
         try:
             pairs += [(skill, o) for o in skill.transform.find(parsed)]
         except Exception:  # noqa: BLE001 - one skill's bug must not hide the others' findings
-            log.exception("skill %s failed on %s:%s", skill.name, source.path, source.qualname)
+            _log().exception("skill %s failed on %s:%s", skill.name, source.path, source.qualname)
     return pairs
 
 
@@ -330,7 +338,7 @@ def build_fix(
         parsed = parse_function(found.function)
         rewrite = transform.rewrite(parsed, found.opportunity)
     except Exception as exc:  # noqa: BLE001 - a transform bug refuses the fix, visibly
-        log.exception("skill %s rewrite failed", found.skill.name)
+        _log().exception("skill %s rewrite failed", found.skill.name)
         rewrite = Rewrite.failed(f"the transform raised {type(exc).__name__}: {exc}")
     if rewrite.failure is not None or rewrite.function_text is None:
         stage = StageResult("transform", False, rewrite.failure or "produced nothing")
