@@ -237,7 +237,7 @@ def _triggered(skills: Sequence[Skill], text: str, version: tuple[int, int]) -> 
             if _runs_on(skill, version):
                 active.append(skill)
         except TransformError as exc:
-            _log().warning("skill %s skipped: %s", skill.name, exc)
+            _log().debug("skill %s skipped: %s", skill.name, exc)  # the surface reports it
     return active
 
 

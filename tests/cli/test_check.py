@@ -285,3 +285,36 @@ def test_py_spy_sampler_end_to_end(example: Path) -> None:
     hot_lines = [entry["line"] for entry in first["data"]["hot_lines"]]
     start = def_line_of(example / "loganalyzer/enrich.py", "edit_distance")
     assert all(start <= line <= len(enrich) for line in hot_lines) and hot_lines
+
+
+def test_a_plugin_transform_that_fails_to_import_is_reported_once(
+    example: Path, tmp_path: Path
+) -> None:
+    """Skills load lazily in check: a broken installed transform is still one warning line."""
+    site = tmp_path / "site"
+    skill = site / "acme_perf" / "acme-broken"
+    skill.mkdir(parents=True)
+    (site / "acme_perf" / "__init__.py").write_text("")
+    (skill / "SKILL.md").write_text(
+        "---\nname: acme-broken\ndescription: Use it in loops.\nmetadata:\n  code: PP171\n"
+        '  applicability: unsafe\n  kind: offense\n  trigger: "for"\n---\n# Body\nWords.\n'
+    )
+    (skill / "transform.py").write_text("import nonexistent_module_xyz\n")
+    dist = site / "acme_perf-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: acme-perf\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[perfpilot.skills]\nacme = acme_perf\n")
+    done = subprocess.run(
+        [*PERFPILOT, "check", "--profile", "example.prof"],
+        cwd=example,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(site)},
+    )
+    assert done.returncode == 1, done.stderr  # the other skills' and PP001 findings stand
+    assert any(f["code"] == "PP001" for f in findings(done.stdout))
+    warnings = [line for line in done.stderr.splitlines() if "nonexistent_module_xyz" in line]
+    assert len(warnings) == 1, done.stderr
+    assert warnings[0].startswith("perfpilot: warning: skill ") and "import failed" in warnings[0]
+    assert "Traceback" not in done.stderr
