@@ -229,9 +229,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the console script; returns the exit status."""
     if argv is not None:  # called from Python (a test): the interpreter goes on afterwards
         return _run(list(argv))
-    collect_less()  # a command allocates much and frees little: see startup_gc.py
+    arguments = sys.argv[1:]
+    if not {"serve", "mcp"} & set(arguments):  # servers run long: they collect as usual
+        collect_less()  # a command allocates much and frees little: see startup_gc.py
     try:
-        return _run(sys.argv[1:])
+        return _run(arguments)
     finally:
         exiting()
 
@@ -353,7 +355,7 @@ def run_serve(args: argparse.Namespace) -> int:
     from perfpilot.tools.free_memory import use_one_malloc_arena
 
     use_one_malloc_arena()  # before the load and skill threads start (see free_memory.py)
-    pause_until_started()  # until `initialized` (server/startup_gc.py)
+    pause_until_started()  # no collection from here to initialize (server/startup_gc.py)
     server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")

@@ -11,7 +11,7 @@ from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.handlers import optimize
-from perfpilot.server.startup_gc import STARTED_AT_LATEST, started
+from perfpilot.server.startup_gc import started
 
 log = logging.getLogger(__name__)
 
@@ -27,12 +27,11 @@ def register(server: PerfpilotServer) -> None:
         options = params.initialization_options
         raw = options.get("perfpilot", options) if isinstance(options, dict) else None
         ls.apply_settings(raw)
+        started()  # collection resumes before the load allocates (server/startup_gc.py)
         ls.start_initial_load()  # the profile loads while the client opens files
-        asyncio.get_running_loop().call_later(STARTED_AT_LATEST, started)
 
     @server.feature(types.INITIALIZED)
     async def initialized(ls: PerfpilotServer, params: types.InitializedParams) -> None:
-        started()  # the garbage collector resumes (server/startup_gc.py)
         if _supports_configuration(ls):
             await _pull_settings(ls)
         optimize.announce_llm_settings(ls)
