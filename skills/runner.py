@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 from perfpilot.skills.api import FunctionSource, Opportunity, Parsed, Rewrite, parse_function
 from perfpilot.skills.registry import Skill
-from perfpilot.skills.transform_loading import TransformError
+from perfpilot.skills.triggers import skills_to_run
 from perfpilot.skills.verdicts import measured_speedup, verified_faster
 from perfpilot.tools.edits import line_edits, split_lines
 from perfpilot.tools.model import Applicability, Finding, Fix, Severity, StageResult
@@ -193,7 +193,7 @@ def find_opportunities(
         if target.function.is_lambda:
             continue
         source = function_source(lines, target, facts, path)
-        active = _triggered(deterministic, source.text, version)
+        active = skills_to_run(deterministic, source.text, version)
         # Skills that read the whole module are cached apart: an edit elsewhere in the file
         # re-runs only them on this function, not every skill.
         groups = [g for g in _by_module_reading(active) if g]
@@ -221,24 +221,6 @@ def _forget_trees() -> None:
     from perfpilot.skills.cst_helpers import forget_trees  # libcst: not at start-up
 
     forget_trees()
-
-
-def _triggered(skills: Sequence[Skill], text: str, version: tuple[int, int]) -> list[Skill]:
-    """The skills whose trigger is in `text`, their transforms imported, that run on `version`.
-
-    A transform that cannot be imported is left out (its loader keeps the error, which the
-    surface reports); the other skills still run.
-    """
-    active = []
-    for skill in skills:
-        if not skill.may_fire(text) or (skill.loader and skill.loader.error):
-            continue  # not here, or failed to import before (and was reported then)
-        try:
-            if _runs_on(skill, version):
-                active.append(skill)
-        except TransformError as exc:
-            _log().debug("skill %s skipped: %s", skill.name, exc)  # the surface reports it
-    return active
 
 
 def _reads_module(skill: Skill) -> bool:
@@ -390,14 +372,6 @@ def splice(text: str, function: FunctionSource, rewrite: Rewrite) -> str:
         added = [newline, *added]
     lines[insert_at:insert_at] = added
     return "".join(lines)
-
-
-def _runs_on(skill: Skill, version: tuple[int, int]) -> bool:
-    transform = skill.transform
-    assert transform is not None
-    if version < transform.min_python:
-        return False
-    return transform.max_python is None or version <= transform.max_python
 
 
 def _replaced(function: FunctionSource, text: str) -> FunctionSource:

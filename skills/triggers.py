@@ -16,7 +16,14 @@ against the skill itself over a sample of the standard library.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from perfpilot.skills.transform_loading import TransformError
+
+if TYPE_CHECKING:
+    from perfpilot.skills.registry import Skill
 
 TRIGGER_KEY = "trigger"
 
@@ -50,3 +57,24 @@ def trigger_of(metadata: dict[object, object]) -> tuple[Trigger | None, list[str
     if any("" in group for group in groups):
         return None, [f"metadata.{TRIGGER_KEY} {value!r} has an empty alternative (`||`, `|`)"]
     return Trigger(groups), []
+
+
+def skills_to_run(skills: Sequence[Skill], text: str, version: tuple[int, int]) -> list[Skill]:
+    """The skills whose trigger is in `text`, their transforms imported, that run on `version`.
+
+    A transform that cannot be imported is left out (its loader keeps the error, which the
+    surface reports once); the other skills still run.
+    """
+    active = []
+    for skill in skills:
+        if not skill.may_fire(text) or (skill.loader and skill.loader.error):
+            continue  # not here, or failed to import before
+        try:
+            transform = skill.transform
+        except TransformError:
+            continue
+        if transform is None or version < transform.min_python:
+            continue
+        if transform.max_python is None or version <= transform.max_python:
+            active.append(skill)
+    return active
