@@ -20,8 +20,8 @@ lsprotocol loaded), which the bare pygls server, allocating less, never reaches.
   collection before the profile load starts. Its imports keep the interpreter's thresholds:
   every alternative measured raised its peak memory with a 50,000-function profile by 7-8 MiB
   (import-time garbage freed later leaves fragmented arenas): no collection from before the
-  pygls import, a 100,000-allocation threshold there, collection off until `initialized`, or
-  freezing start-up's objects.
+  pygls import (even with one full collection before the load), a 100,000-allocation
+  threshold there, collection off until `initialized`, or freezing start-up's objects.
 """
 
 from __future__ import annotations
