@@ -11,7 +11,7 @@ from importlib import import_module
 from pathlib import Path
 
 from perfpilot.server.render import OUTPUT_FORMATS, display_path, package_version
-from perfpilot.server.startup_gc import collect_less, exiting, pause_until_started
+from perfpilot.server.startup_gc import collect_less, exiting
 
 # Every other module is imported by the function that needs it: `perfpilot --version` imports
 # nothing more, each subcommand only what it runs (libcst skills, profile loaders, the LLM
@@ -355,7 +355,6 @@ def run_serve(args: argparse.Namespace) -> int:
     from perfpilot.tools.free_memory import use_one_malloc_arena
 
     use_one_malloc_arena()  # before the load and skill threads start (see free_memory.py)
-    pause_until_started()  # no collection from here to initialize (server/startup_gc.py)
     server = create_server()
     if args.tcp:
         host, _, port = args.tcp.rpartition(":")

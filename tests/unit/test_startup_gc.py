@@ -25,20 +25,6 @@ def test_a_command_collects_less(restored_gc: None) -> None:
     assert gc.isenabled()
 
 
-def test_the_server_collects_again_once_started_and_only_once(restored_gc: None) -> None:
-    startup_gc.collect_less()
-    startup_gc.started()  # not paused: nothing happens
-    assert gc.get_threshold() == startup_gc.COMMAND_THRESHOLD
-    startup_gc.pause_until_started()
-    assert not gc.isenabled()
-    startup_gc.started()
-    assert gc.isenabled() and gc.get_threshold() == startup_gc._DEFAULT
-    assert gc.get_freeze_count() == 0  # import-time cycles are still collected
-    startup_gc.collect_less()
-    startup_gc.started()  # a second call does nothing
-    assert gc.get_threshold() == startup_gc.COMMAND_THRESHOLD
-
-
 def test_a_finished_command_freezes_what_is_left(restored_gc: None) -> None:
     startup_gc.exiting()
     assert gc.get_freeze_count() > 0  # finalization's collections skip it

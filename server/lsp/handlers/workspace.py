@@ -11,7 +11,6 @@ from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.handlers import optimize
-from perfpilot.server.startup_gc import started
 
 log = logging.getLogger(__name__)
 
@@ -27,7 +26,6 @@ def register(server: PerfpilotServer) -> None:
         options = params.initialization_options
         raw = options.get("perfpilot", options) if isinstance(options, dict) else None
         ls.apply_settings(raw)
-        started()  # collection resumes before the load allocates (server/startup_gc.py)
         ls.start_initial_load()  # the profile loads while the client opens files
 
     @server.feature(types.INITIALIZED)
