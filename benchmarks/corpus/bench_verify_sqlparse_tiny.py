@@ -11,7 +11,8 @@ captured once (256 calls each); then `perfpilot verify`'s engine judges, `--tria
 - `Token.match`'s `self.normalized in (v.upper() for v in values)` as a loop (~6 % of calls).
 Prints each variant's speedups and verdicts, to compare timing harnesses on one machine.
 
-    PERFPILOT_CORPUS_DIR=... .venv/bin/python benchmarks/corpus/bench_verify_sqlparse_tiny.py [--trials 3]
+    PERFPILOT_CORPUS_DIR=... .venv/bin/python benchmarks/corpus/bench_verify_sqlparse_tiny.py \
+        [--trials 3]
 """
 
 from __future__ import annotations
