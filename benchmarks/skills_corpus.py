@@ -7,8 +7,9 @@ Profile guidance is off: every function of every file is a target. Each opportun
 into a fix against the original file and put through the whole validation pipeline (syntax,
 ruff style with a strict config, the skill's guard). Prints, per skill, how many opportunities
 were found, how many fixes were offered (by applicability) and how many each stage refused,
-then the seconds spent. A refusal at the syntax or guard stage, or a transform that raised, is
-a bug in the skill: they are listed at the end.
+then the seconds spent. A skill whose `find` raised (the `find` column: the runner logs it and
+goes on), a refusal at the syntax or guard stage, or a transform that raised, is a bug in the
+skill: they are listed at the end.
 
 With `--triggers`, each skill that declares a trigger (SKILL.md `metadata.trigger`) runs with
 and without it over every function instead: the opportunities must be the same (a difference
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import logging
 import shutil
 import sys
 import sysconfig
@@ -64,9 +66,37 @@ class CorpusResult:
     bugs: list[str] = field(default_factory=list)
 
 
+class _FindCrashes(logging.Handler):
+    """Counts the skills whose `find` raised: the runner logs it and goes on with the others."""
+
+    def __init__(self, result: CorpusResult) -> None:
+        super().__init__(logging.ERROR)
+        self.result = result
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.msg == "skill %s failed on %s:%s" and isinstance(record.args, tuple):
+            name, path, qualname = record.args
+            self.result.refused[str(name)]["find"] += 1
+            error = record.exc_info[1] if record.exc_info else None
+            self.result.bugs.append(f"{name} {path}:{qualname}: find raised {error!r}")
+
+
 def run_corpus(files: list[Path], skills: list[Skill], progress: bool = False) -> CorpusResult:
     """Find every opportunity in `files` and build each fix through the whole pipeline."""
     result = CorpusResult()
+    runner_log = logging.getLogger("perfpilot.skills.runner")
+    crashes = _FindCrashes(result)
+    runner_log.addHandler(crashes)
+    runner_log.propagate = False  # counted and listed at the end, not a traceback per function
+    try:
+        _scan(files, skills, result, progress)
+    finally:
+        runner_log.removeHandler(crashes)
+        runner_log.propagate = True
+    return result
+
+
+def _scan(files: list[Path], skills: list[Skill], result: CorpusResult, progress: bool) -> None:
     with tempfile.TemporaryDirectory() as folder:
         workspace = Path(folder)
         (workspace / "pyproject.toml").write_text(RUFF_CONFIG)
@@ -90,7 +120,6 @@ def run_corpus(files: list[Path], skills: list[Skill], progress: bool = False) -
             shutil.rmtree(path.parent)
             if progress:
                 print(f"\r{number + 1}/{len(files)} files", end="", file=sys.stderr)
-    return result
 
 
 @dataclass
@@ -183,14 +212,14 @@ def main() -> None:
     seconds = time.perf_counter() - started
     print(f"{result.files} files under {args.root} ({seconds:.0f} s)")
     header = f"{'skill':<24}{'found':>7}{'safe':>7}{'unsafe':>8}{'display':>9}"
-    header += f"{'transform':>11}{'syntax':>8}{'style':>7}{'guard':>7}"
+    header += f"{'find':>6}{'transform':>11}{'syntax':>8}{'style':>7}{'guard':>7}"
     print(header)
     for skill in skills:
         name = skill.name
         offered, refused = result.offered[name], result.refused[name]
         print(
             f"{name:<24}{result.found[name]:>7}{offered['SAFE']:>7}{offered['UNSAFE']:>8}"
-            f"{offered['DISPLAY_ONLY']:>9}{refused['transform']:>11}"
+            f"{offered['DISPLAY_ONLY']:>9}{refused['find']:>6}{refused['transform']:>11}"
             f"{refused['syntax']:>8}{refused['style']:>7}{refused['guard']:>7}"
         )
     for bug in result.bugs:

@@ -230,7 +230,10 @@ def _class_bindings(cls: ast.ClassDef) -> tuple[dict[str, ast.expr], set[str]]:
         if isinstance(node, ast.Assign) and all(isinstance(t, ast.Name) for t in node.targets):
             for target in node.targets:
                 assert isinstance(target, ast.Name)
-                (other.add if target.id in own else own.__setitem__)(target.id, node.value)
+                if target.id in own:
+                    other.add(target.id)
+                else:
+                    own[target.id] = node.value
         elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
             if node.value is None or node.target.id in own:
                 other.add(node.target.id)

@@ -305,3 +305,23 @@ def test_guard_refuses_a_read_left_in_the_loop(tmp_path: Path) -> None:
     assert transform.guard(parsed, rewritten, opportunity) is None
     rewritten = parse_function(replace(source, text=bad, end_line=7))
     assert "still reads K" in (transform.guard(parsed, rewritten, opportunity) or "")
+
+
+def test_a_name_assigned_twice_in_the_class_is_no_constant(tmp_path: Path) -> None:
+    """`A = ...` twice in a class body (optparse's HelpFormatter) crashed the proof.
+
+    The runner logs a skill's exception and goes on, so this calls the skill's own `find`.
+    """
+    module = (
+        "class C:\n    K = 1\n    K = 2\n    J = 3\n\n    def f(self, xs):\n"
+        "        for x in xs:\n            print(x == self.K, x == self.J)\n"
+    )
+    method = module.split("\n\n", 1)[1]
+    path = tmp_path / "m.py"
+    path.write_text(module)
+    source = FunctionSource(str(path), "C.f", 6, 8, method, facts_of_source(module), in_class=True)
+    transform = skill_named("hoist-class-constant").transform
+    assert transform is not None
+    found = transform.find(parse_function(source))
+    # J is still a constant; K, bound twice, is not.
+    assert [o.title for o in found] and all("self.K" not in o.title for o in found)
