@@ -208,8 +208,13 @@ def test_sampled_run_matches_its_raw_stacks(sampled: Path) -> None:
     # its own frame in 3.11, so a run may give it none): they add up to its self time.
     assert sum(area.line_times.values()) == area.self_time
     assert all(line > area.key.line for line in area.line_times)
-    inner = function(profile, prog, "outer.<locals>.inner", line_of("def inner(m):"))
-    assert inner.key.name == "inner"
+    # A nested function is keyed by its bare name; a run's samples may miss this short one
+    # (its time is mostly inside `sorted`), which the raw stacks then show too.
+    inner_line = line_of("def inner(m):")
+    if (prog, "outer.<locals>.inner", inner_line) in inclusive:
+        assert function(profile, prog, "outer.<locals>.inner", inner_line).key.name == "inner"
+    else:
+        assert not any(k.line == inner_line for k in profile.functions)
     fetch = function(profile, prog, "fetch", line_of("async def fetch(n):"))
     fib = function(profile, prog, "fib", line_of("def fib(n):"))
     assert fib.key in fetch.callees  # a coroutine's callee
