@@ -193,19 +193,7 @@ def _containers(
             # Keys that hash by identity (Elements, plain objects) are new objects in every
             # replay: match the entries in insertion order instead (a replay keeps the order).
             return _containers(list(a.items()), list(b.items()), depth, seen)
-        deeper = depth + 1
-        for key, value in a.items():
-            other = b[key]
-            if value is not other:
-                kind = type(value)
-                if kind in _PLAIN_ATOMS and kind is type(other) and depth < MAX_DEPTH:
-                    if value == other:
-                        continue
-                    return _Found().at(f"[{short_repr(key, 60)}]")
-                found = _diff(value, other, deeper, seen)
-                if found is not None:
-                    return found.at(f"[{short_repr(key, 60)}]")
-        return _SAME
+        return _entries(a, b, depth, seen, attributes=False)
     if isinstance(a, (set, frozenset)):
         if len(a) != len(b):
             return _Found(f"{len(a)} items vs {len(b)}")
@@ -237,18 +225,30 @@ def _containers(
             return _SAME if short_repr(a) == short_repr(b) else _Found()
     if state_a.keys() != state_b.keys():
         return _Found(f"attributes {sorted(state_a)} vs {sorted(state_b)}")
+    return _entries(state_a, state_b, depth, seen, attributes=True)
+
+
+def _entries(
+    a: dict[Any, Any],
+    b: dict[Any, Any],
+    depth: int,
+    seen: dict[tuple[int, int], tuple[Any, Any]],
+    attributes: bool,
+) -> _Found | None:
+    """The first difference between the values of two mappings with the same keys."""
     deeper = depth + 1
-    for name, value in state_a.items():
-        other = state_b[name]
+    for key, value in a.items():
+        other = b[key]
         if value is not other:
             kind = type(value)
             if kind in _PLAIN_ATOMS and kind is type(other) and depth < MAX_DEPTH:
-                if value == other:
+                if value == other:  # plain values compared inline: no call per item
                     continue
-                return _Found().at(f".{name}")
-            found = _diff(value, other, deeper, seen)
+                found: _Found | None = _Found()
+            else:
+                found = _diff(value, other, deeper, seen)
             if found is not None:
-                return found.at(f".{name}")
+                return found.at(f".{key}" if attributes else f"[{short_repr(key, 60)}]")
     return _SAME
 
 
