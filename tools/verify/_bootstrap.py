@@ -16,10 +16,8 @@ import inspect
 import json
 import os
 import pickle
-import random
 import runpy
 import sys
-import threading
 import time
 import types
 from collections.abc import Callable
@@ -44,66 +42,33 @@ _hook = _load_hook()
 _recording = _hook.load_sibling("_recording")
 _pickling = _recording._pickling  # the one copy: Tapped must be the class _recording makes
 Tee, Tapped, dumps = _recording.Tee, _pickling.Tapped, _pickling.dumps
+_sampling = _hook.load_sibling("_sampling")
 
 
-class Recorder(_recording.GeneratorRecording):
+class Recorder(_recording.GeneratorRecording, _sampling.Reservoir):
     """Reservoir of up to `limit` calls of one function, with sizes capped."""
 
     def __init__(
         self, target: dict[str, str], limit: int, per_call: int, per_function: int, seed: int
     ) -> None:
+        # `spent`: seconds of pickling this function's calls; past the budget (a big `self`
+        # costs the program too much) the sample so far is kept (reported).
+        _sampling.Reservoir.__init__(self, limit, seed, PICKLING_BUDGET)
         self.path = target["path"]
         self.qualname = target["qualname"]
         self.module = None
-        self.limit = limit
         self.per_call = per_call
         self.per_function = per_function
-        self.random = random.Random(seed)  # never the program's own random state
-        self.seen = 0
         self.unpicklable = 0
         self.unpicklable_reason = None  # the first pickling error, for the user
         self.too_large = 0
         self.kept = {}  # slot -> (call index, inputs bytes, outcome bytes)
         self.bytes = 0
-        self.local = threading.local()
         self.problem = None
-        self.pickling = 0.0  # seconds spent pickling this function's calls
-        self.pickling_budget = PICKLING_BUDGET
-        self.stopped_at = 0  # the call index where sampling stopped (0: it never did)
-
-    def slot(self, index: int) -> int | None:
-        """The reservoir slot call `index` goes to, or None (Algorithm R)."""
-        if index < self.limit:
-            return index
-        if self.pickling > self.pickling_budget:
-            # Pickling this function's calls (a big `self`) costs the program too much: keep
-            # the sample so far rather than slow the run down further (reported).
-            self.stopped_at = self.stopped_at or index
-            return None
-        choice = self.random.randrange(index + 1)
-        return choice if choice < self.limit else None
 
     def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
         """A wrapper that records outermost calls chosen by the reservoir."""
-        recorder = self
-
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            local = recorder.local
-            if getattr(local, "depth", 0):  # a recursive call: part of the outer one
-                return function(*args, **kwargs)
-            index = recorder.seen
-            recorder.seen += 1
-            slot = recorder.slot(index)
-            local.depth = 1
-            try:
-                if slot is None:
-                    return function(*args, **kwargs)
-                return recorder.record(function, slot, index, args, kwargs)
-            finally:
-                local.depth = 0
-
-        return wrapper
+        return self.outermost(function, self.record)
 
     def record(
         self,
@@ -181,7 +146,7 @@ class Recorder(_recording.GeneratorRecording):
         try:
             started = time.perf_counter()
             outcome = dumps(record)
-            self.pickling += time.perf_counter() - started
+            self.spent += time.perf_counter() - started
         except Exception as exc:
             self.unpickled(exc, "result or arguments after the call")
             return
@@ -201,31 +166,14 @@ class Recorder(_recording.GeneratorRecording):
             self.unpicklable_reason = f"{what}: {type(error).__name__}: {error}"[:200]
 
 
-def mangled(owner: Any, name: str) -> str:
-    """The attribute a `__private` method is stored under in its class (`_Class__private`)."""
-    if isinstance(owner, type) and name.startswith("__") and not name.endswith("__"):
-        return f"_{owner.__name__.lstrip('_')}{name}"
-    return name
-
-
 def install(recorder: Recorder, module: types.ModuleType) -> None:
     """Replace the function named by the recorder's qualname in `module` with a wrapper."""
-    parts = recorder.qualname.split(".")
-    if "<locals>" in parts:
-        recorder.problem = "a nested function cannot be captured"
+    target = _sampling.Target(module, recorder.qualname, "captured")
+    function = target.function
+    if target.problem:
+        recorder.problem = target.problem
         return
-    owner = module
-    try:
-        for part in parts[:-1]:
-            owner = getattr(owner, part)
-        name = mangled(owner, parts[-1])
-        raw = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-    except (AttributeError, KeyError):
-        recorder.problem = "not found in its module after import"
-        return
-    method = type(raw) if isinstance(raw, (staticmethod, classmethod)) else None
-    function = raw.__func__ if method else raw
-    if not callable(function) or isinstance(raw, property):
+    if not callable(function) or isinstance(function, property):
         recorder.problem = "not a plain function"
         return
     if inspect.iscoroutinefunction(function) or inspect.isasyncgenfunction(function):
@@ -235,7 +183,7 @@ def install(recorder: Recorder, module: types.ModuleType) -> None:
         wrapped = recorder.wrap_generator(function)
     else:
         wrapped = recorder.wrap(function)
-    setattr(owner, name, method(wrapped) if method else wrapped)
+    target.replace(wrapped)
     recorder.module = module.__name__
     _pickling.HOMES.add(module.__name__)
     _pickling._SCANNED[0] = -1  # sentinels are looked up again with this home preferred
@@ -286,7 +234,7 @@ def main() -> None:
         for index, t in enumerate(spec["targets"])
     ]
     for recorder in recorders:
-        recorder.pickling_budget = spec.get("pickling_budget", PICKLING_BUDGET)
+        recorder.budget = spec.get("pickling_budget", PICKLING_BUDGET)
     by_file = {}
     for recorder in recorders:
         by_file.setdefault(os.path.realpath(recorder.path), []).append(recorder)

@@ -18,11 +18,9 @@ import functools
 import gc
 import json
 import os
-import random
 import runpy
 import sys
 import textwrap
-import threading
 import time
 import types
 from collections.abc import Callable
@@ -43,60 +41,36 @@ def _load_hook() -> types.ModuleType:
 _hook = _load_hook()
 _copying = _hook.load_sibling("_copying")
 _worker = _hook.load_sibling("_worker")
+_sampling = _hook.load_sibling("_sampling")
 COPY_BUDGET = 2.0  # seconds of copying arguments during the run before sampling stops
 
 
-class LiveRecorder:
+class LiveRecorder(_sampling.Reservoir):
     """Keeps copies of the arguments of up to `limit` outermost calls (reservoir sampling)."""
 
     def __init__(self, limit: int, copier: Any) -> None:
-        self.limit = limit
+        super().__init__(limit, seed=0, budget=COPY_BUDGET)
         self.copier = copier
-        self.random = random.Random(0)  # never the program's own random state
-        self.seen = 0
         self.uncopyable = 0
         self.reason = ""
         self.kept: dict[int, tuple[int, Any]] = {}  # slot -> (call index, (args, kwargs))
-        self.local = threading.local()
-        self.copying = 0.0
-        self.stopped_at = 0
         self.module: types.ModuleType | None = None
         self.owner: Any = None
         self.problem = ""
         self.generator = False
         self.original: Callable[..., Any] | None = None  # the program's own function, unwrapped
 
-    def slot(self, index: int) -> int | None:
-        """The reservoir slot call `index` goes to, or None (Algorithm R)."""
-        if index < self.limit:
-            return index
-        if self.copying > COPY_BUDGET:
-            self.stopped_at = self.stopped_at or index
-            return None
-        choice = self.random.randrange(index + 1)
-        return choice if choice < self.limit else None
-
-    def wrap(self, function: Callable[..., Any]) -> Callable[..., Any]:
-        """A wrapper that copies the arguments of the outermost calls the reservoir keeps."""
-        recorder = self
-
-        @functools.wraps(function)
-        def wrapper(*args: Any, **kwargs: Any) -> Any:
-            local = recorder.local
-            if getattr(local, "depth", 0):  # a recursive call: part of the outer one
-                return function(*args, **kwargs)
-            index = recorder.seen
-            recorder.seen += 1
-            slot = recorder.slot(index)
-            if slot is not None:
-                recorder.keep(slot, index, args, kwargs)
-            local.depth = 1
-            try:
-                return function(*args, **kwargs)
-            finally:
-                local.depth = 0
-
-        return wrapper
+    def keep_and_call(
+        self,
+        function: Callable[..., Any],
+        slot: int,
+        index: int,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        """Copy the arguments at entry into `slot`, then make the call unchanged."""
+        self.keep(slot, index, args, kwargs)
+        return function(*args, **kwargs)
 
     def keep(self, slot: int, index: int, args: tuple[Any, ...], kwargs: dict[str, Any]) -> None:
         """Copy the arguments at entry into `slot`; count a call that cannot be copied."""
@@ -108,26 +82,16 @@ class LiveRecorder:
             self.reason = self.reason or str(exc)
             return
         finally:
-            self.copying += time.perf_counter() - started
+            self.spent += time.perf_counter() - started
         self.kept[slot] = (index, snapshot)
 
     def install(self, qualname: str, module: types.ModuleType) -> None:
         """Replace the function named `qualname` in `module` with the recording wrapper."""
-        parts = qualname.split(".")
-        if "<locals>" in parts:
-            self.problem = "a nested function cannot be verified"
+        target = _sampling.Target(module, qualname, "verified")
+        function = target.function
+        if target.problem:
+            self.problem = target.problem
             return
-        owner: Any = module
-        try:
-            for part in parts[:-1]:
-                owner = getattr(owner, part)
-            name = _mangled(owner, parts[-1])
-            raw = owner.__dict__[name] if isinstance(owner, type) else getattr(owner, name)
-        except (AttributeError, KeyError):
-            self.problem = "not found in its module after import"
-            return
-        method = type(raw) if isinstance(raw, (staticmethod, classmethod)) else None
-        function = raw.__func__ if method else raw
         if not isinstance(function, types.FunctionType):
             self.problem = "not a plain function"
             return
@@ -136,16 +100,8 @@ class LiveRecorder:
             return
         self.generator = bool(function.__code__.co_flags & 0x20)
         self.original = function
-        wrapped = self.wrap(function)
-        setattr(owner, name, method(wrapped) if method else wrapped)
-        self.module, self.owner = module, owner
-
-
-def _mangled(owner: Any, name: str) -> str:
-    """The attribute a `__private` method is stored under in its class (`_Class__private`)."""
-    if isinstance(owner, type) and name.startswith("__") and not name.endswith("__"):
-        return f"_{owner.__name__.lstrip('_')}{name}"
-    return name
+        target.replace(self.outermost(function, self.keep_and_call))
+        self.module, self.owner = module, target.owner
 
 
 def compile_function(definition: str, qualname: str) -> types.CodeType:
@@ -171,7 +127,7 @@ def define(code: types.CodeType, recorder: LiveRecorder, qualname: str) -> Calla
         holder = holder.__dict__[part]
     name = parts[-1]
     if len(parts) > 1:
-        raw = holder.__dict__[_mangled(holder, name)]
+        raw = holder.__dict__[_sampling.mangled(holder, name)]
     else:
         raw = holder
     if isinstance(raw, (staticmethod, classmethod)):

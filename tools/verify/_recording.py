@@ -62,7 +62,7 @@ class GeneratorRecording:
     """The part of the bootstrap's Recorder that enters arguments and drives generator calls.
 
     Relies on the Recorder's `local`, `seen`, `slot`, `keep`, `unpickled`, `per_call`,
-    `pickling` and `too_large`.
+    `spent` and `too_large`.
     """
 
     def wrap_generator(self, function: Callable[..., Any]) -> Callable[..., Any]:
@@ -91,7 +91,7 @@ class GeneratorRecording:
         try:
             started = time.perf_counter()
             inputs: bytes | Tapped = dumps((args, kwargs))
-            self.pickling += time.perf_counter() - started
+            self.spent += time.perf_counter() - started
         except Exception as exc:
             tapped = self.tap(args, kwargs)
             if tapped is None:
