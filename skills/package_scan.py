@@ -16,7 +16,7 @@ import time
 from functools import lru_cache
 from pathlib import Path
 
-from perfpilot.skills.class_facts import shadowing
+from perfpilot.skills.shadowing import shadowing
 
 MAX_FILES = 3000  # a package larger than this is not scanned: nothing is proven
 MAX_BYTES = 2 * 1024 * 1024  # per file
