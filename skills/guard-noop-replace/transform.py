@@ -109,10 +109,13 @@ def _chains(parsed: Parsed) -> list[_Chain]:
     """Runs of consecutive unguarded `name = name.replace(<literal>, ...)` lines, in order."""
     chains = []
     body = parsed.function.body
-    for node in [body, *own_nodes(body)]:  # the function's own block first: source order
+    nodes = list(own_nodes(body))
+    # Blocks that are the body of a guard `if`, by identity: one pass, not one per block.
+    guard_bodies = {id(n.body) for n in nodes if isinstance(n, cst.If) and _is_guard_test(n.test)}
+    for node in [body, *nodes]:  # the function's own block first: source order
         if not isinstance(node, cst.IndentedBlock):
             continue
-        guarded = _is_guard_block(parsed, node)
+        guarded = id(node) in guard_bodies
         run: list[cst.SimpleStatementLine] = []
         current: str | None = None
         for statement in [*node.body, None]:
@@ -187,14 +190,6 @@ def _replace_call(statement: cst.SimpleStatementLine) -> cst.Call | None:
     if not all(isinstance(a.value, _QUIET) for a in call.args[1:]):
         return None  # a replacement with a call in it would be skipped by the guard
     return call
-
-
-def _is_guard_block(parsed: Parsed, block: cst.IndentedBlock) -> bool:
-    """The body of an `if <literal> in <name>:` written by this skill (or by hand)."""
-    for node in own_nodes(parsed.function.body):
-        if isinstance(node, cst.If) and node.body is block:
-            return _is_guard_test(node.test)
-    return False
 
 
 def _is_guard_test(test: cst.BaseExpression | None) -> bool:
