@@ -9,13 +9,16 @@ multi-line strings; each loaded with `yaml.safe_load` / `safe_load_all` and dump
 """
 
 import yaml
-
 from _text import words
 
 # The pure-Python path whatever `yaml.__with_libyaml__` says: safe_load/safe_load_all/safe_dump
 # name SafeLoader / SafeDumper (yaml/loader.py, yaml/dumper.py), never CSafeLoader / CSafeDumper.
-for api, pure in [(yaml.safe_load, "SafeLoader"), (yaml.safe_load_all, "SafeLoader"),
-                  (yaml.safe_dump, "SafeDumper"), (yaml.safe_dump_all, "SafeDumper")]:
+for api, pure in [
+    (yaml.safe_load, "SafeLoader"),
+    (yaml.safe_load_all, "SafeLoader"),
+    (yaml.safe_dump, "SafeDumper"),
+    (yaml.safe_dump_all, "SafeDumper"),
+]:
     assert pure in api.__code__.co_names and "C" + pure not in api.__code__.co_names, api
 assert yaml.SafeLoader.__module__ == "yaml.loader" and yaml.SafeDumper.__module__ == "yaml.dumper"
 
