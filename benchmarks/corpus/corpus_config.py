@@ -31,6 +31,7 @@ class Library:
     deps: tuple[str, ...]
     tests: tuple[str, ...]
     deselect: tuple[str, ...]
+    build_env: tuple[tuple[str, str], ...] = ()  # env vars for building the sdist (e.g. no C ext)
 
     @property
     def root(self) -> Path:
@@ -81,6 +82,7 @@ def load_libraries(only: list[str] | None = None) -> list[Library]:
             deps=tuple(entry.get("deps", ())),
             tests=tuple(entry["tests"]),
             deselect=tuple(entry.get("deselect", ())),
+            build_env=tuple(sorted(entry.get("build_env", {}).items())),
         )
         for name, entry in table.items()
         if not only or name in only

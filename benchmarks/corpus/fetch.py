@@ -10,6 +10,7 @@ library is installed editable from the unpacked sdist, so profiles point at thos
 from __future__ import annotations
 
 import argparse
+import os
 import shutil
 import subprocess
 import sys
@@ -80,12 +81,16 @@ def unpack(library: Library, sdist: Path, reset: bool) -> None:
 def install(library: Library) -> None:
     """Create the library's venv and install the library (editable) and its test deps."""
     marker = library.venv / ".perfpilot-installed"
+    build_env = dict(library.build_env)
     stamp = f"{library.version} {' '.join(library.deps)}"  # a manifest change reinstalls
+    if build_env:
+        stamp += " " + " ".join(f"{key}={value}" for key, value in library.build_env)
     if marker.exists() and marker.read_text() == stamp:
         return
     venv.create(library.venv, with_pip=True, clear=True)
     pip = [str(library.python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check"]
-    subprocess.run([*pip, "-e", str(library.root), *library.deps], check=True)
+    env = {**os.environ, **build_env}
+    subprocess.run([*pip, "-e", str(library.root), *library.deps], check=True, env=env)
     marker.write_text(stamp)
 
 
