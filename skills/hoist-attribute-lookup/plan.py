@@ -114,13 +114,15 @@ def _hoists(
             reads.setdefault(dotted, Hoist(dotted)).reads.append(read)
     # `self.x` is also rebound when the loop assigns it through a longer store's prefix only
     # if it is that store: `self.x.y = v` leaves `self.x` alone but rebinds `self.x.y`.
-    reassigned = reassigned_attributes(parsed.source.module.source or "")
+    module_text = parsed.source.module.source or ""
+    reassigned = reassigned_attributes(module_text)
+    opaque = _opaque_receivers(loop, params, module_text)
     hoists = []
     for dotted, hoist in reads.items():
         if "*" in reassigned or reassigned & set(dotted.split(".")[1:]):
             continue  # e.g. a `_reset()` the loop calls may rebind `self.tokens`
         root = dotted.split(".", 1)[0]
-        if root in rebound or root == "super":
+        if root in rebound or root == "super" or root in opaque:
             continue
         if any(dotted == s or dotted.startswith(s + ".") for s in stored):
             continue
@@ -128,6 +130,28 @@ def _hoists(
             continue  # the hoisted read could meet an unbound local the loop never reaches
         hoists.append(hoist)
     return hoists
+
+
+def _opaque_receivers(loop: cst.For | cst.While, params: set[str], module_text: str) -> set[str]:
+    """Parameters the loop calls a method of (`self.forward()`) that this module never defines.
+
+    `reassigned_attributes` sees what the module's own methods store; a method inherited from
+    another module (PyYAML's Scanner calls its Reader mixin's `forward()`, which moves
+    `self.column`) may store anything on its receiver, so no chain rooted there is hoisted.
+    """
+    defined = defined_functions(module_text)
+    opaque: set[str] = set()
+    for part in hot_parts(loop):
+        for node in [part, *own_nodes(part)]:
+            if (
+                isinstance(node, cst.Call)
+                and isinstance(node.func, cst.Attribute)
+                and isinstance(node.func.value, cst.Name)
+                and node.func.value.value in params
+                and ("*" in defined or node.func.attr.value not in defined)
+            ):
+                opaque.add(node.func.value.value)
+    return opaque
 
 
 def _extends(node: cst.Attribute, parents: Parents) -> bool:
@@ -207,6 +231,23 @@ def reassigned_attributes(module_text: str) -> frozenset[str]:
     try:
         for body in statement_bodies(module_text):  # never the whole tree at once
             _reassigned_in(body, names)
+    except (SyntaxError, ValueError, RecursionError):
+        return frozenset({"*"})
+    return frozenset(names)
+
+
+@lru_cache(maxsize=16)
+def defined_functions(module_text: str) -> frozenset[str]:
+    """Names of every function the module defines, at any depth ({"*"}: it does not parse)."""
+    names: set[str] = set()
+    try:
+        for body in statement_bodies(module_text):
+            for statement in body:
+                names.update(
+                    node.name
+                    for node in ast.walk(statement)
+                    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                )
     except (SyntaxError, ValueError, RecursionError):
         return frozenset({"*"})
     return frozenset(names)

@@ -158,6 +158,20 @@ CASES = [
         """,
     ),
     Case(
+        # PyYAML 6.0.2 Scanner.scan_plain: `self.forward()` is its Reader mixin's (another
+        # module) and moves `self.column`; a hoisted `self.column` went stale (verify caught it).
+        "a-method-this-module-does-not-define-is-called-on-the-root",
+        """\
+        class Scanner:
+            def scan(self, length):
+                marks = []
+                for _ in range(length):
+                    marks.append(self.column)
+                    self.forward()
+                return marks
+        """,
+    ),
+    Case(
         "the-root-changes-every-pass",
         """\
         def f(nodes):
