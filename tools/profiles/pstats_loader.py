@@ -116,7 +116,7 @@ class _Decoder(MarshalReader):
     def __init__(self, data: bytes, source: str) -> None:
         super().__init__(data, source)
         # Every function seen so far, as an entry or as a caller, by row; an entry fills in its
-        # numbers when it is read. FunctionKey is a NamedTuple, so a plain key tuple looks it up.
+        # numbers when it is read.
         self.table = CallTable()
         self.kinds: set[str] = set()
 
@@ -126,9 +126,10 @@ class _Decoder(MarshalReader):
         start, code = pos, data[pos]
         slot = len(refs)
         if code == REF:
-            found = self.deref(INT32(data, pos + 1)[0], pos)
-            if type(found) is FunctionKey:  # a key tuple read before: refs holds its key
-                return self.table.index[found], pos + 5
+            index = INT32(data, pos + 1)[0]
+            row = self.key_row(refs[index]) if 0 <= index < len(refs) else None
+            if row is not None:  # a key tuple read before: refs holds its key string
+                return row, pos + 5
         if code & 0x7F == SMALL_TUPLE and data[pos + 1] == 3:
             if code & FLAG_REF:
                 refs.append(RESERVED)
@@ -139,7 +140,7 @@ class _Decoder(MarshalReader):
                 if item_code == REF:
                     index = INT32(data, pos + 1)[0]
                     # A bad index shows as <bad back-reference> in the shape error below.
-                    items.append(refs[index] if 0 <= index < len(refs) else RESERVED)
+                    items.append(self.deref_key(index) if 0 <= index < len(refs) else RESERVED)
                     pos += 5
                     continue
                 if item_code & 0x7F == INT:
@@ -160,27 +161,42 @@ class _Decoder(MarshalReader):
             raw: object = tuple(items)
         else:
             raw, pos = self.value(pos, depth)
-        table = self.table
-        try:
-            row = table.index.get(raw)  # type: ignore[call-overload]
-        except TypeError:  # an unhashable item, e.g. a dict: not a key either
-            row = None
-        if row is None:  # only a key not seen before needs checking
-            if not _is_key(raw):
-                what = f"caller of {self.show(callee)}" if callee is not None else "function key"
-                raise self.fail(
-                    f"{what} at byte {start} is {_show(raw)}, not (file, line, function)"
-                )
-            row = table.add(FunctionKey(*raw))  # type: ignore[misc]
+        if not _is_key(raw):
+            what = f"caller of {self.show(callee)}" if callee is not None else "function key"
+            raise self.fail(
+                f"{what} at byte {start} is {self.describe(raw)}, not (file, line, function)"
+            )
+        row = self.table.add(*raw)  # type: ignore[misc]
         if code & FLAG_REF:
-            # Later 'r' records of this key get its key straight from refs. Nothing else may
-            # refer to a key tuple: anywhere else, a FunctionKey fails the type checks.
-            refs[slot] = table.keys_[row]
+            # Later 'r' records of this key find its row from refs, which holds the table's own
+            # key string (no object per key): the very object, not an equal string read from the
+            # file. Anywhere else `deref` hands out the key tuple, as marshal would.
+            refs[slot] = self.table.texts[row]
         return row, pos
+
+    def key_row(self, found: object) -> int | None:
+        """The row whose key string `found` is (that object itself), else None."""
+        row = self.table.index.get(found) if type(found) is str else None  # type: ignore[arg-type]
+        return row if row is not None and self.table.texts[row] is found else None
+
+    def deref_key(self, index: int) -> object:
+        """refs[index] (a valid index), a key string of the table turned into its key tuple."""
+        found = self.refs[index]
+        row = self.key_row(found)
+        return found if row is None else tuple(self.table.key(row))
+
+    def deref(self, index: int, pos: int) -> object:
+        found = super().deref(index, pos)
+        row = self.key_row(found)
+        return found if row is None else tuple(self.table.key(row))
 
     def show(self, row: int) -> str:
         """The (file, line, name) key of a row, as `_show` prints it."""
-        return _show(tuple(self.table.keys_[row]))
+        return _show(tuple(self.table.key(row)))
+
+    def describe(self, value: object) -> str:
+        """`_show(value)`, a key string of the table (read through refs) shown as its key."""
+        return _show(_plain(value, self.table))
 
     def profile(self) -> Profile:
         """Decode the whole file and build the Profile."""
@@ -194,7 +210,7 @@ class _Decoder(MarshalReader):
             while data[pos] != NULL:
                 start = pos
                 row, pos = self.function(pos, 1, None)
-                if table.calls[row] is not None:
+                if table.has_entry(row):
                     # marshal would keep the last; a real stats dict cannot hold a key twice.
                     raise self.fail(f"function key at byte {start} repeats {self.show(row)}")
                 pos = self.entry(pos, row)
@@ -208,7 +224,7 @@ class _Decoder(MarshalReader):
             raise self.fail("profile holds no functions (an empty stats dict)")
         # A caller without an entry of its own (a merged or edited file) stays, with calls None,
         # so that every key of an edge can be looked up.
-        missing = table.calls.count(None)
+        missing = table.without_entry()
         meta = {"profiler": "+".join(sorted(self.kinds))} if self.kinds else {}
         if "profile" in self.kinds:
             meta["caller_times"] = "estimated from call counts (profile module)"
@@ -234,7 +250,7 @@ class _Decoder(MarshalReader):
             count, pos = INT32(data, pos + 1)[0], pos + 5
         else:
             value, pos = self.value(pos, 1)
-            raise self.fail(f"entry {self.show(row)} is {_show(value)}, expected a 5-tuple")
+            raise self.fail(f"entry {self.show(row)} is {self.describe(value)}, expected a 5-tuple")
         if count != 5:
             raise self.fail(f"entry {self.show(row)} has {count} fields, expected 5")
         if data[start] & FLAG_REF:
@@ -246,7 +262,9 @@ class _Decoder(MarshalReader):
         _fill(self, row, tuple(numbers))
         if pos >= self.end or data[pos] & 0x7F != DICT:
             value, pos = self.value(pos, 2)
-            raise self.fail(f"entry {self.show(row)} has callers {_show(value)}, not a dict")
+            raise self.fail(
+                f"entry {self.show(row)} has callers {self.describe(value)}, not a dict"
+            )
         return self.callers(pos, row)
 
     def numbers(self, pos: int, count: int) -> tuple[object, object, float, float] | None:
@@ -275,12 +293,8 @@ class _Decoder(MarshalReader):
     def callers(self, pos: int, row: int) -> int:
         """Read a callers dict at `pos`: the edges into `row`, contiguous in the table."""
         data, refs, table = self.data, self.refs, self.table
-        index, callees, callers, times = (
-            table.index,
-            table.edge_callee,
-            table.edge_caller,
-            table.edge_time,
-        )
+        callees, callers, times = table.edge_callee, table.edge_caller, table.edge_time
+        key_row = self.key_row
         table.caller_start[row] = len(times)
         if data[pos] & FLAG_REF:
             refs.append(RESERVED)  # nothing may refer to a callers dict
@@ -293,8 +307,8 @@ class _Decoder(MarshalReader):
                 found = refs[found] if 0 <= found < len(refs) else None
             else:
                 found = None
-            if type(found) is FunctionKey:
-                caller = index[found]
+            caller = key_row(found) if type(found) is str else None
+            if caller is not None:
                 pos += 5
             else:
                 caller, pos = self.function(pos, 3, row)
@@ -317,6 +331,18 @@ class _Decoder(MarshalReader):
         if fast:
             self.kinds.add("cProfile")
         return pos + 1
+
+
+def _plain(value: object, table: CallTable) -> object:
+    """`value` with every key string of the table in it (the fast paths' refs) as its key."""
+    if type(value) is str:
+        row = table.index.get(value)
+        return value if row is None or table.texts[row] is not value else table.key(row)
+    if type(value) is tuple:
+        return tuple(_plain(item, table) for item in value)
+    if type(value) is dict:
+        return {_plain(k, table): _plain(v, table) for k, v in value.items()}
+    return value
 
 
 def _is_key(key: object) -> bool:
@@ -347,11 +373,13 @@ def _fill(decoder: _Decoder, row: int, numbers: tuple[object, ...]) -> None:
     """Set an entry's calls (nc), self time (tt) and total time (ct)."""
     if _bad_numbers(numbers):
         raise decoder.fail(
-            f"entry {decoder.show(row)} has {_show(numbers)}, expected two call counts and two "
+            f"entry {decoder.show(row)} has {decoder.describe(numbers)}, expected two call "
+            "counts and two "
             "finite times"
         )
     table = decoder.table
-    _, table.calls[row], tt, ct = numbers  # type: ignore[assignment]
+    _, calls, tt, ct = numbers
+    table.set_calls(row, calls)  # type: ignore[arg-type]
     table.self_times[row], table.total_times[row] = float(tt), float(ct)  # type: ignore[arg-type]
 
 
@@ -361,12 +389,13 @@ def _edge_time(decoder: _Decoder, row: int, caller: int, edge: object, pos: int)
         # The profile module keeps only a call count per caller: share the inclusive time out
         # in proportion to it, which is what its own callers view implies.
         decoder.kinds.add("profile")
-        calls = decoder.table.calls[row]
+        calls = decoder.table.calls_of(row)
         return decoder.table.total_times[row] * edge / calls if calls else 0.0
     if type(edge) is tuple and len(edge) == 4 and not _bad_numbers(edge):
         decoder.kinds.add("cProfile")
         return float(edge[3])
     raise decoder.fail(
-        f"entry {decoder.show(row)} called from {decoder.show(caller)} has {_show(edge)} "
+        f"entry {decoder.show(row)} called from {decoder.show(caller)} has "
+        f"{decoder.describe(edge)} "
         f"(at byte {pos}), expected (calls, calls, self time, total time) or a call count"
     )
