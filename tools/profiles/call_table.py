@@ -2,9 +2,9 @@
 
 As objects, each function is a FunctionStats with three dicts and each call edge is stored
 twice (in the callee's `callers` and the caller's `callees`), ~45 MiB for bench_lsp's 50,000
-functions and 150,000 edges. Here a function is a row (one key string, two floats and a call
-count) and an edge is a row of three arrays (callee, caller, inclusive time), ~11 MiB. `CallTable`
-is the read-only `Mapping[FunctionKey, FunctionStats]` every consumer already uses: a lookup
+functions and 150,000 edges. Here a function is a row (its key as bytes in one buffer, two
+floats and a call count) and an edge is a row of three arrays (callee, caller, inclusive time),
+~7 MiB. `CallTable` is the read-only `Mapping[FunctionKey, FunctionStats]` every consumer already uses: a lookup
 gives a `TableStats`, a FunctionStats whose `callers`/`callees` dicts are built when read.
 """
 
@@ -19,22 +19,28 @@ from perfpilot.tools.model import FunctionKey, FunctionStats
 _NO_ENTRY = -1  # calls of a row seen only as a caller
 _BIG = -2  # calls past a 64-bit int (only a crafted file): kept in CallTable.big_calls
 _INT64_MAX = (1 << 63) - 1
+_FIRST_SLOTS = 1024  # the hash table's first size (a power of two)
 
 
 class CallTable(Mapping[FunctionKey, FunctionStats]):
     """Functions (rows numbered in the order they were first seen) and call edges, read-only.
 
-    A row's key is held as one string, "file number NUL line NUL name" (the name last, as the
-    only part that may hold a NUL), not as a FunctionKey tuple with its own line int: that was
-    ~5 MiB more for 50,000 functions, and the table is whole while the profile is mapped, the
-    language server's high-water mark. `key(row)` builds the FunctionKey when one is asked for.
+    A row's key is held as bytes, "file number NUL line NUL name" in UTF-8 (the name last, as
+    the only part that may hold a NUL), packed end to end in one buffer and found through an
+    open-addressing hash table of row numbers: no object per function. As a FunctionKey tuple
+    (with its line int and a dict of rows) each cost ~150 bytes, 7 MiB for 50,000 functions,
+    and the table is whole while the profile is mapped, the language server's high-water mark;
+    as Python objects it also left pymalloc's arenas fragmented once freed (~4 MiB of RSS that
+    stayed). `key(row)` builds the FunctionKey when one is asked for.
     """
 
     __slots__ = (
         "files",
         "file_ids",
-        "texts",
-        "index",
+        "_keys",
+        "_key_ends",
+        "_hashes",
+        "_slots",
         "self_times",
         "total_times",
         "calls",
@@ -50,8 +56,10 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
     def __init__(self) -> None:
         self.files: list[str] = []  # the recorded file names, each once
         self.file_ids: dict[str, int] = {}
-        self.texts: list[str] = []  # row -> key string (see the class docstring)
-        self.index: dict[str, int] = {}  # key string -> row
+        self._keys = bytearray()  # every row's key (see the class docstring), end to end
+        self._key_ends = array("q")  # row r's key ends at _key_ends[r] (starts at r - 1's end)
+        self._hashes = array("q")  # hash() of each row's key bytes
+        self._slots = array("i", bytes(4 * _FIRST_SLOTS))  # row + 1 by hash; 0: empty
         self.self_times = array("d")
         self.total_times = array("d")
         self.calls = array("q")  # _NO_ENTRY: seen only as a caller (no entry of its own)
@@ -72,17 +80,48 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         if file_id is None:
             file_id = self.file_ids[file] = len(self.files)
             self.files.append(file)
-        text = f"{file_id}\0{line}\0{name}"
-        row = self.index.get(text)
-        if row is None:
-            row = self.index[text] = len(self.texts)
-            self.texts.append(text)
+        # surrogatepass: marshal keeps an undecodable file name's lone surrogates.
+        key = f"{file_id}\0{line}\0{name}".encode("utf-8", "surrogatepass")
+        digest = hash(key)
+        row, slot = self._find(key, digest)
+        if row < 0:
+            row = len(self._key_ends)
+            self._keys += key
+            self._key_ends.append(len(self._keys))
+            self._hashes.append(digest)
+            self._slots[slot] = row + 1
+            if 2 * (row + 1) > len(self._slots):
+                self._grow()
             self.self_times.append(0.0)
             self.total_times.append(0.0)
             self.calls.append(_NO_ENTRY)
             self.caller_start.append(0)
             self.caller_end.append(0)
         return row
+
+    def _find(self, key: bytes, digest: int) -> tuple[int, int]:
+        """(row of `key` or -1, the slot where it is or would go); linear probing."""
+        slots, hashes, ends, keys = self._slots, self._hashes, self._key_ends, self._keys
+        mask = len(slots) - 1
+        slot = digest & mask
+        while True:
+            row = slots[slot] - 1
+            if row < 0:
+                return -1, slot
+            if hashes[row] == digest and keys[ends[row - 1] if row else 0 : ends[row]] == key:
+                return row, slot
+            slot = (slot + 1) & mask
+
+    def _grow(self) -> None:
+        """Double the hash table (kept at most half full) and place every row again."""
+        slots = array("i", bytes(8 * len(self._slots)))
+        mask = len(slots) - 1
+        for row, digest in enumerate(self._hashes):
+            slot = digest & mask
+            while slots[slot]:
+                slot = (slot + 1) & mask
+            slots[slot] = row + 1
+        self._slots = slots
 
     def row_of(self, key: object) -> int | None:
         """The row of a (file, line, name) key, None when the table has no such function."""
@@ -94,11 +133,17 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         if type(file) is not str or type(name) is not str or not isinstance(line, int):
             return None
         file_id = self.file_ids.get(file)
-        return None if file_id is None else self.index.get(f"{file_id}\0{int(line)}\0{name}")
+        if file_id is None:
+            return None
+        found = f"{file_id}\0{int(line)}\0{name}".encode("utf-8", "surrogatepass")
+        row, _ = self._find(found, hash(found))
+        return row if row >= 0 else None
 
     def key(self, row: int) -> FunctionKey:
         """The FunctionKey of a row."""
-        file_id, line, name = self.texts[row].split("\0", 2)
+        ends = self._key_ends
+        text = self._keys[ends[row - 1] if row else 0 : ends[row]].decode("utf-8", "surrogatepass")
+        file_id, line, name = text.split("\0", 2)
         return FunctionKey(self.files[int(file_id)], int(line), name)
 
     def has_entry(self, row: int) -> bool:
@@ -134,10 +179,10 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         return self.row_of(key) is not None
 
     def __iter__(self) -> Iterator[FunctionKey]:
-        return map(self.key, range(len(self.texts)))
+        return map(self.key, range(len(self._key_ends)))
 
     def __len__(self) -> int:
-        return len(self.texts)
+        return len(self._key_ends)
 
     def callers_of(self, row: int) -> dict[FunctionKey, float]:
         """Caller key -> inclusive time of the function of `row` when called from it."""
@@ -161,7 +206,7 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         of int objects at once for 150,000 edges, the peak of a big profile's load.
         """
         callers = self.edge_caller
-        counts = array("i", bytes(4 * (len(self.texts) + 1)))
+        counts = array("i", bytes(4 * (len(self._key_ends) + 1)))
         for caller in callers:
             counts[caller + 1] += 1
         offsets = array("i", accumulate(counts))

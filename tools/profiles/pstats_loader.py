@@ -127,9 +127,9 @@ class _Decoder(MarshalReader):
         slot = len(refs)
         if code == REF:
             index = INT32(data, pos + 1)[0]
-            row = self.key_row(refs[index]) if 0 <= index < len(refs) else None
-            if row is not None:  # a key tuple read before: refs holds its key string
-                return row, pos + 5
+            found = refs[index] if 0 <= index < len(refs) else None
+            if type(found) is _KeyRef:  # a key tuple read before: refs holds its row
+                return found.row, pos + 5
         if code & 0x7F == SMALL_TUPLE and data[pos + 1] == 3:
             if code & FLAG_REF:
                 refs.append(RESERVED)
@@ -168,34 +168,27 @@ class _Decoder(MarshalReader):
             )
         row = self.table.add(*raw)  # type: ignore[misc]
         if code & FLAG_REF:
-            # Later 'r' records of this key find its row from refs, which holds the table's own
-            # key string (no object per key): the very object, not an equal string read from the
-            # file. Anywhere else `deref` hands out the key tuple, as marshal would.
-            refs[slot] = self.table.texts[row]
+            # Later 'r' records of this key get its row straight from refs (freed with the
+            # decoder; the table holds no object per key). Anywhere else `deref` hands out the
+            # key tuple, as marshal would.
+            refs[slot] = _KeyRef(row)
         return row, pos
 
-    def key_row(self, found: object) -> int | None:
-        """The row whose key string `found` is (that object itself), else None."""
-        row = self.table.index.get(found) if type(found) is str else None  # type: ignore[arg-type]
-        return row if row is not None and self.table.texts[row] is found else None
-
     def deref_key(self, index: int) -> object:
-        """refs[index] (a valid index), a key string of the table turned into its key tuple."""
+        """refs[index] (a valid index), a key read before handed out as its key tuple."""
         found = self.refs[index]
-        row = self.key_row(found)
-        return found if row is None else tuple(self.table.key(row))
+        return tuple(self.table.key(found.row)) if type(found) is _KeyRef else found
 
     def deref(self, index: int, pos: int) -> object:
         found = super().deref(index, pos)
-        row = self.key_row(found)
-        return found if row is None else tuple(self.table.key(row))
+        return tuple(self.table.key(found.row)) if type(found) is _KeyRef else found
 
     def show(self, row: int) -> str:
         """The (file, line, name) key of a row, as `_show` prints it."""
         return _show(tuple(self.table.key(row)))
 
     def describe(self, value: object) -> str:
-        """`_show(value)`, a key string of the table (read through refs) shown as its key."""
+        """`_show(value)`, a key read through refs by a fast path shown as its key."""
         return _show(_plain(value, self.table))
 
     def profile(self) -> Profile:
@@ -294,7 +287,6 @@ class _Decoder(MarshalReader):
         """Read a callers dict at `pos`: the edges into `row`, contiguous in the table."""
         data, refs, table = self.data, self.refs, self.table
         callees, callers, times = table.edge_callee, table.edge_caller, table.edge_time
-        key_row = self.key_row
         table.caller_start[row] = len(times)
         if data[pos] & FLAG_REF:
             refs.append(RESERVED)  # nothing may refer to a callers dict
@@ -307,8 +299,8 @@ class _Decoder(MarshalReader):
                 found = refs[found] if 0 <= found < len(refs) else None
             else:
                 found = None
-            caller = key_row(found) if type(found) is str else None
-            if caller is not None:
+            if type(found) is _KeyRef:
+                caller = found.row
                 pos += 5
             else:
                 caller, pos = self.function(pos, 3, row)
@@ -333,11 +325,19 @@ class _Decoder(MarshalReader):
         return pos + 1
 
 
+class _KeyRef:
+    """What refs holds for a key tuple read before: its row in the table."""
+
+    __slots__ = ("row",)
+
+    def __init__(self, row: int) -> None:
+        self.row = row
+
+
 def _plain(value: object, table: CallTable) -> object:
-    """`value` with every key string of the table in it (the fast paths' refs) as its key."""
-    if type(value) is str:
-        row = table.index.get(value)
-        return value if row is None or table.texts[row] is not value else table.key(row)
+    """`value` with every _KeyRef in it (the fast paths read refs) shown as its key."""
+    if type(value) is _KeyRef:
+        return table.key(value.row)
     if type(value) is tuple:
         return tuple(_plain(item, table) for item in value)
     if type(value) is dict:
