@@ -4,8 +4,9 @@ As objects, each function is a FunctionStats with three dicts and each call edge
 twice (in the callee's `callers` and the caller's `callees`), ~45 MiB for bench_lsp's 50,000
 functions and 150,000 edges. Here a function is a row (its key as bytes in one buffer, two
 floats and a call count) and an edge is a row of three arrays (callee, caller, inclusive time),
-~7 MiB. `CallTable` is the read-only `Mapping[FunctionKey, FunctionStats]` every consumer already uses: a lookup
-gives a `TableStats`, a FunctionStats whose `callers`/`callees` dicts are built when read.
+~7 MiB. `CallTable` is the read-only `Mapping[FunctionKey, FunctionStats]` every consumer
+already uses: a lookup gives a `TableStats`, a FunctionStats whose `callers`/`callees` dicts
+are built when read.
 """
 
 from __future__ import annotations
@@ -166,6 +167,37 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
     def without_entry(self) -> int:
         """How many rows were seen only as callers."""
         return self.calls.count(_NO_ENTRY)
+
+    def mark(self) -> tuple[int, int]:
+        """(rows, edges) now, for `rollback`."""
+        return len(self._key_ends), len(self.edge_time)
+
+    def rollback(self, mark: tuple[int, int], entry: int | None) -> None:
+        """Forget the rows and edges added since `mark`, and the entry of row `entry` if given.
+
+        The decoder reads an entry again when it ran past the window of the file it holds.
+        """
+        rows, edges = mark
+        slots, mask = self._slots, len(self._slots) - 1
+        # Undone newest first, a row is the last of its probe chain: emptying its slot keeps
+        # every other row findable.
+        for row in range(len(self._key_ends) - 1, rows - 1, -1):
+            slot = self._hashes[row] & mask
+            while slots[slot] != row + 1:
+                slot = (slot + 1) & mask
+            slots[slot] = 0
+            self.big_calls.pop(row, None)
+        del self._keys[self._key_ends[rows - 1] if rows else 0 :]
+        for column in (self._key_ends, self._hashes, self.self_times, self.total_times):
+            del column[rows:]
+        for column in (self.calls, self.caller_start, self.caller_end):
+            del column[rows:]
+        for column in (self.edge_callee, self.edge_caller, self.edge_time):
+            del column[edges:]
+        if entry is not None and entry < rows:
+            self.calls[entry], self.self_times[entry], self.total_times[entry] = _NO_ENTRY, 0, 0
+            self.caller_start[entry] = self.caller_end[entry] = 0
+            self.big_calls.pop(entry, None)
 
     def __getitem__(self, key: FunctionKey) -> FunctionStats:
         row = self.row_of(key)

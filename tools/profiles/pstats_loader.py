@@ -12,6 +12,8 @@ from __future__ import annotations
 import gc
 import math
 import struct
+from collections.abc import Callable
+from typing import BinaryIO
 
 from perfpilot.tools.model import FunctionKey, Profile, ProfileError
 from perfpilot.tools.profiles._safe_marshal import (
@@ -40,6 +42,10 @@ FORMAT = "cprofile"
 # (type, double) twice.
 _NUMBERS = struct.Struct("<BiBiBdBd").unpack_from
 _FAST_INTS = (INT, INT | FLAG_REF, REF)
+# load_stream holds a window of the file: refilled to _WINDOW bytes when fewer than _LOW_WATER
+# are left before the next entry; an entry running past it is read again in a larger one.
+_WINDOW = 256 << 10
+_LOW_WATER = 64 << 10
 
 
 def sniff(data: bytes) -> bool:
@@ -83,6 +89,34 @@ def load(data: bytes, source: str) -> Profile:
             gc.enable()
 
 
+def load_stream(head: bytes, handle: BinaryIO, source: str, limit: int) -> Profile:
+    """`load` of a stats file read from `handle` (`head`: its first bytes, read already), at
+    most `limit` bytes in all, holding a window of it at a time rather than all of it.
+
+    The whole file's bytes (8 MiB for a 50,000-function profile) were the load's high-water
+    mark in the language server. Errors are `load`'s, at the same byte offsets.
+    """
+    left = limit - len(head)
+
+    def more(count: int) -> bytes:
+        nonlocal left
+        chunk = handle.read(max(0, min(count, left)))
+        left -= len(chunk)
+        return chunk
+
+    enabled = gc.isenabled()
+    gc.disable()  # see load
+    try:
+        return _Decoder(head, source, more).profile()
+    except CodeObjectError:
+        pass  # only marshal reads code objects, and it needs all the bytes: see load
+    finally:
+        if enabled:
+            gc.enable()
+    handle.seek(0)
+    return load(handle.read(limit), source)
+
+
 # `python -m profile` keys the run of the script by the script's code object (profile.py's
 # simulate_call(cmd)), so a real file can hold code objects, nested ones included. Only marshal
 # builds them, in a sandbox (see `sandboxed_marshal`); this names every code object in a key by a
@@ -113,12 +147,18 @@ class _Decoder(MarshalReader):
     max_depth = 8
     expected = "cProfile stats file"
 
-    def __init__(self, data: bytes, source: str) -> None:
+    def __init__(
+        self, data: bytes, source: str, more: Callable[[int], bytes] | None = None
+    ) -> None:
         super().__init__(data, source)
         # Every function seen so far, as an entry or as a caller, by row; an entry fills in its
         # numbers when it is read.
         self.table = CallTable()
         self.kinds: set[str] = set()
+        # Reading a file in windows (load_stream): up to n more bytes of it (fewer at its end);
+        # None once the window holds the rest of the input.
+        self.more = more
+        self.filling: int | None = None  # the row whose entry is being read
 
     def function(self, pos: int, depth: int, callee: int | None) -> tuple[int, int]:
         """Read a (file, line, name) key at `pos` (a caller of row `callee` when given): its row."""
@@ -164,7 +204,8 @@ class _Decoder(MarshalReader):
         if not _is_key(raw):
             what = f"caller of {self.show(callee)}" if callee is not None else "function key"
             raise self.fail(
-                f"{what} at byte {start} is {self.describe(raw)}, not (file, line, function)"
+                f"{what} at byte {self.base + start} is {self.describe(raw)}, not (file, line, "
+                "function)"
             )
         row = self.table.add(*raw)  # type: ignore[misc]
         if code & FLAG_REF:
@@ -198,21 +239,16 @@ class _Decoder(MarshalReader):
             raise self.fail("not a cProfile stats file: it does not start with a marshal'd dict")
         if data[0] & FLAG_REF:
             self.refs.append(RESERVED)  # nothing may refer to the stats dict itself
-        pos, total, table = 1, 0.0, self.table
-        try:
-            while data[pos] != NULL:
-                start = pos
-                row, pos = self.function(pos, 1, None)
-                if table.has_entry(row):
-                    # marshal would keep the last; a real stats dict cannot hold a key twice.
-                    raise self.fail(f"function key at byte {start} repeats {self.show(row)}")
-                pos = self.entry(pos, row)
-                total += table.self_times[row]
-        except (IndexError, struct.error):
-            # Only the fast paths index without checking, and only past the end of the data.
-            raise self.truncated() from None
-        if pos + 1 != self.end:
-            raise self.fail(f"{self.end - pos - 1} bytes of trailing data after byte {pos + 1}")
+        pos, total = self.entries(1)
+        trailing = self.end - pos - 1
+        while self.more is not None:  # counted, not held
+            chunk = self.more(_WINDOW)
+            trailing += len(chunk)
+            if len(chunk) < _WINDOW:
+                self.more = None
+        if trailing:
+            raise self.fail(f"{trailing} bytes of trailing data after byte {self.base + pos + 1}")
+        table = self.table
         if not table:
             raise self.fail("profile holds no functions (an empty stats dict)")
         # A caller without an entry of its own (a merged or edited file) stays, with calls None,
@@ -225,6 +261,60 @@ class _Decoder(MarshalReader):
             meta["callers_without_entry"] = str(missing)
         functions = table  # a read-only Mapping[FunctionKey, FunctionStats], see call_table
         return Profile(FORMAT, "seconds", self.source, total, functions=functions, meta=meta)  # type: ignore[arg-type]
+
+    def entries(self, pos: int) -> tuple[int, float]:
+        """Read the stats dict's entries from `pos`: the position of its end and the total."""
+        total, table = 0.0, self.table
+        while True:
+            if self.more is not None and self.end - pos < _LOW_WATER:
+                pos = self.slide(pos, _WINDOW)
+            if pos >= self.end:
+                raise self.truncated()
+            if self.data[pos] == NULL:
+                return pos, total
+            refs, marked, kinds = len(self.refs), table.mark(), set(self.kinds)
+            try:
+                row, pos_after = self.one_entry(pos)
+            except CodeObjectError:
+                raise
+            except (ProfileError, IndexError, struct.error) as exc:
+                if self.more is None:
+                    if isinstance(exc, ProfileError):
+                        raise
+                    # Only the fast paths index without checking, and only past the data's end.
+                    raise self.truncated() from None
+                # Perhaps it only ran past the window: read it again from the same state in a
+                # window twice as large (at the file's end, an error is the file's).
+                del self.refs[refs:]
+                table.rollback(marked, self.filling)
+                self.kinds, self.filling = kinds, None
+                pos = self.slide(pos, 2 * (self.end - pos) + _WINDOW)
+                continue
+            pos, self.filling = pos_after, None
+            total += table.self_times[row]
+
+    def one_entry(self, pos: int) -> tuple[int, int]:
+        """Read one entry of the stats dict: its row, and the position after it."""
+        start = pos
+        row, pos = self.function(pos, 1, None)
+        if self.table.has_entry(row):
+            # marshal would keep the last; a real stats dict cannot hold a key twice.
+            raise self.fail(f"function key at byte {self.base + start} repeats {self.show(row)}")
+        self.filling = row
+        return row, self.entry(pos, row)
+
+    def slide(self, pos: int, size: int) -> int:
+        """Drop the window's bytes before `pos` and read on to `size` bytes: `pos` is now 0."""
+        kept = self.data[pos:]
+        assert self.more is not None
+        wanted = max(0, size - len(kept))
+        chunk = self.more(wanted)
+        if len(chunk) < wanted:
+            self.more = None  # the file ends in this window
+        self.base += pos
+        self.data = kept + chunk
+        self.end = len(self.data)
+        return 0
 
     def entry(self, pos: int, row: int) -> int:
         """Read the (cc, nc, tt, ct, callers) value of the entry of `row`."""
@@ -397,5 +487,6 @@ def _edge_time(decoder: _Decoder, row: int, caller: int, edge: object, pos: int)
     raise decoder.fail(
         f"entry {decoder.show(row)} called from {decoder.show(caller)} has "
         f"{decoder.describe(edge)} "
-        f"(at byte {pos}), expected (calls, calls, self time, total time) or a call count"
+        f"(at byte {decoder.base + pos}), expected (calls, calls, self time, total time) or a "
+        "call count"
     )
