@@ -18,7 +18,13 @@ import pytest
 
 import perfpilot.tools.profiles
 from perfpilot.tools.model import Profile, ProfileError
-from perfpilot.tools.profiles import STREAM_AFTER, load_bytes, load_profile, pstats_loader
+from perfpilot.tools.profiles import (
+    STREAM_AFTER,
+    load_bytes,
+    load_profile,
+    pstats_decoder,
+    pstats_loader,
+)
 from tests.conftest import run_python
 
 FUNCTIONS = 6000  # a real run's stats file of ~1 MiB, several windows long
@@ -49,8 +55,8 @@ def big(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def small_windows(monkeypatch: pytest.MonkeyPatch) -> int:
     """Windows of 16 KiB (refilled below 4 KiB) from a file's 16th KiB: many window edges."""
     monkeypatch.setattr(perfpilot.tools.profiles, "STREAM_AFTER", 16 << 10)
-    monkeypatch.setattr(pstats_loader, "_WINDOW", 16 << 10)
-    monkeypatch.setattr(pstats_loader, "_LOW_WATER", 4 << 10)
+    monkeypatch.setattr(pstats_decoder, "_WINDOW", 16 << 10)
+    monkeypatch.setattr(pstats_decoder, "_LOW_WATER", 4 << 10)
     return 16 << 10
 
 
@@ -111,7 +117,7 @@ def test_damage_anywhere_gives_the_whole_file_error(
 
 
 def test_an_entry_larger_than_a_window_is_read_whole(tmp_path: Path) -> None:
-    assert STREAM_AFTER == pstats_loader._WINDOW == 256 << 10  # the default windows
+    assert STREAM_AFTER == pstats_decoder._WINDOW == 256 << 10  # the default windows
     # One function called from 20,000 places: its callers dict alone is ~700 KiB.
     callers = {(f"/w/mod{i}.py", i, f"g{i}"): (1, 1, 0.5, 0.5) for i in range(20_000)}
     stats = {("/w/hot.py", 1, "hot"): (20_000, 20_000, 1.0, 2.0, callers)}
