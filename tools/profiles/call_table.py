@@ -12,7 +12,7 @@ are built when read.
 from __future__ import annotations
 
 from array import array
-from collections.abc import Iterator, Mapping
+from collections.abc import ItemsView, Iterator, Mapping, ValuesView
 from itertools import accumulate
 
 from perfpilot.tools.model import FunctionKey, FunctionStats
@@ -21,25 +21,29 @@ _NO_ENTRY = -1  # calls of a row seen only as a caller
 _BIG = -2  # calls past a 64-bit int (only a crafted file): kept in CallTable.big_calls
 _INT64_MAX = (1 << 63) - 1
 _FIRST_SLOTS = 1024  # the hash table's first size (a power of two)
+_INT64_MIN = -(1 << 63)  # in _lines: the line is in _big_lines
 
 
 class CallTable(Mapping[FunctionKey, FunctionStats]):
     """Functions (rows numbered in the order they were first seen) and call edges, read-only.
 
-    A row's key is held as bytes, "file number NUL line NUL name" in UTF-8 (the name last, as
-    the only part that may hold a NUL), packed end to end in one buffer and found through an
-    open-addressing hash table of row numbers: no object per function. As a FunctionKey tuple
-    (with its line int and a dict of rows) each cost ~150 bytes, 7 MiB for 50,000 functions,
-    and the table is whole while the profile is mapped, the language server's high-water mark;
-    as Python objects it also left pymalloc's arenas fragmented once freed (~4 MiB of RSS that
-    stayed). `key(row)` builds the FunctionKey when one is asked for.
+    A row's key is held in columns: its file's number and its line in arrays, its name as
+    UTF-8 bytes packed end to end in one buffer; rows are found through an open-addressing
+    hash table of row numbers. No object per function: as a FunctionKey tuple (with its line
+    int and a dict of rows) each cost ~150 bytes, 7 MiB for 50,000 functions, and the table is
+    whole while the profile is mapped, the language server's high-water mark; as Python objects
+    it also left pymalloc's arenas fragmented once freed (~4 MiB of RSS that stayed).
+    `key(row)` builds the FunctionKey when one is asked for.
     """
 
     __slots__ = (
         "files",
         "file_ids",
-        "_keys",
-        "_key_ends",
+        "_file_of",
+        "_lines",
+        "_big_lines",
+        "_names",
+        "_name_ends",
         "_hashes",
         "_slots",
         "self_times",
@@ -57,9 +61,12 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
     def __init__(self) -> None:
         self.files: list[str] = []  # the recorded file names, each once
         self.file_ids: dict[str, int] = {}
-        self._keys = bytearray()  # every row's key (see the class docstring), end to end
-        self._key_ends = array("q")  # row r's key ends at _key_ends[r] (starts at r - 1's end)
-        self._hashes = array("q")  # hash() of each row's key bytes
+        self._file_of = array("i")  # row -> index in files
+        self._lines = array("q")  # row -> line; _INT64_MIN: in _big_lines (a crafted file)
+        self._big_lines: dict[int, int] = {}
+        self._names = bytearray()  # every row's name, UTF-8, end to end
+        self._name_ends = array("q")  # row r's name ends at _name_ends[r] (starts at r - 1's end)
+        self._hashes = array("q")  # hash((file number, line, name)) of each row
         self._slots = array("i", bytes(4 * _FIRST_SLOTS))  # row + 1 by hash; 0: empty
         self.self_times = array("d")
         self.total_times = array("d")
@@ -81,14 +88,19 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         if file_id is None:
             file_id = self.file_ids[file] = len(self.files)
             self.files.append(file)
-        # surrogatepass: marshal keeps an undecodable file name's lone surrogates.
-        key = f"{file_id}\0{line}\0{name}".encode("utf-8", "surrogatepass")
-        digest = hash(key)
-        row, slot = self._find(key, digest)
+        digest = hash((file_id, line, name))
+        row, slot = self._find(file_id, line, name, digest)
         if row < 0:
-            row = len(self._key_ends)
-            self._keys += key
-            self._key_ends.append(len(self._keys))
+            row = len(self._name_ends)
+            # surrogatepass: marshal keeps an undecodable name's lone surrogates.
+            self._names += name.encode("utf-8", "surrogatepass")
+            self._name_ends.append(len(self._names))
+            self._file_of.append(file_id)
+            if _INT64_MIN < line <= _INT64_MAX:
+                self._lines.append(line)
+            else:
+                self._lines.append(_INT64_MIN)
+                self._big_lines[row] = line
             self._hashes.append(digest)
             self._slots[slot] = row + 1
             if 2 * (row + 1) > len(self._slots):
@@ -100,16 +112,20 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
             self.caller_end.append(0)
         return row
 
-    def _find(self, key: bytes, digest: int) -> tuple[int, int]:
-        """(row of `key` or -1, the slot where it is or would go); linear probing."""
-        slots, hashes, ends, keys = self._slots, self._hashes, self._key_ends, self._keys
-        mask = len(slots) - 1
+    def _find(self, file_id: int, line: int, name: str, digest: int) -> tuple[int, int]:
+        """(row of the key or -1, the slot where it is or would go); linear probing."""
+        slots, hashes, mask = self._slots, self._hashes, len(self._slots) - 1
         slot = digest & mask
         while True:
             row = slots[slot] - 1
             if row < 0:
                 return -1, slot
-            if hashes[row] == digest and keys[ends[row - 1] if row else 0 : ends[row]] == key:
+            if (
+                hashes[row] == digest
+                and self._file_of[row] == file_id
+                and self._line(row) == line
+                and self._name(row) == name
+            ):
                 return row, slot
             slot = (slot + 1) & mask
 
@@ -124,6 +140,15 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
             slots[slot] = row + 1
         self._slots = slots
 
+    def _line(self, row: int) -> int:
+        line = self._lines[row]
+        return self._big_lines[row] if line == _INT64_MIN else line
+
+    def _name(self, row: int) -> str:
+        ends = self._name_ends
+        name = self._names[ends[row - 1] if row else 0 : ends[row]]
+        return name.decode("utf-8", "surrogatepass")
+
     def row_of(self, key: object) -> int | None:
         """The row of a (file, line, name) key, None when the table has no such function."""
         try:
@@ -136,16 +161,33 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         file_id = self.file_ids.get(file)
         if file_id is None:
             return None
-        found = f"{file_id}\0{int(line)}\0{name}".encode("utf-8", "surrogatepass")
-        row, _ = self._find(found, hash(found))
+        line = int(line)
+        row, _ = self._find(file_id, line, name, hash((file_id, line, name)))
         return row if row >= 0 else None
 
     def key(self, row: int) -> FunctionKey:
         """The FunctionKey of a row."""
-        ends = self._key_ends
-        text = self._keys[ends[row - 1] if row else 0 : ends[row]].decode("utf-8", "surrogatepass")
-        file_id, line, name = text.split("\0", 2)
-        return FunctionKey(self.files[int(file_id)], int(line), name)
+        line = self._lines[row]
+        if line == _INT64_MIN:
+            line = self._big_lines[row]
+        ends = self._name_ends
+        name = self._names[ends[row - 1] if row else 0 : ends[row]]
+        file = self.files[self._file_of[row]]
+        return _new_key(FunctionKey, (file, line, name.decode("utf-8", "surrogatepass")))
+
+    def stats(self, row: int) -> FunctionStats:
+        """The FunctionStats of a row."""
+        stats = _new_stats(TableStats)  # not TableStats(...): its __new__ serves replace()
+        stats._table, stats._row = self, row
+        return stats
+
+    def items(self) -> ItemsView[FunctionKey, FunctionStats]:
+        """(key, stats) of every row, in row order, without looking any key up."""
+        return _Items(self)
+
+    def values(self) -> ValuesView[FunctionStats]:
+        """The stats of every row, in row order."""
+        return _Values(self)
 
     def has_entry(self, row: int) -> bool:
         """Did the file hold an entry for this row (not only calls from it)?"""
@@ -170,7 +212,7 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
 
     def mark(self) -> tuple[int, int]:
         """(rows, edges) now, for `rollback`."""
-        return len(self._key_ends), len(self.edge_time)
+        return len(self._name_ends), len(self.edge_time)
 
     def rollback(self, mark: tuple[int, int], entry: int | None) -> None:
         """Forget the rows and edges added since `mark`, and the entry of row `entry` if given.
@@ -181,14 +223,17 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         slots, mask = self._slots, len(self._slots) - 1
         # Undone newest first, a row is the last of its probe chain: emptying its slot keeps
         # every other row findable.
-        for row in range(len(self._key_ends) - 1, rows - 1, -1):
+        for row in range(len(self._name_ends) - 1, rows - 1, -1):
             slot = self._hashes[row] & mask
             while slots[slot] != row + 1:
                 slot = (slot + 1) & mask
             slots[slot] = 0
             self.big_calls.pop(row, None)
-        del self._keys[self._key_ends[rows - 1] if rows else 0 :]
-        for column in (self._key_ends, self._hashes, self.self_times, self.total_times):
+            self._big_lines.pop(row, None)
+        del self._names[self._name_ends[rows - 1] if rows else 0 :]
+        for column in (self._name_ends, self._hashes, self.self_times, self.total_times):
+            del column[rows:]
+        for column in (self._file_of, self._lines):
             del column[rows:]
         for column in (self.calls, self.caller_start, self.caller_end):
             del column[rows:]
@@ -203,18 +248,16 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         row = self.row_of(key)
         if row is None:
             raise KeyError(key)
-        stats = _new_stats(TableStats)  # not TableStats(...): its __new__ serves replace()
-        stats._table, stats._row = self, row
-        return stats
+        return self.stats(row)
 
     def __contains__(self, key: object) -> bool:
         return self.row_of(key) is not None
 
     def __iter__(self) -> Iterator[FunctionKey]:
-        return map(self.key, range(len(self._key_ends)))
+        return map(self.key, range(len(self._name_ends)))
 
     def __len__(self) -> int:
-        return len(self._key_ends)
+        return len(self._name_ends)
 
     def callers_of(self, row: int) -> dict[FunctionKey, float]:
         """Caller key -> inclusive time of the function of `row` when called from it."""
@@ -238,7 +281,7 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
         of int objects at once for 150,000 edges, the peak of a big profile's load.
         """
         callers = self.edge_caller
-        counts = array("i", bytes(4 * (len(self._key_ends) + 1)))
+        counts = array("i", bytes(4 * (len(self._name_ends) + 1)))
         for caller in callers:
             counts[caller + 1] += 1
         offsets = array("i", accumulate(counts))
@@ -251,6 +294,27 @@ class CallTable(Mapping[FunctionKey, FunctionStats]):
 
 
 _new_stats = object.__new__
+_new_key = tuple.__new__  # FunctionKey(...) less its argument handling: a row's key is valid
+
+
+class _Items(ItemsView[FunctionKey, FunctionStats]):
+    """A CallTable's items, read row by row (Mapping's own looks every key up again)."""
+
+    _mapping: CallTable
+
+    def __iter__(self) -> Iterator[tuple[FunctionKey, FunctionStats]]:
+        table = self._mapping
+        for row in range(len(table)):
+            yield table.key(row), table.stats(row)
+
+
+class _Values(ValuesView[FunctionStats]):
+    """A CallTable's stats, read row by row."""
+
+    _mapping: CallTable
+
+    def __iter__(self) -> Iterator[FunctionStats]:
+        return map(self._mapping.stats, range(len(self._mapping)))
 
 
 class TableStats(FunctionStats):
