@@ -16,7 +16,13 @@ from pathlib import Path
 import pytest
 
 from perfpilot.tools.model import FunctionKey, Profile, ProfileError
-from perfpilot.tools.profiles import detect_format, load_bytes, load_profile, pstats_loader
+from perfpilot.tools.profiles import (
+    detect_format,
+    load_bytes,
+    load_profile,
+    pstats_decoder,
+    pstats_loader,
+)
 from tests.conftest import run_python
 
 PROGRAM = """\
@@ -139,7 +145,7 @@ def test_profile_module_run_matches_pstats(run_dir: Path) -> None:
     # sandboxed interpreter (marshal alone may build code objects) and reads the rest itself.
     data = (run_dir / "pure.prof").read_bytes()
     with pytest.raises(ProfileError, match=r"marshal type 'c' \(code object\)"):
-        pstats_loader._Decoder(data, "pure.prof").profile()
+        pstats_decoder.StatsDecoder(data, "pure.prof").profile()
     profile = load_profile(run_dir / "pure.prof")
     assert_matches_stdlib(profile, run_dir / "pure.prof")
     assert profile.meta["profiler"] == "profile"

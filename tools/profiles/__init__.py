@@ -12,6 +12,9 @@ from perfpilot.tools.model import Profile, ProfileError
 # A profile larger than this is refused before it is read: a defence against a file that would
 # exhaust memory, not a limit anybody should meet (a 1M-sample speedscope file is ~60 MB).
 MAX_PROFILE_BYTES = 1 << 30
+# A cProfile file longer than this is decoded as it is read, never whole in memory (see
+# pstats_loader.load_stream); its first bytes are enough to tell the format.
+STREAM_AFTER = 256 << 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,18 +58,23 @@ def load_bytes(data: bytes, source: str) -> Profile:
     fmt = detect_format(data)
     if fmt is None:
         raise ProfileError(source, "not a profile perfpilot can read (unrecognised content)")
+    return _guarded(fmt.name, source, lambda: fmt.load(data, source))
+
+
+def _guarded(name: str, source: str, load: Callable[[], Profile]) -> Profile:
+    """Run a loader of format `name`: whatever bad input makes it raise is a ProfileError."""
     try:
-        return fmt.load(data, source)
+        return load()
     except ProfileError:
         raise
     except RecursionError:
-        raise ProfileError(source, f"{fmt.name} profile is nested too deeply") from None
+        raise ProfileError(source, f"{name} profile is nested too deeply") from None
     except MemoryError:
-        raise ProfileError(source, f"{fmt.name} profile is too large to load") from None
+        raise ProfileError(source, f"{name} profile is too large to load") from None
     except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
         # Loaders validate as they go; anything that slips through is still a bad input,
         # never a crash.
-        raise ProfileError(source, f"corrupt {fmt.name} profile ({exc})") from None
+        raise ProfileError(source, f"corrupt {name} profile ({exc})") from None
 
 
 def load_profile(path: str | os.PathLike[str]) -> Profile:
@@ -79,7 +87,19 @@ def load_profile(path: str | os.PathLike[str]) -> Profile:
         with open(source, "rb") as handle:
             # Sized to the file (plus one byte, to notice growth): a read of the limit itself
             # reserves that much address space for a moment.
-            data = handle.read(min(size, MAX_PROFILE_BYTES) + 1)
+            limit = min(size, MAX_PROFILE_BYTES) + 1
+            data = handle.read(min(limit, STREAM_AFTER))
+            if len(data) == STREAM_AFTER < limit:
+                from perfpilot.tools.profiles import pstats_loader
+
+                # The first sniffer: accepting the start of the file, it accepts all of it.
+                if pstats_loader.sniff(data):
+                    return _guarded(
+                        pstats_loader.FORMAT,
+                        source,
+                        lambda: pstats_loader.load_stream(data, handle, source, limit),
+                    )
+            data += handle.read(limit - len(data))
     except FileNotFoundError:
         raise ProfileError(source, "no such file") from None
     except IsADirectoryError:

@@ -64,6 +64,9 @@ class MarshalReader:
     def __init__(self, data: bytes, source: str) -> None:
         self.data = data
         self.end = len(data)
+        # The offset of data[0] in the whole input: a reader that decodes a file in windows
+        # (pstats_loader) moves it on; every position in an error is counted from the start.
+        self.base = 0
         self.source = source
         self.refs: list[object] = []
 
@@ -71,7 +74,7 @@ class MarshalReader:
         return ProfileError(self.source, message)
 
     def truncated(self) -> ProfileError:
-        return self.fail(f"truncated at byte {self.end} (the data ends inside a value)")
+        return self.fail(f"truncated at byte {self.base + self.end} (the data ends inside a value)")
 
     def need(self, pos: int, count: int, declared: str = "", at: int = 0) -> None:
         """Refuse a length or count (`declared` at byte `at`) that the bytes left from `pos`
@@ -82,12 +85,14 @@ class MarshalReader:
         if not declared:
             raise self.truncated()
         if count < 0:
-            raise self.fail(f"negative {declared} {count} at byte {at}")
-        raise self.fail(f"{declared} {count} at byte {at} exceeds the {max(left, 0)} bytes left")
+            raise self.fail(f"negative {declared} {count} at byte {self.base + at}")
+        raise self.fail(
+            f"{declared} {count} at byte {self.base + at} exceeds the {max(left, 0)} bytes left"
+        )
 
     def deref(self, index: int, pos: int) -> object:
         if not 0 <= index < len(self.refs) or self.refs[index] is RESERVED:
-            raise self.fail(f"bad back-reference {index} at byte {pos}")
+            raise self.fail(f"bad back-reference {index} at byte {self.base + pos}")
         return self.refs[index]
 
     def value(self, pos: int, depth: int) -> tuple[object, int]:
@@ -117,7 +122,9 @@ class MarshalReader:
             value = CONSTANTS[kind]
         elif kind in (TUPLE, SMALL_TUPLE, DICT):
             if depth >= self.max_depth:
-                raise self.fail(f"nested deeper than {self.max_depth} levels at byte {start}")
+                raise self.fail(
+                    f"nested deeper than {self.max_depth} levels at byte {self.base + start}"
+                )
             slot = len(refs)
             if flagged:
                 refs.append(RESERVED)  # marshal numbers a container before its contents
@@ -130,7 +137,8 @@ class MarshalReader:
             error = CodeObjectError if kind == CODE else ProfileError
             raise error(
                 self.source,
-                f"not a {self.expected}: marshal type {chr(kind)!r} ({name}) at byte {start}",
+                f"not a {self.expected}: marshal type {chr(kind)!r} ({name})"
+                f" at byte {self.base + start}",
             )
         if flagged:
             refs.append(value)
@@ -151,7 +159,7 @@ class MarshalReader:
                 try:
                     result[key] = result_value
                 except TypeError:
-                    raise self.fail(f"unhashable dict key at byte {key_pos}") from None
+                    raise self.fail(f"unhashable dict key at byte {self.base + key_pos}") from None
         start = pos - 1
         if kind == SMALL_TUPLE:
             self.need(pos, 1)
@@ -172,18 +180,20 @@ class MarshalReader:
             # marshal writes lone surrogates (undecodable file names) with surrogatepass.
             return raw.decode(encoding, "surrogatepass" if encoding == "utf-8" else "strict")
         except UnicodeDecodeError:
-            raise self.fail(f"string at byte {start} is not valid {encoding}") from None
+            raise self.fail(f"string at byte {self.base + start} is not valid {encoding}") from None
 
     def long(self, pos: int) -> tuple[int, int]:
         self.need(pos, 4)
         count = INT32(self.data, pos)[0]
         size = abs(count)
         if size > MAX_LONG_DIGITS:
-            raise self.fail(f"integer of {size} digits at byte {pos - 1} is implausibly large")
+            raise self.fail(
+                f"integer of {size} digits at byte {self.base + pos - 1} is implausibly large"
+            )
         self.need(pos + 4, 2 * size, "declared length", pos - 1)
         digits = struct.unpack_from(f"<{size}H", self.data, pos + 4)
         if any(digit >> 15 for digit in digits) or (size and not digits[-1]):
-            raise self.fail(f"malformed integer at byte {pos - 1}")
+            raise self.fail(f"malformed integer at byte {self.base + pos - 1}")
         value = sum(digit << (15 * i) for i, digit in enumerate(digits))
         return (-value if count < 0 else value), pos + 4 + 2 * size
 

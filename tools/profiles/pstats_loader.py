@@ -2,44 +2,30 @@
 
 The file is `{(file, firstlineno, name): (cc, nc, tt, ct, {caller: edge})}`, `edge` a 4-tuple
 ending with the inclusive time (cProfile) or a call count (the `profile` module). The bytes are
-decoded by the strict marshal-subset reader of `_safe_marshal`; this module adds the pstats
-shape: cProfile's layouts take fast paths (a `struct` call per number tuple, keys resolved by
-back-reference), anything else goes through the reader's generic `value`, which is just as strict.
+decoded by pstats_decoder (the strict marshal-subset reader of `_safe_marshal` with fast paths
+for cProfile's layouts); this module sniffs, streams a long file, and has code objects named
+in a sandbox.
 """
 
 from __future__ import annotations
 
 import gc
-import math
-import struct
+from typing import BinaryIO
 
-from perfpilot.tools.model import FunctionKey, Profile, ProfileError
+from perfpilot.tools.model import Profile, ProfileError
 from perfpilot.tools.profiles._safe_marshal import (
     DICT,
     FLAG_REF,
-    FLOAT,
-    INT,
-    INT32,
     NULL,
     REF,
-    RESERVED,
-    SHORT,
-    SHORT_INTERNED,
     SMALL_TUPLE,
     STRINGS,
     TUPLE,
     CodeObjectError,
-    MarshalReader,
     sandboxed_marshal,
 )
-from perfpilot.tools.profiles.call_table import CallTable
-
-FORMAT = "cprofile"
-
-# A number tuple as cProfile writes it: (type, int32) twice (an 'i', or an 'r' index), then
-# (type, double) twice.
-_NUMBERS = struct.Struct("<BiBiBdBd").unpack_from
-_FAST_INTS = (INT, INT | FLAG_REF, REF)
+from perfpilot.tools.profiles.pstats_decoder import FORMAT as FORMAT  # the loader registry reads it
+from perfpilot.tools.profiles.pstats_decoder import StatsDecoder
 
 
 def sniff(data: bytes) -> bool:
@@ -67,11 +53,11 @@ def load(data: bytes, source: str) -> Profile:
     gc.disable()
     try:
         try:
-            return _Decoder(data, source).profile()
+            return StatsDecoder(data, source).profile()
         except CodeObjectError as first:
             cleaned = sandboxed_marshal(data, source, _NAME_CODE_OBJECTS, _WHY_MARSHAL)
             try:
-                return _Decoder(cleaned, source).profile()
+                return StatsDecoder(cleaned, source).profile()
             except CodeObjectError:
                 raise first from None
             except ProfileError as exc:
@@ -81,6 +67,34 @@ def load(data: bytes, source: str) -> Profile:
     finally:
         if enabled:
             gc.enable()
+
+
+def load_stream(head: bytes, handle: BinaryIO, source: str, limit: int) -> Profile:
+    """`load` of a stats file read from `handle` (`head`: its first bytes, read already), at
+    most `limit` bytes in all, holding a window of it at a time rather than all of it.
+
+    The whole file's bytes (8 MiB for a 50,000-function profile) were the load's high-water
+    mark in the language server. Errors are `load`'s, at the same byte offsets.
+    """
+    left = limit - len(head)
+
+    def more(count: int) -> bytes:
+        nonlocal left
+        chunk = handle.read(max(0, min(count, left)))
+        left -= len(chunk)
+        return chunk
+
+    enabled = gc.isenabled()
+    gc.disable()  # see load
+    try:
+        return StatsDecoder(head, source, more).profile()
+    except CodeObjectError:
+        pass  # only marshal reads code objects, and it needs all the bytes: see load
+    finally:
+        if enabled:
+            gc.enable()
+    handle.seek(0)
+    return load(handle.read(limit), source)
 
 
 # `python -m profile` keys the run of the script by the script's code object (profile.py's
@@ -104,269 +118,3 @@ def transform(stats):
     return out
 """
 _WHY_MARSHAL = "it holds code objects (python -m profile writes one), which only marshal reads"
-
-
-class _Decoder(MarshalReader):
-    """The stats dict, read by the strict marshal reader with fast paths for cProfile's layouts."""
-
-    # pstats needs 4 levels (stats dict > entry tuple > callers dict > key tuple); allow a margin.
-    max_depth = 8
-    expected = "cProfile stats file"
-
-    def __init__(self, data: bytes, source: str) -> None:
-        super().__init__(data, source)
-        # Every function seen so far, as an entry or as a caller, by row; an entry fills in its
-        # numbers when it is read. FunctionKey is a NamedTuple, so a plain key tuple looks it up.
-        self.table = CallTable()
-        self.kinds: set[str] = set()
-
-    def function(self, pos: int, depth: int, callee: int | None) -> tuple[int, int]:
-        """Read a (file, line, name) key at `pos` (a caller of row `callee` when given): its row."""
-        data, refs = self.data, self.refs
-        start, code = pos, data[pos]
-        slot = len(refs)
-        if code == REF:
-            found = self.deref(INT32(data, pos + 1)[0], pos)
-            if type(found) is FunctionKey:  # a key tuple read before: refs holds its key
-                return self.table.index[found], pos + 5
-        if code & 0x7F == SMALL_TUPLE and data[pos + 1] == 3:
-            if code & FLAG_REF:
-                refs.append(RESERVED)
-            pos += 2
-            items: list[object] = []
-            for _ in range(3):
-                item_code = data[pos]
-                if item_code == REF:
-                    index = INT32(data, pos + 1)[0]
-                    # A bad index shows as <bad back-reference> in the shape error below.
-                    items.append(refs[index] if 0 <= index < len(refs) else RESERVED)
-                    pos += 5
-                    continue
-                if item_code & 0x7F == INT:
-                    items.append(INT32(data, pos + 1)[0])
-                    pos += 5
-                elif item_code & 0x7F in (SHORT, SHORT_INTERNED):
-                    stop = pos + 2 + data[pos + 1]
-                    if stop > self.end:
-                        raise self.truncated()
-                    items.append(self.text(data[pos + 2 : stop], pos, "ascii"))
-                    pos = stop
-                else:
-                    item, pos = self.value(pos, depth + 1)
-                    items.append(item)
-                    continue
-                if item_code & FLAG_REF:
-                    refs.append(items[-1])
-            raw: object = tuple(items)
-        else:
-            raw, pos = self.value(pos, depth)
-        table = self.table
-        try:
-            row = table.index.get(raw)  # type: ignore[call-overload]
-        except TypeError:  # an unhashable item, e.g. a dict: not a key either
-            row = None
-        if row is None:  # only a key not seen before needs checking
-            if not _is_key(raw):
-                what = f"caller of {self.show(callee)}" if callee is not None else "function key"
-                raise self.fail(
-                    f"{what} at byte {start} is {_show(raw)}, not (file, line, function)"
-                )
-            row = table.add(FunctionKey(*raw))  # type: ignore[misc]
-        if code & FLAG_REF:
-            # Later 'r' records of this key get its key straight from refs. Nothing else may
-            # refer to a key tuple: anywhere else, a FunctionKey fails the type checks.
-            refs[slot] = table.keys_[row]
-        return row, pos
-
-    def show(self, row: int) -> str:
-        """The (file, line, name) key of a row, as `_show` prints it."""
-        return _show(tuple(self.table.keys_[row]))
-
-    def profile(self) -> Profile:
-        """Decode the whole file and build the Profile."""
-        data = self.data
-        if self.end < 2 or data[0] & 0x7F != DICT:
-            raise self.fail("not a cProfile stats file: it does not start with a marshal'd dict")
-        if data[0] & FLAG_REF:
-            self.refs.append(RESERVED)  # nothing may refer to the stats dict itself
-        pos, total, table = 1, 0.0, self.table
-        try:
-            while data[pos] != NULL:
-                start = pos
-                row, pos = self.function(pos, 1, None)
-                if table.calls[row] is not None:
-                    # marshal would keep the last; a real stats dict cannot hold a key twice.
-                    raise self.fail(f"function key at byte {start} repeats {self.show(row)}")
-                pos = self.entry(pos, row)
-                total += table.self_times[row]
-        except (IndexError, struct.error):
-            # Only the fast paths index without checking, and only past the end of the data.
-            raise self.truncated() from None
-        if pos + 1 != self.end:
-            raise self.fail(f"{self.end - pos - 1} bytes of trailing data after byte {pos + 1}")
-        if not table:
-            raise self.fail("profile holds no functions (an empty stats dict)")
-        # A caller without an entry of its own (a merged or edited file) stays, with calls None,
-        # so that every key of an edge can be looked up.
-        missing = table.calls.count(None)
-        meta = {"profiler": "+".join(sorted(self.kinds))} if self.kinds else {}
-        if "profile" in self.kinds:
-            meta["caller_times"] = "estimated from call counts (profile module)"
-        if missing:
-            meta["callers_without_entry"] = str(missing)
-        functions = table  # a read-only Mapping[FunctionKey, FunctionStats], see call_table
-        return Profile(FORMAT, "seconds", self.source, total, functions=functions, meta=meta)  # type: ignore[arg-type]
-
-    def entry(self, pos: int, row: int) -> int:
-        """Read the (cc, nc, tt, ct, callers) value of the entry of `row`."""
-        data, refs = self.data, self.refs
-        numbers = self.numbers(pos, 5)
-        if numbers is not None:
-            _fill(self, row, numbers)
-            return self.callers(pos + 30, row)
-        # Any other layout: the same checks, item by item.
-        start, kind = pos, data[pos] & 0x7F
-        if kind == SMALL_TUPLE:
-            self.need(pos + 1, 1)
-            count, pos = data[pos + 1], pos + 2
-        elif kind == TUPLE:
-            self.need(pos + 1, 4)
-            count, pos = INT32(data, pos + 1)[0], pos + 5
-        else:
-            value, pos = self.value(pos, 1)
-            raise self.fail(f"entry {self.show(row)} is {_show(value)}, expected a 5-tuple")
-        if count != 5:
-            raise self.fail(f"entry {self.show(row)} has {count} fields, expected 5")
-        if data[start] & FLAG_REF:
-            refs.append(RESERVED)  # nothing may refer to an entry tuple
-        numbers = []
-        for _ in range(4):
-            number, pos = self.value(pos, 2)
-            numbers.append(number)
-        _fill(self, row, tuple(numbers))
-        if pos >= self.end or data[pos] & 0x7F != DICT:
-            value, pos = self.value(pos, 2)
-            raise self.fail(f"entry {self.show(row)} has callers {_show(value)}, not a dict")
-        return self.callers(pos, row)
-
-    def numbers(self, pos: int, count: int) -> tuple[object, object, float, float] | None:
-        """The 4 numbers of a `count`-tuple laid out as cProfile writes it, else None."""
-        data, refs = self.data, self.refs
-        if data[pos] != SMALL_TUPLE or data[pos + 1] != count or pos + 31 > self.end:
-            return None
-        ta, a, tb, b, tc, c, td, d = _NUMBERS(data, pos + 2)
-        # Every type byte is checked before refs change, so that the generic reader can still
-        # start over; an entry's callers dict must follow its numbers.
-        if ta not in _FAST_INTS or tb not in _FAST_INTS or tc != FLOAT or td != FLOAT:
-            return None
-        if count == 5 and data[pos + 30] & 0x7F != DICT:
-            return None
-        # A bad index gives RESERVED, which the callers' type checks refuse.
-        if ta == REF:
-            a = refs[a] if 0 <= a < len(refs) else RESERVED
-        elif ta & FLAG_REF:
-            refs.append(a)
-        if tb == REF:
-            b = refs[b] if 0 <= b < len(refs) else RESERVED
-        elif tb & FLAG_REF:
-            refs.append(b)
-        return a, b, c, d
-
-    def callers(self, pos: int, row: int) -> int:
-        """Read a callers dict at `pos`: the edges into `row`, contiguous in the table."""
-        data, refs, table = self.data, self.refs, self.table
-        index, callees, callers, times = (
-            table.index,
-            table.edge_callee,
-            table.edge_caller,
-            table.edge_time,
-        )
-        table.caller_start[row] = len(times)
-        if data[pos] & FLAG_REF:
-            refs.append(RESERVED)  # nothing may refer to a callers dict
-        pos += 1
-        fast = False
-        # The decoder's hot loop (one turn per call edge): few calls on the common path.
-        while data[pos] != NULL:
-            if data[pos] == REF:
-                found = INT32(data, pos + 1)[0]
-                found = refs[found] if 0 <= found < len(refs) else None
-            else:
-                found = None
-            if type(found) is FunctionKey:
-                caller = index[found]
-                pos += 5
-            else:
-                caller, pos = self.function(pos, 3, row)
-            numbers = self.numbers(pos, 4)
-            if numbers is not None:
-                a, b, c, d = numbers
-                # x - x == 0.0 fails for inf and nan only; _edge_time says what is wrong.
-                if not (type(a) is type(b) is int and a >= 0 and b >= 0 and c - c == d - d):
-                    d = _edge_time(self, row, caller, numbers, pos)
-                pos += 30
-                fast = True
-            else:
-                edge_pos = pos
-                edge, pos = self.value(pos, 3)
-                d = _edge_time(self, row, caller, edge, edge_pos)
-            callees.append(row)
-            callers.append(caller)
-            times.append(d)
-        table.caller_end[row] = len(times)
-        if fast:
-            self.kinds.add("cProfile")
-        return pos + 1
-
-
-def _is_key(key: object) -> bool:
-    if type(key) is not tuple or len(key) != 3:
-        return False
-    return type(key[0]) is str and type(key[1]) is int and type(key[2]) is str
-
-
-def _show(value: object) -> str:
-    """A short repr; a function shows as the (file, line, name) key of the file."""
-    if type(value) is FunctionKey:
-        value = tuple(value)
-    text = repr(value)
-    return text if len(text) <= 100 else text[:97] + "..."
-
-
-def _bad_numbers(numbers: tuple[object, ...]) -> bool:
-    """(calls, calls, self time, total time): two non-negative ints, then two finite times."""
-    cc, nc, tt, ct = numbers
-    if type(cc) is not int or type(nc) is not int or cc < 0 or nc < 0:
-        return True
-    return (
-        type(tt) not in (int, float) or type(ct) not in (int, float) or not math.isfinite(tt + ct)
-    )
-
-
-def _fill(decoder: _Decoder, row: int, numbers: tuple[object, ...]) -> None:
-    """Set an entry's calls (nc), self time (tt) and total time (ct)."""
-    if _bad_numbers(numbers):
-        raise decoder.fail(
-            f"entry {decoder.show(row)} has {_show(numbers)}, expected two call counts and two "
-            "finite times"
-        )
-    table = decoder.table
-    _, table.calls[row], tt, ct = numbers  # type: ignore[assignment]
-    table.self_times[row], table.total_times[row] = float(tt), float(ct)  # type: ignore[arg-type]
-
-
-def _edge_time(decoder: _Decoder, row: int, caller: int, edge: object, pos: int) -> float:
-    """The inclusive time of `row` when called from row `caller`, from one callers-dict value."""
-    if type(edge) is int and edge >= 0:
-        # The profile module keeps only a call count per caller: share the inclusive time out
-        # in proportion to it, which is what its own callers view implies.
-        decoder.kinds.add("profile")
-        calls = decoder.table.calls[row]
-        return decoder.table.total_times[row] * edge / calls if calls else 0.0
-    if type(edge) is tuple and len(edge) == 4 and not _bad_numbers(edge):
-        decoder.kinds.add("cProfile")
-        return float(edge[3])
-    raise decoder.fail(
-        f"entry {decoder.show(row)} called from {decoder.show(caller)} has {_show(edge)} "
-        f"(at byte {pos}), expected (calls, calls, self time, total time) or a call count"
-    )
