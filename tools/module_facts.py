@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from tree_sitter import Node, Tree
 
@@ -23,14 +24,21 @@ class ModuleFacts:
     # Top-level names bound other than by an unconditional import (assignments, defs, classes,
     # imports under try/if): a fix must not assume such a name is the module it looks like.
     rebound: frozenset[str] = frozenset()
-    # Every identifier in the file: new module-level names avoid all of them (skills/naming.py).
-    identifiers: frozenset[str] = frozenset()
     import_line: int = 0  # new imports go before this line
     definition_line: int = 0  # new module-level definitions go before this line
     has_imports: bool = False
     # The module's text, for skills that prove facts about the code around a function
     # (`Transform.reads_module`): the find cache keys on it for those skills only.
     source: str = field(default="", repr=False, compare=False)
+
+    @cached_property
+    def identifiers(self) -> frozenset[str]:
+        """Every identifier in the file: new module-level names avoid all of them (naming.py).
+
+        Computed when a skill first names something: held for every open file, the set was
+        ~1 MiB of a 6,000-line module's facts, and most files never need it.
+        """
+        return identifiers_in(self.source)
 
     def refers_to(self, name: str, target: str) -> bool:
         """True when `name` is bound at module level only by importing `target`."""
@@ -93,7 +101,6 @@ def facts_of_tree(tree: Tree, source: str) -> ModuleFacts:
     return ModuleFacts(
         imports=imports,
         rebound=frozenset(rebound),
-        identifiers=identifiers_in(source),
         import_line=import_line,
         definition_line=import_line,
         has_imports=last_import_end is not None,
