@@ -156,6 +156,8 @@ class PerfpilotServer(InitialLoad, SkillOpportunities, LanguageServer):
         for path in self.session.outside if self.session else ():
             self.show(types.MessageType.Warning, f"perfpilot: {path} {OUTSIDE}")
         self.refresh_all()
+        if self.session is not None:
+            self.session.settle()  # after PP001 went out: it never waits for the collection
         if self.session is not None and self.session.loaded is not None:
             self.preload_skills()  # after PP001 went out: the first PP1xx need not wait for it
 
