@@ -17,7 +17,8 @@ from pathlib import Path
 
 # Needed by a feature the user asks for, never by start-up: the defense's SQLite history
 # (through the agent's tools), the remote-profile HTTP client, YAML (skill files load with the
-# first PP1xx pass), and the LLM, MCP and jedi stacks.
+# first PP1xx pass), and the LLM, MCP and jedi stacks; the branch comparison (its first check
+# runs after the first publish), the regression solver, and fix verification's replay.
 NOT_AT_START = [
     "sqlite3",
     "http.client",
@@ -28,6 +29,10 @@ NOT_AT_START = [
     "jedi",
     "perfpilot.tools.agent_tools",
     "perfpilot.tools.profiles.remote.transport",
+    "perfpilot.tools.defense.regress",
+    "perfpilot.tools.defense.solver",
+    "perfpilot.skills.verifying",
+    "perfpilot.tools.verify.verify_fix",
 ]
 
 
