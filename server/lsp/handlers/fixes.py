@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -13,13 +13,16 @@ from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.handlers import optimize, regressions, verify
 from perfpilot.server.lsp.handlers.ignore_line import ignore_action
-from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
 from perfpilot.skills.verdicts import any_verdicts, cached_verdict
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Applicability, Fix
 from perfpilot.tools.private_files import write_private
+
+if TYPE_CHECKING:
+    # The skills' runner loads with their first pass (after the first publish), not at start-up.
+    from perfpilot.skills.runner import Found
 
 FIX_ALL = types.CodeActionKind.SourceFixAll.value + ".perfpilot"
 SHOW_FIX_DIFF = "perfpilot.showFixDiff"
@@ -134,6 +137,8 @@ def _fix_actions(
     actions: list[types.CodeAction] = []
     if found.claim is Applicability.DISPLAY_ONLY:
         # Shown, never applied: the diff is built and validated when the user asks for it.
+        from perfpilot.skills.runner import fix_title
+
         return [_show_diff_action(code, fix_title(found), diagnostic, data)]
     fix = verify.with_cached_verdict(ls, document, found, _fix(ls, uri, document, found))
     title = f"perfpilot ({code}): {fix.title}{_verdict_suffix(fix)}"
@@ -209,6 +214,8 @@ def _fix(ls: PerfpilotServer, uri: str, document: LiveDocument, found: Found) ->
     if key not in cache:
         if len(cache) > 256:
             cache.clear()
+        from perfpilot.skills.runner import build_fix
+
         cache[key] = build_fix(document.text, found, root=str(ls.root()))
     return cache[key]
 
@@ -316,6 +323,8 @@ def _with_known_verdict(text: str, found: Found, fix: Fix) -> Fix:
 
 
 def _diagnostic_of(document: LiveDocument, found: Found) -> types.Diagnostic:
+    from perfpilot.skills.runner import finding_of
+
     return convert.diagnostic(finding_of(found), document, document.version)
 
 
