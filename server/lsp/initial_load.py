@@ -1,19 +1,14 @@
-"""The first profile load: on a thread once `initialize` is answered, shown after `initialized`.
+"""The first profile load: on a thread from `initialize` on, shown after `initialized`.
 
 The client sends `initialized` and opens its files right after `initialize`; loading the
 profile meanwhile (rather than inside `initialized`) gets the first PP001 out sooner. The
 workspace index belongs to the loading thread until the load is shown.
-
-The thread waits for the answer to be written (pygls writes it in the event-loop callback
-that ran the `initialize` handler): loading at once would only take the GIL from the answer,
-5 ms at a time, while the client, which sends nothing more before it, waits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 
 from perfpilot.tools.model import ProfileError
@@ -27,8 +22,8 @@ class InitialLoad:
 
     session: ProfileSession | None
     ready: bool
-    # (the load, the settings it was started with, its go signal) while it runs.
-    _initial_load: tuple[Future[LoadedProfiles | None], tuple[object, ...], threading.Event] | None
+    # (the load, the settings it was started with) while it runs.
+    _initial_load: tuple[Future[LoadedProfiles | None], tuple[object, ...]] | None
 
     def reload_profiles(self, paths: list[str] | None = None) -> bool:
         """(Re)load profiles on the event loop's thread (the server's own)."""
@@ -48,23 +43,20 @@ class InitialLoad:
         return self._initial_load is not None
 
     def start_initial_load(self) -> None:
-        """Load the discovered profiles on a thread from the next event-loop callback on."""
+        """Start loading the discovered profiles on a thread, as soon as the root is known."""
         session = self.session
         if session is None or self._initial_load is not None or self.ready:
             return
-        go = threading.Event()
         executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="perfpilot-load")
-        future = executor.submit(_build_on_signal, session, go)
+        future = executor.submit(lambda: session.build(session.discover()))
         executor.shutdown(wait=False)  # the thread ends with its one job
-        self._initial_load = (future, session.load_key(), go)
-        asyncio.get_running_loop().call_soon(go.set)  # after `initialize` is answered
+        self._initial_load = (future, session.load_key())
 
     def wait_initial_load(self) -> None:
         """Let a started first load finish unseen: a reload asked meanwhile replaces it."""
         if self._initial_load is not None:
-            future, _, go = self._initial_load
+            future, _ = self._initial_load
             self._initial_load = None
-            go.set()  # it may not have started yet
             future.exception()  # blocks until done; its result or error is superseded
 
     async def finish_initial_load(self) -> None:
@@ -74,7 +66,7 @@ class InitialLoad:
             if not self.ready:
                 self.reload_profiles(None)
             return
-        future, key, _ = started
+        future, key = started
         error: Exception | None = None
         loaded: LoadedProfiles | None = None
         try:
@@ -96,8 +88,3 @@ class InitialLoad:
             return
         session.adopt(loaded)
         self.loaded()
-
-
-def _build_on_signal(session: ProfileSession, go: threading.Event) -> LoadedProfiles | None:
-    go.wait()
-    return session.build(session.discover())

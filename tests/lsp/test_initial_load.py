@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import sys
-import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +13,6 @@ import pytest_lsp
 from lsprotocol import types
 from pytest_lsp import ClientServerConfig, LanguageClient, client_capabilities
 
-from perfpilot.server.lsp.initial_load import InitialLoad
-from perfpilot.tools.config import Settings
-from perfpilot.tools.profile_session import ProfileSession
 from tests.lsp.conftest import answer_editor_requests
 from tests.lsp.test_annotations import by_code, open_document, wait_until
 
@@ -108,37 +103,3 @@ async def test_configuration_given_after_initialize_decides_what_loads(
     client.release.set()  # type: ignore[attr-defined]
     await wait_until(lambda: uri in client.diagnostics)
     assert by_code(client.diagnostics[uri]) == []
-
-
-class _Loader(InitialLoad):
-    """The first-load mixin on its own, over a real session of the profiled example."""
-
-    def __init__(self, session: ProfileSession) -> None:
-        self.session = session
-        self.ready = False
-        self._initial_load = None
-
-
-@pytest.mark.asyncio
-async def test_the_load_starts_after_the_initialize_handler_returns(example_template: Path):
-    """The answer to `initialize` is written in the handler's loop callback: the load waits
-    for the next one, so it never takes the GIL from the answer."""
-    session = ProfileSession(str(example_template), Settings())
-    build = session.build
-    built_in: list[str] = []
-
-    def recording_build(paths: list[str]) -> Any:
-        built_in.append(threading.current_thread().name)
-        return build(paths)
-
-    session.build = recording_build  # type: ignore[method-assign]
-    loader = _Loader(session)
-    loader.start_initial_load()
-    assert loader._initial_load is not None and loader.loading
-    future = loader._initial_load[0]
-    time.sleep(0.2)  # the loop's callback (the handler) goes on: nothing loads meanwhile
-    assert built_in == [] and not future.done()
-    await asyncio.sleep(0)  # the next callback: the load may start
-    loaded = await asyncio.wrap_future(future)
-    assert loaded is not None and loaded.hot
-    assert built_in == ["perfpilot-load_0"]
