@@ -7,6 +7,7 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 from pygls.lsp.server import LanguageServer
@@ -19,9 +20,6 @@ from perfpilot.server.lsp.skill_findings import SkillWorker
 from perfpilot.server.lsp.skill_opportunities import SkillOpportunities
 from perfpilot.server.render import package_version
 from perfpilot.skills import verdicts
-from perfpilot.skills.offering import offered_only
-from perfpilot.skills.registry import SkillSet
-from perfpilot.skills.runner import FindCache, Found, finding_of
 from perfpilot.tools.annotate import FunctionAnnotation, annotate
 from perfpilot.tools.code_selection import CodeSelection
 from perfpilot.tools.config import OUTSIDE, ConfigError, Settings
@@ -31,6 +29,11 @@ from perfpilot.tools.module_facts import ModuleFacts
 from perfpilot.tools.profile_quality import no_checked_time
 from perfpilot.tools.profile_session import ProfileSession
 from perfpilot.tools.workspace_root import find_workspace_root
+
+if TYPE_CHECKING:
+    # The skills' machinery loads with their first pass, after the first publish.
+    from perfpilot.skills.registry import SkillSet
+    from perfpilot.skills.runner import FindCache, Found
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +54,7 @@ class PerfpilotServer(InitialLoad, SkillOpportunities, LanguageServer):
         # ask first, and two threads importing the same transform modules see half-made ones.
         self._discovering = threading.Lock()
         self._discovered: SkillSet | None = None
-        self.find_cache = FindCache()  # an edit re-runs the skills on the function it touched
+        self._find_cache: FindCache | None = None  # see SkillOpportunities.find_cache
         self.skill_worker = SkillWorker()  # PP1xx: a second publish, computed off the loop
         self._skills_loading: asyncio.Future[SkillSet] | None = None
         self._facts: dict[str, tuple[str, ModuleFacts]] = {}
@@ -156,6 +159,8 @@ class PerfpilotServer(InitialLoad, SkillOpportunities, LanguageServer):
         for path in self.session.outside if self.session else ():
             self.show(types.MessageType.Warning, f"perfpilot: {path} {OUTSIDE}")
         self.refresh_all()
+        if self.session is not None:
+            self.session.settle()  # after PP001 went out: it never waits for the collection
         if self.session is not None and self.session.loaded is not None:
             self.preload_skills()  # after PP001 went out: the first PP1xx need not wait for it
 
@@ -223,10 +228,7 @@ class PerfpilotServer(InitialLoad, SkillOpportunities, LanguageServer):
         worker = self.skill_worker
         cached = self._opportunities.get(uri)
         if cached and cached[0] == document.version and cached[1] == self.generation:
-            worker.shown[uri] = [
-                convert.diagnostic(finding_of(found), document, document.version)
-                for found in offered_only(cached[2], self.include_unproven)
-            ]
+            worker.shown[uri] = self.skill_diagnostics(cached[2], document)
         else:
             # PP001 goes out now; PP1xx follow from the worker. Meanwhile the last ones stay.
             current = (document.version, self.generation)

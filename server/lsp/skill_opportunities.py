@@ -11,14 +11,14 @@ import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lsprotocol import types
 
+from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.settings import include_unproven
 from perfpilot.server.lsp.skill_findings import SkillWorker
 from perfpilot.skills.offering import offered_only
-from perfpilot.skills.registry import SkillSet, discover
-from perfpilot.skills.runner import FindCache, Found, Target, find_opportunities
 from perfpilot.tools import source_walk
 from perfpilot.tools.annotate import FunctionAnnotation
 from perfpilot.tools.code_selection import CodeSelection
@@ -27,6 +27,12 @@ from perfpilot.tools.free_memory import release_free_memory
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.module_facts import ModuleFacts, facts_of_tree
+
+if TYPE_CHECKING:
+    # The skills (registry, runner) load on the first pass, after PP001 went out: start-up
+    # and the first publish never pay for them.
+    from perfpilot.skills.registry import SkillSet
+    from perfpilot.skills.runner import FindCache, Found
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +47,7 @@ class SkillOpportunities:
     generation: int
     skills: SkillSet | None
     skill_worker: SkillWorker
-    find_cache: FindCache
+    _find_cache: FindCache | None
     _discovering: threading.Lock
     _discovered: SkillSet | None
     _skills_loading: asyncio.Future[SkillSet] | None
@@ -91,6 +97,8 @@ class SkillOpportunities:
         """The workspace's skills, discovered once whichever thread asks first."""
         with self._discovering:
             if self._discovered is None:
+                from perfpilot.skills.registry import discover
+
                 self._discovered = discover(self.root())
             return self._discovered
 
@@ -105,6 +113,26 @@ class SkillOpportunities:
     def include_unproven(self) -> bool:
         """The user's `perfpilot.skills.includeUnproven` (a project may turn it off)."""
         return include_unproven(self.raw_settings, self.settings)
+
+    @property
+    def find_cache(self) -> FindCache:
+        """Opportunities per function text: an edit re-runs the skills on what it touched."""
+        if self._find_cache is None:
+            from perfpilot.skills.runner import FindCache
+
+            self._find_cache = FindCache()
+        return self._find_cache
+
+    def skill_diagnostics(
+        self, found: list[Found], document: LiveDocument
+    ) -> list[types.Diagnostic]:
+        """The offered opportunities as PP1xx diagnostics of the document's current version."""
+        offered = offered_only(found, self.include_unproven)
+        if not offered:
+            return []
+        from perfpilot.skills.runner import finding_of  # loaded by the pass that found them
+
+        return [convert.diagnostic(finding_of(f), document, document.version) for f in offered]
 
     def offered(self, uri: str) -> list[Found]:
         """The opportunities to show and fix: unproven skills held back (skills/offering.py)."""
@@ -133,6 +161,8 @@ class SkillOpportunities:
         annotations = self.annotations(uri)
         if not annotations or (not self.settings.include_generated and is_generated(document.text)):
             return None
+        from perfpilot.skills.runner import Target, find_opportunities
+
         targets = [Target(a.function, a.hot.own_share, a.hot.mapped.calls) for a in annotations]
         text, path = document.text, document.path
         facts_of = self._facts_of(uri, text)

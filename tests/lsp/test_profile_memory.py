@@ -58,3 +58,24 @@ def test_records_stay_when_nothing_maps(example_template: Path, tmp_path: Path) 
     assert loaded is not None and loaded.profile.functions
     reason = no_checked_time(loaded.result, [str(tmp_path)])
     assert reason is not None and "time is in:" in reason
+
+
+def test_adopting_leaves_the_collection_to_settle(example_template: Path) -> None:
+    """The server shows a load, publishes, then settles (a full collection, ~25-40 ms)."""
+    session = ProfileSession(str(example_template), Settings())
+    paths = session.discover()
+    loaded = session.build(paths)
+    gc.unfreeze()
+    try:
+        session.adopt(loaded)
+        assert session.loaded is loaded
+        assert gc.get_freeze_count() == 0  # adopting alone collects and freezes nothing
+        session.settle()
+        assert gc.get_freeze_count() > 0  # the load's objects are out of later collections
+        gc.unfreeze()
+        session.settle()
+        assert gc.get_freeze_count() == 0  # once per load
+        session.load(paths)  # `load` (the CLI's, MCP's) still settles at once
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

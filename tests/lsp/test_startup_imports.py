@@ -17,7 +17,9 @@ from pathlib import Path
 
 # Needed by a feature the user asks for, never by start-up: the defense's SQLite history
 # (through the agent's tools), the remote-profile HTTP client, YAML (skill files load with the
-# first PP1xx pass), and the LLM, MCP and jedi stacks.
+# first PP1xx pass), and the LLM, MCP and jedi stacks; the skills' registry and runner (their
+# first pass follows the first publish), the branch comparison (its first check too), the
+# regression solver, fix verification's replay and the profiling command.
 NOT_AT_START = [
     "sqlite3",
     "http.client",
@@ -28,6 +30,13 @@ NOT_AT_START = [
     "jedi",
     "perfpilot.tools.agent_tools",
     "perfpilot.tools.profiles.remote.transport",
+    "perfpilot.tools.defense.regress",
+    "perfpilot.tools.defense.solver",
+    "perfpilot.skills.verifying",
+    "perfpilot.tools.verify.verify_fix",
+    "perfpilot.skills.registry",
+    "perfpilot.skills.runner",
+    "perfpilot.tools.profiling",
 ]
 
 

@@ -12,7 +12,6 @@ from pygls.uris import from_fs_path
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.progress import begin_progress, cancelled_future, end_progress
 from perfpilot.tools.config import PROFILES_DIR
-from perfpilot.tools.profiling import ProfilingError, run_profiled_async
 
 LOAD_PROFILE = "perfpilot.loadProfile"
 CLEAR_PROFILES = "perfpilot.clearProfiles"
@@ -61,6 +60,8 @@ def register(server: PerfpilotServer) -> None:
 
 
 async def _profile_with_progress(ls: PerfpilotServer, words: list[str]) -> dict[str, Any]:
+    from perfpilot.tools.profiling import ProfilingError, run_profiled_async  # on first use
+
     token = await begin_progress(ls, "profile", "perfpilot: profiling", " ".join(words))
     run_task = asyncio.ensure_future(run_profiled_async(words, ls.root()))
     cancelled = cancelled_future(ls, token)

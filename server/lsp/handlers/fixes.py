@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.exceptions import JsonRpcInvalidParams
@@ -13,15 +13,16 @@ from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
 from perfpilot.server.lsp.handlers import optimize, regressions, verify
 from perfpilot.server.lsp.handlers.ignore_line import ignore_action
-from perfpilot.skills.fixing import Evidence, fix_text
-from perfpilot.skills.runner import Found, build_fix, finding_of, fix_title
-from perfpilot.skills.verifying import any_verdicts, cached_verdict
+from perfpilot.skills.verdicts import any_verdicts, cached_verdict
 from perfpilot.tools.edits import apply_edits, line_edits, unified_diff
 from perfpilot.tools.generated import is_generated
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Applicability, Fix
 from perfpilot.tools.private_files import write_private
-from perfpilot.tools.verify.verdict import with_verdict
+
+if TYPE_CHECKING:
+    # The skills' runner loads with their first pass (after the first publish), not at start-up.
+    from perfpilot.skills.runner import Found
 
 FIX_ALL = types.CodeActionKind.SourceFixAll.value + ".perfpilot"
 SHOW_FIX_DIFF = "perfpilot.showFixDiff"
@@ -136,6 +137,8 @@ def _fix_actions(
     actions: list[types.CodeAction] = []
     if found.claim is Applicability.DISPLAY_ONLY:
         # Shown, never applied: the diff is built and validated when the user asks for it.
+        from perfpilot.skills.runner import fix_title
+
         return [_show_diff_action(code, fix_title(found), diagnostic, data)]
     fix = verify.with_cached_verdict(ls, document, found, _fix(ls, uri, document, found))
     title = f"perfpilot ({code}): {fix.title}{_verdict_suffix(fix)}"
@@ -211,6 +214,8 @@ def _fix(ls: PerfpilotServer, uri: str, document: LiveDocument, found: Found) ->
     if key not in cache:
         if len(cache) > 256:
             cache.clear()
+        from perfpilot.skills.runner import build_fix
+
         cache[key] = build_fix(document.text, found, root=str(ls.root()))
     return cache[key]
 
@@ -273,6 +278,8 @@ def _fix_all_action(ls: PerfpilotServer, uri: str, document: LiveDocument) -> ty
 
 def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> types.WorkspaceEdit:
     """Every SAFE fix (UNSAFE too with the unsafeFixes setting), applied in rounds."""
+    from perfpilot.skills.fixing import Evidence, fix_text  # fix-all only: not at start-up
+
     hot = {
         a.function.qualname: Evidence(a.hot.own_share, a.hot.mapped.calls)
         for a in ls.annotations(uri)
@@ -308,10 +315,16 @@ def _fix_all_edit(ls: PerfpilotServer, uri: str, document: LiveDocument) -> type
 
 def _with_known_verdict(text: str, found: Found, fix: Fix) -> Fix:
     verdict = cached_verdict(text, found, fix)
-    return with_verdict(fix, verdict) if verdict is not None else fix
+    if verdict is None:
+        return fix
+    from perfpilot.tools.verify.verdict import with_verdict  # loaded: a verdict exists
+
+    return with_verdict(fix, verdict)
 
 
 def _diagnostic_of(document: LiveDocument, found: Found) -> types.Diagnostic:
+    from perfpilot.skills.runner import finding_of
+
     return convert.diagnostic(finding_of(found), document, document.version)
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from lsprotocol import types
 
 from perfpilot.server.lsp import convert
-from perfpilot.skills.runner import Found
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.suppression import with_suppression
+
+if TYPE_CHECKING:
+    from perfpilot.skills.runner import Found
 
 
 def ignore_action(

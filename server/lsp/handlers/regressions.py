@@ -22,19 +22,21 @@ import logging
 import os
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 from pygls.uris import from_fs_path
 
 from perfpilot.server.lsp import convert
 from perfpilot.server.lsp.app import PerfpilotServer
-from perfpilot.server.lsp.handlers.regressions_jobs import prepare_mitigation_command
-from perfpilot.tools.defense.branch import BranchOptions, BranchRegressions, branch_regressions
-from perfpilot.tools.defense.branch import stamp as branch_stamp
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Finding
 from perfpilot.tools.private_files import write_private
+
+if TYPE_CHECKING:
+    # The history, its comparison and the solver load with the first check, off the first
+    # publish: a start-up that answers `initialize` without them (issue 15).
+    from perfpilot.tools.defense.branch import BranchOptions, BranchRegressions
 
 log = logging.getLogger(__name__)
 SHOW_ROOT_CAUSE = "perfpilot.showRootCause"
@@ -49,10 +51,18 @@ class RegressionSettings:
     """`perfpilot.regressions` from the editor."""
 
     enabled: bool = True
-    options: BranchOptions = BranchOptions()
+    workload: str = "default"
+    base: str | None = None  # None: the default branch
     test_command: str | None = None
     repeat: int = 5
     verify: bool = False  # replay candidates on recorded calls (perfpilot capture)
+
+    @property
+    def options(self) -> BranchOptions:
+        """Which workload to compare against which branch, as tools.defense.branch takes it."""
+        from perfpilot.tools.defense.branch import BranchOptions
+
+        return BranchOptions(self.workload, self.base)
 
 
 class RegressionState:
@@ -109,6 +119,8 @@ def register(server: PerfpilotServer) -> None:
         if key in state.mitigating:
             return _fail(ls, f"already preparing a mitigation of {key}", types.MessageType.Info)
         state.mitigating.add(key)
+        from perfpilot.server.lsp.handlers.regressions_jobs import prepare_mitigation_command
+
         try:
             return await prepare_mitigation_command(ls, result.report, key, settings_of(ls))
         finally:
@@ -129,10 +141,8 @@ def settings_of(ls: PerfpilotServer) -> RegressionSettings:
     verify = table.get("verify", False)
     return RegressionSettings(
         enabled=enabled if isinstance(enabled, bool) else True,
-        options=BranchOptions(
-            workload if isinstance(workload, str) else "default",
-            base if isinstance(base, str) else None,
-        ),
+        workload=workload if isinstance(workload, str) else "default",
+        base=base if isinstance(base, str) else None,
         test_command=tests if isinstance(tests, str) else None,
         repeat=repeat if isinstance(repeat, int) and 1 <= repeat <= 50 else 5,
         verify=verify is True,
@@ -163,6 +173,9 @@ def diagnostics(ls: PerfpilotServer, uri: str, document: LiveDocument) -> list[t
 
 async def refresh(ls: PerfpilotServer, force: bool = False) -> None:
     """Recompute the branch's comparison when its key changed; republish if the result did."""
+    from perfpilot.tools.defense.branch import BranchRegressions, branch_regressions
+    from perfpilot.tools.defense.branch import stamp as branch_stamp
+
     state: RegressionState = ls.regressions  # type: ignore[attr-defined]
     settings = settings_of(ls)
     root = ls.root()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types
 
@@ -25,13 +25,12 @@ from perfpilot.server.lsp.progress import (
     report_progress,
 )
 from perfpilot.server.lsp.settings import VerifyOptions, verify_options
-from perfpilot.skills.runner import Found
-from perfpilot.skills.verifying import cached_verdict, verifier
+from perfpilot.skills.verdicts import cached_verdict
 from perfpilot.tools.live_document import LiveDocument
 from perfpilot.tools.model import Fix
-from perfpilot.tools.verify.process import Stopped
-from perfpilot.tools.verify.verdict import with_verdict
-from perfpilot.tools.verify.verify_fix import VerifySettings
+
+if TYPE_CHECKING:
+    from perfpilot.skills.runner import Found
 
 VERIFY = "perfpilot.verify"
 
@@ -65,6 +64,8 @@ def with_cached_verdict(ls: PerfpilotServer, document: LiveDocument, found: Foun
     """`fix` with its verdict when one is known; may start verifying it ("onCodeAction")."""
     verdict = cached_verdict(document.text, found, fix)
     if verdict is not None:
+        from perfpilot.tools.verify.verdict import with_verdict  # loaded: a verdict exists
+
         return with_verdict(fix, verdict)
     if fix.applicable and options_of(ls).run == "onCodeAction":
         uri = next((u for u, d in ls.documents.items() if d is document), None)
@@ -88,6 +89,9 @@ async def run_verification(
 ) -> dict[str, Any]:
     """Verify each opportunity's fix in a thread, with progress; cancellable."""
     from perfpilot.server.lsp.handlers.fixes import _fix  # the validated, cached fix
+    from perfpilot.skills.verifying import verifier  # the replay machinery: on first use
+    from perfpilot.tools.verify.process import Stopped
+    from perfpilot.tools.verify.verify_fix import VerifySettings
 
     cancel = threading.Event()
     settings = VerifySettings(budget=options.budget, tests=options.tests)
