@@ -219,7 +219,6 @@ def _bound_before(name: str, loop: cst.CSTNode, parents: Parents) -> bool:
     return False
 
 
-@lru_cache(maxsize=16)
 def reassigned_attributes(module_text: str) -> frozenset[str]:
     """Attribute names the module assigns or deletes outside `__init__` (or via setattr).
 
@@ -227,42 +226,37 @@ def reassigned_attributes(module_text: str) -> frozenset[str]:
     `self.tokens` stale; an attribute only ever set up in `__init__` is not rebound later
     by this module.
     """
-    names: set[str] = set()
-    try:
-        for body in statement_bodies(module_text):  # never the whole tree at once
-            _reassigned_in(body, names)
-    except (SyntaxError, ValueError, RecursionError):
-        return frozenset({"*"})
-    return frozenset(names)
+    return _module_scan(module_text)[0]
+
+
+def defined_functions(module_text: str) -> frozenset[str]:
+    """Names of every function the module defines, at any depth ({"*"}: it does not parse)."""
+    return _module_scan(module_text)[1]
 
 
 @lru_cache(maxsize=16)
-def defined_functions(module_text: str) -> frozenset[str]:
-    """Names of every function the module defines, at any depth ({"*"}: it does not parse)."""
+def _module_scan(module_text: str) -> tuple[frozenset[str], frozenset[str]]:
+    """(reassigned attributes, defined functions) of a module, from one pass over it."""
     names: set[str] = set()
+    functions: set[str] = set()
     try:
-        for body in statement_bodies(module_text):
-            for statement in body:
-                names.update(
-                    node.name
-                    for node in ast.walk(statement)
-                    if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
-                )
+        for body in statement_bodies(module_text):  # never the whole tree at once
+            _reassigned_in(body, names, functions)
     except (SyntaxError, ValueError, RecursionError):
-        return frozenset({"*"})
-    return frozenset(names)
+        return frozenset({"*"}), frozenset({"*"})
+    return frozenset(names), frozenset(functions)
 
 
-def _reassigned_in(body: list[ast.stmt], names: set[str]) -> None:
-    """Add the attribute names `body` assigns or deletes outside `__init__` to `names`."""
+def _reassigned_in(body: list[ast.stmt], names: set[str], functions: set[str]) -> None:
+    """Add the attribute names `body` assigns or deletes outside `__init__` to `names`, and
+    the names of the functions it defines to `functions`."""
     stack: list[ast.AST] = list(body)
     while stack:
         node = stack.pop()
-        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef) and node.name in (
-            "__init__",
-            "__new__",
-        ):
-            continue  # set-up, not a rebinding while a loop runs
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            functions.add(node.name)
+            if node.name in ("__init__", "__new__"):
+                continue  # set-up, not a rebinding while a loop runs
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store | ast.Del):
             names.add(node.attr)
         elif (
