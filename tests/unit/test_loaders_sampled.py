@@ -11,6 +11,7 @@ import ast
 import shutil
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -228,7 +229,9 @@ def _tool(name: str) -> str:
 
 def _record(command: list[str], output: Path, cwd: Path) -> Path:
     """Run a profiler that attaches with ptrace (py-spy, Austin); skip where it cannot."""
-    for _attempt in range(6):
+    for attempt in range(10):
+        if attempt:
+            time.sleep(0.1 * attempt)  # failures came in runs once (6 in a row in a CI run)
         output.unlink(missing_ok=True)
         done = subprocess.run(command, cwd=cwd, capture_output=True, text=True, timeout=180)
         # Austin 3.7 fails to recognise the freshly started interpreter now and then (between
