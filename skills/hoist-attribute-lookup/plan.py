@@ -93,6 +93,7 @@ def _hoists(
         rebound |= target_names(loop.target)
     stored: set[str] = set()
     reads: dict[str, Hoist] = {}
+    methods_called: set[tuple[str, str]] = set()  # `self.forward()` -> ("self", "forward")
     for part in hot_parts(loop):
         for node in [part, *own_nodes(part)]:
             if not isinstance(node, cst.Attribute) or _extends(node, parents):
@@ -107,6 +108,9 @@ def _hoists(
             parent = parents.get(node)
             if isinstance(parent, cst.Call) and parent.func is node:
                 # A method call: hoist its receiver (`self.md.stash`), not the bound method.
+                if isinstance(node.value, cst.Name):
+                    methods_called.add((node.value.value, node.attr.value))
+                    continue
                 if not isinstance(node.value, cst.Attribute):
                     continue
                 read = node.value
@@ -116,7 +120,7 @@ def _hoists(
     # if it is that store: `self.x.y = v` leaves `self.x` alone but rebinds `self.x.y`.
     module_text = parsed.source.module.source or ""
     reassigned = reassigned_attributes(module_text)
-    opaque = _opaque_receivers(loop, params, module_text)
+    opaque = _opaque_receivers(methods_called, params, module_text)
     hoists = []
     for dotted, hoist in reads.items():
         if "*" in reassigned or reassigned & set(dotted.split(".")[1:]):
@@ -132,7 +136,9 @@ def _hoists(
     return hoists
 
 
-def _opaque_receivers(loop: cst.For | cst.While, params: set[str], module_text: str) -> set[str]:
+def _opaque_receivers(
+    methods_called: set[tuple[str, str]], params: set[str], module_text: str
+) -> set[str]:
     """Parameters the loop calls a method of (`self.forward()`) that this module never defines.
 
     `reassigned_attributes` sees what the module's own methods store; a method inherited from
@@ -140,18 +146,11 @@ def _opaque_receivers(loop: cst.For | cst.While, params: set[str], module_text: 
     `self.column`) may store anything on its receiver, so no chain rooted there is hoisted.
     """
     defined = defined_functions(module_text)
-    opaque: set[str] = set()
-    for part in hot_parts(loop):
-        for node in [part, *own_nodes(part)]:
-            if (
-                isinstance(node, cst.Call)
-                and isinstance(node.func, cst.Attribute)
-                and isinstance(node.func.value, cst.Name)
-                and node.func.value.value in params
-                and ("*" in defined or node.func.attr.value not in defined)
-            ):
-                opaque.add(node.func.value.value)
-    return opaque
+    return {
+        receiver
+        for receiver, method in methods_called
+        if receiver in params and ("*" in defined or method not in defined)
+    }
 
 
 def _extends(node: cst.Attribute, parents: Parents) -> bool:
