@@ -89,6 +89,9 @@ CORE = textwrap.dedent(
         with_lambda(100000 * scale)
         asyncio.run(async_work(200000 * scale))
         json_heavy(10000 * scale)
+        # Again at the end: a sampler that attaches late (py-spy under load) can miss the
+        # first call, and a CI run once saw no `fib` sample at all.
+        fib(22 + scale)
     """
 )
 
